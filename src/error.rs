@@ -1,0 +1,130 @@
+//! The crate's one error type. Each variant carries the facts a caller needs to act on
+//! (which domain, which field, which file), and maps to exactly one stable C result code
+//! (`ffi::xmppfed_result`), which the .NET layer maps to an exception and an ErrorRecord.
+
+use std::path::PathBuf;
+
+use crate::domain::DomainError;
+use crate::wildcard::WildcardError;
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// JSON that is not well-formed (syntax error, truncated, nested too deeply).
+    #[error("malformed JSON: {0}")]
+    JsonSyntax(String),
+
+    /// Well-formed JSON of the wrong shape: wrong type, unknown or missing field, number out of range.
+    #[error("JSON does not match the expected shape: {0}")]
+    JsonShape(String),
+
+    #[error("{field} '{value}' is not a valid domain: {problem}")]
+    InvalidDomain {
+        field: &'static str,
+        value: String,
+        problem: DomainError,
+    },
+
+    /// A property value outside its allowed range or form (not a domain).
+    #[error("{field}: {problem}")]
+    InvalidValue { field: &'static str, problem: String },
+
+    /// A documented invalid combination of TLS, SASL and dialback settings.
+    #[error("invalid negotiation settings for '{identity}': {problem}")]
+    InvalidNegotiation { identity: String, problem: String },
+
+    #[error("invalid filter '{pattern}': {problem}")]
+    InvalidFilter {
+        pattern: String,
+        problem: WildcardError,
+    },
+
+    #[error("an allowed partner with identity '{0}' already exists")]
+    AlreadyExists(String),
+
+    #[error("no allowed partner with identity '{0}' exists")]
+    NotFound(String),
+
+    /// One domain belongs to one partner only.
+    #[error("domain '{domain}' is already claimed by allowed partner '{owner}'")]
+    DomainConflict { domain: String, owner: String },
+
+    /// Set -Instance with an object that changed in the store after it was read.
+    #[error("allowed partner '{identity}' was changed in the store since it was read (read at revision {expected}, now {actual}); read it again or use -Force")]
+    StaleInstance {
+        identity: String,
+        expected: u64,
+        actual: u64,
+    },
+
+    #[error("store I/O error on '{path}': {source}")]
+    StoreIo {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A store file that exists but cannot be trusted. Never silently reset.
+    #[error("store file '{path}' is damaged: {problem}")]
+    StoreCorrupt { path: PathBuf, problem: String },
+
+    /// A store file written by a newer format version than this library understands.
+    #[error("store file '{path}' has format version {found}; this library reads up to version {supported}")]
+    StoreVersion {
+        path: PathBuf,
+        found: u64,
+        supported: u64,
+    },
+
+    #[error("timed out after {waited_ms} ms waiting for the lock on '{path}' (another process holds it)")]
+    StoreLocked { path: PathBuf, waited_ms: u64 },
+
+    #[error("no store location: {0}")]
+    NoStoreLocation(String),
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::StoreIo {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn corrupt(path: impl Into<PathBuf>, problem: impl Into<String>) -> Self {
+        Error::StoreCorrupt {
+            path: path.into(),
+            problem: problem.into(),
+        }
+    }
+
+    pub(crate) fn value(field: &'static str, problem: impl Into<String>) -> Self {
+        Error::InvalidValue {
+            field,
+            problem: problem.into(),
+        }
+    }
+
+    /// Classify a serde_json failure: syntax problems and shape problems get different codes.
+    pub(crate) fn from_json(e: serde_json::Error) -> Self {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Data => Error::JsonShape(e.to_string()),
+            Category::Syntax | Category::Eof | Category::Io => Error::JsonSyntax(e.to_string()),
+        }
+    }
+
+    /// The identity or value the error is about, for the caller's error target.
+    pub fn target(&self) -> Option<&str> {
+        match self {
+            Error::InvalidDomain { value, .. } => Some(value),
+            Error::InvalidNegotiation { identity, .. } => Some(identity),
+            Error::InvalidFilter { pattern, .. } => Some(pattern),
+            Error::AlreadyExists(id) | Error::NotFound(id) => Some(id),
+            Error::DomainConflict { domain, .. } => Some(domain),
+            Error::StaleInstance { identity, .. } => Some(identity),
+            _ => None,
+        }
+    }
+}

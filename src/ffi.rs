@@ -1,0 +1,556 @@
+//! The C ABI: the only module with `unsafe` and `extern "C"`. It translates and nothing more.
+//!
+//! Conventions (every function):
+//! - Returns an `xmppfed_result`; `XMPPFED_RESULT_OK` is 0. The numbers are stable and never reused.
+//! - Runs inside a panic boundary: a bug returns `XMPPFED_RESULT_PANIC`, it never unwinds into C.
+//! - Checks every pointer for NULL and every string for UTF-8, with a specific code for each.
+//! - Outputs come last, as `*_out` pointers, and are written only on success.
+//! - Text the library allocates (`char *` outputs) is freed with `xmppfed_string_free`, never `free`.
+//! - After a failure, `xmppfed_last_error_message` describes it, on the calling thread.
+//! - Partners, change sets and outcomes cross as UTF-8 JSON with PowerShell's property names.
+
+#![allow(non_camel_case_types)]
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use crate::error::Error;
+use crate::model::{NewPartner, Partner, PartnerChanges};
+use crate::store::{Source, Store, StoreOptions};
+
+/// The ABI version. Raised whenever a function's signature or meaning changes incompatibly.
+pub const XMPPFED_ABI_VERSION: u32 = 1;
+
+/// Largest JSON document accepted from a caller (4 MiB): far above any valid partner.
+pub const XMPPFED_MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
+
+/// Result codes. Stable: a number is never reused for another meaning.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum xmppfed_result {
+    Ok = 0,
+    /// A required pointer argument was NULL.
+    NullArgument = 1,
+    /// A string argument was not valid UTF-8.
+    InvalidUtf8 = 2,
+    /// JSON that is not well-formed (syntax, truncation, nesting deeper than 128).
+    JsonSyntax = 3,
+    /// Well-formed JSON of the wrong shape: wrong type, unknown or missing field, number out of range.
+    JsonShape = 4,
+    /// A domain (Identity, Domain, AdditionalDomains, ProxyFqdn) that is not a valid DNS name.
+    InvalidDomain = 5,
+    /// A property value outside its allowed range or form.
+    InvalidValue = 6,
+    /// A rejected TLS / SASL / dialback combination.
+    InvalidNegotiation = 7,
+    /// A wildcard filter that is not a valid pattern.
+    InvalidFilter = 8,
+    /// New with an identity that exists.
+    AlreadyExists = 9,
+    /// No partner has that identity.
+    NotFound = 10,
+    /// A domain already belongs to another partner.
+    DomainConflict = 11,
+    /// Set with an instance that changed in the store after it was read.
+    StaleInstance = 12,
+    /// The store could not be read or written (missing folder, permissions, disk full).
+    StoreIo = 13,
+    /// A store file is damaged; nothing was changed.
+    StoreCorrupt = 14,
+    /// A store file of a newer format version than this library.
+    StoreVersion = 15,
+    /// Another process held the store lock longer than the lock timeout.
+    StoreLocked = 16,
+    /// No default store location is known (no home folder); give a path.
+    NoStoreLocation = 17,
+    /// An input larger than the library accepts (see XMPPFED_MAX_JSON_BYTES).
+    InputTooLarge = 18,
+    /// An internal error (a bug) was caught at the boundary. The handle may still be used.
+    Panic = 100,
+}
+
+impl xmppfed_result {
+    const ALL: [xmppfed_result; 20] = [
+        Self::Ok,
+        Self::NullArgument,
+        Self::InvalidUtf8,
+        Self::JsonSyntax,
+        Self::JsonShape,
+        Self::InvalidDomain,
+        Self::InvalidValue,
+        Self::InvalidNegotiation,
+        Self::InvalidFilter,
+        Self::AlreadyExists,
+        Self::NotFound,
+        Self::DomainConflict,
+        Self::StaleInstance,
+        Self::StoreIo,
+        Self::StoreCorrupt,
+        Self::StoreVersion,
+        Self::StoreLocked,
+        Self::NoStoreLocation,
+        Self::InputTooLarge,
+        Self::Panic,
+    ];
+
+    /// The stable name, used by callers as an error id (e.g. PowerShell's FullyQualifiedErrorId).
+    fn name(self) -> &'static CStr {
+        let bytes: &'static [u8] = match self {
+            Self::Ok => b"Ok\0",
+            Self::NullArgument => b"NullArgument\0",
+            Self::InvalidUtf8 => b"InvalidUtf8\0",
+            Self::JsonSyntax => b"JsonSyntax\0",
+            Self::JsonShape => b"JsonShape\0",
+            Self::InvalidDomain => b"InvalidDomain\0",
+            Self::InvalidValue => b"InvalidValue\0",
+            Self::InvalidNegotiation => b"InvalidNegotiation\0",
+            Self::InvalidFilter => b"InvalidFilter\0",
+            Self::AlreadyExists => b"AlreadyExists\0",
+            Self::NotFound => b"NotFound\0",
+            Self::DomainConflict => b"DomainConflict\0",
+            Self::StaleInstance => b"StaleInstance\0",
+            Self::StoreIo => b"StoreIo\0",
+            Self::StoreCorrupt => b"StoreCorrupt\0",
+            Self::StoreVersion => b"StoreVersion\0",
+            Self::StoreLocked => b"StoreLocked\0",
+            Self::NoStoreLocation => b"NoStoreLocation\0",
+            Self::InputTooLarge => b"InputTooLarge\0",
+            Self::Panic => b"Panic\0",
+        };
+        CStr::from_bytes_with_nul(bytes).expect("names are NUL-terminated")
+    }
+
+    fn of(error: &Error) -> xmppfed_result {
+        match error {
+            Error::JsonSyntax(_) => Self::JsonSyntax,
+            Error::JsonShape(_) => Self::JsonShape,
+            Error::InvalidDomain { .. } => Self::InvalidDomain,
+            Error::InvalidValue { .. } => Self::InvalidValue,
+            Error::InvalidNegotiation { .. } => Self::InvalidNegotiation,
+            Error::InvalidFilter { .. } => Self::InvalidFilter,
+            Error::AlreadyExists(_) => Self::AlreadyExists,
+            Error::NotFound(_) => Self::NotFound,
+            Error::DomainConflict { .. } => Self::DomainConflict,
+            Error::StaleInstance { .. } => Self::StaleInstance,
+            Error::StoreIo { .. } => Self::StoreIo,
+            Error::StoreCorrupt { .. } => Self::StoreCorrupt,
+            Error::StoreVersion { .. } => Self::StoreVersion,
+            Error::StoreLocked { .. } => Self::StoreLocked,
+            Error::NoStoreLocation(_) => Self::NoStoreLocation,
+        }
+    }
+}
+
+/// An open store: the central store folder and this machine's replica of it.
+/// Opaque to C. Safe to use from several threads at once (calls on one handle are serialised).
+pub struct xmppfed_store {
+    inner: Mutex<Store>,
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<Option<CString>> = RefCell::new(None);
+}
+
+/// A failure inside the boundary: the code and the text for `xmppfed_last_error_message`.
+struct Failure(xmppfed_result, String);
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure(xmppfed_result::of(&e), e.to_string())
+    }
+}
+
+type Outcome<T> = Result<T, Failure>;
+
+/// The panic boundary and error bookkeeping shared by every export.
+fn boundary(body: impl FnOnce() -> Outcome<()>) -> xmppfed_result {
+    set_last_error(None);
+    let (code, message) = match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => return xmppfed_result::Ok,
+        Ok(Err(Failure(code, message))) => (code, message),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            (xmppfed_result::Panic, format!("internal error (please report it): {what}"))
+        }
+    };
+    set_last_error(Some(message));
+    code
+}
+
+fn set_last_error(message: Option<String>) {
+    let text = message.map(|m| CString::new(printable(&m)).expect("printable() removes NUL"));
+    LAST_ERROR.with(|slot| *slot.borrow_mut() = text);
+}
+
+/// Error texts echo caller input; control and bidi characters are escaped so that a hostile
+/// value cannot rewrite an admin's terminal or hide part of the message.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}');
+            if c.is_control() || bidi {
+                format!("\\u{{{:04x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn null(name: &str) -> Failure {
+    Failure(xmppfed_result::NullArgument, format!("argument '{name}' is NULL"))
+}
+
+/// Borrow a required C string argument as UTF-8.
+///
+/// # Safety
+/// `ptr` is NULL or points to a NUL-terminated string that outlives the call.
+unsafe fn required_str<'a>(ptr: *const c_char, name: &str) -> Outcome<&'a str> {
+    if ptr.is_null() {
+        return Err(null(name));
+    }
+    CStr::from_ptr(ptr).to_str().map_err(|e| {
+        Failure(xmppfed_result::InvalidUtf8, format!("argument '{name}' is not valid UTF-8 (invalid byte at offset {})", e.valid_up_to()))
+    })
+}
+
+/// # Safety
+/// As `required_str`; NULL means "not given".
+unsafe fn optional_str<'a>(ptr: *const c_char, name: &str) -> Outcome<Option<&'a str>> {
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        required_str(ptr, name).map(Some)
+    }
+}
+
+/// # Safety
+/// As `required_str`.
+unsafe fn json_arg<T: serde::de::DeserializeOwned>(ptr: *const c_char, name: &str) -> Outcome<T> {
+    let text = required_str(ptr, name)?;
+    if text.len() > XMPPFED_MAX_JSON_BYTES {
+        return Err(Failure(
+            xmppfed_result::InputTooLarge,
+            format!("argument '{name}' is {} bytes; at most {} are accepted", text.len(), XMPPFED_MAX_JSON_BYTES),
+        ));
+    }
+    serde_json::from_str(text).map_err(|e| Error::from_json(e).into())
+}
+
+/// # Safety
+/// `out` is NULL or valid for one pointer write.
+unsafe fn check_out<T>(out: *mut T, name: &str) -> Outcome<()> {
+    if out.is_null() {
+        Err(null(name))
+    } else {
+        Ok(())
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> CString {
+    let text = serde_json::to_string(value).expect("library values always serialize");
+    // serde_json escapes control characters, so the text never contains NUL.
+    CString::new(text).expect("JSON text has no NUL")
+}
+
+/// # Safety
+/// `store` is NULL or a handle from `xmppfed_store_open` that has not been closed.
+unsafe fn with_store<T>(store: *mut xmppfed_store, body: impl FnOnce(&mut Store) -> Result<T, Error>) -> Outcome<T> {
+    let handle = store.as_ref().ok_or_else(|| null("store"))?;
+    // A panic in an earlier call leaves the store usable: its in-memory state is refreshed from
+    // the log, which is the truth, and every change is committed as one line or not at all.
+    let mut guard = handle.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    body(&mut guard).map_err(Failure::from)
+}
+
+/// The ABI version of this library (`XMPPFED_ABI_VERSION`). Callers compare it with the version
+/// they were built against and refuse a mismatch.
+#[no_mangle]
+pub extern "C" fn xmppfed_abi_version() -> u32 {
+    XMPPFED_ABI_VERSION
+}
+
+/// The library version, e.g. "0.1.0". Static: do not free.
+#[no_mangle]
+pub extern "C" fn xmppfed_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// The stable name of a result code (e.g. "NotFound"), or NULL for a number that is not a code.
+/// Static: do not free.
+#[no_mangle]
+pub extern "C" fn xmppfed_result_name(result: i32) -> *const c_char {
+    xmppfed_result::ALL
+        .iter()
+        .find(|r| **r as i32 == result)
+        .map_or(std::ptr::null(), |r| r.name().as_ptr())
+}
+
+/// The text of the last failure on this thread, or NULL if the last call succeeded.
+/// Owned by the library: valid until the next xmppfed call on this thread; do not free.
+#[no_mangle]
+pub extern "C" fn xmppfed_last_error_message() -> *const c_char {
+    LAST_ERROR.with(|slot| slot.borrow().as_ref().map_or(std::ptr::null(), |s| s.as_ptr()))
+}
+
+/// Open a store. `central_dir`: the central store folder, or NULL for `$XMPPFED_STORE` or the
+/// per-user default. `replica_dir`: the local replica folder, or NULL for `$XMPPFED_REPLICA` or
+/// the default. On success `*store_out` owns a handle, to be released with `xmppfed_store_close`.
+/// A damaged store or one of a future format fails here, naming the file.
+///
+/// # Safety
+/// String arguments are NULL or NUL-terminated; `store_out` is valid for one pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_store_open(
+    central_dir: *const c_char,
+    replica_dir: *const c_char,
+    store_out: *mut *mut xmppfed_store,
+) -> xmppfed_result {
+    boundary(|| {
+        check_out(store_out, "store_out")?;
+        let options = StoreOptions {
+            central: optional_str(central_dir, "central_dir")?.map(PathBuf::from),
+            replica: optional_str(replica_dir, "replica_dir")?.map(PathBuf::from),
+            lock_timeout: None,
+        };
+        let store = Store::open(options)?;
+        *store_out = Box::into_raw(Box::new(xmppfed_store { inner: Mutex::new(store) }));
+        Ok(())
+    })
+}
+
+/// Close a handle from `xmppfed_store_open`. NULL is accepted and ignored. The handle must not be
+/// in use by another thread and must not be used again.
+///
+/// # Safety
+/// `store` is NULL or a handle from `xmppfed_store_open` that has not been closed.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_store_close(store: *mut xmppfed_store) {
+    if !store.is_null() {
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(store))));
+    }
+}
+
+/// The folders a handle uses, as JSON `{"Central":"...","Replica":"..."}`.
+/// `*paths_json_out` is owned by the caller: free it with `xmppfed_string_free`.
+///
+/// # Safety
+/// `store` is a live handle; `paths_json_out` is valid for one pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_store_paths(store: *mut xmppfed_store, paths_json_out: *mut *mut c_char) -> xmppfed_result {
+    boundary(|| {
+        check_out(paths_json_out, "paths_json_out")?;
+        let json = with_store(store, |s| {
+            Ok(to_json(&serde_json::json!({
+                "Central": s.central_dir().to_string_lossy(),
+                "Replica": s.replica_dir().to_string_lossy(),
+            })))
+        })?;
+        *paths_json_out = json.into_raw();
+        Ok(())
+    })
+}
+
+/// Create a partner (New). `partner_json`: an object with `Identity` or `Domain` and any other
+/// properties (missing ones take their defaults); `AdditionalDomains` may be a list or a list
+/// modifier. With `in_memory`, nothing is stored and `store` may be NULL: the validated object is
+/// returned for a later `xmppfed_partner_set_instance`.
+/// `*outcome_json_out` receives `{"Partner":{...},"Warnings":[{"Id":"...","Message":"..."}]}`,
+/// owned by the caller (free with `xmppfed_string_free`).
+///
+/// # Safety
+/// `store` is NULL or a live handle; `partner_json` is NUL-terminated; the out pointer is valid.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_partner_new(
+    store: *mut xmppfed_store,
+    partner_json: *const c_char,
+    in_memory: bool,
+    outcome_json_out: *mut *mut c_char,
+) -> xmppfed_result {
+    boundary(|| {
+        check_out(outcome_json_out, "outcome_json_out")?;
+        let request: NewPartner = json_arg(partner_json, "partner_json")?;
+        let outcome = if in_memory {
+            Store::build(request)?
+        } else {
+            with_store(store, |s| s.create(request))?
+        };
+        *outcome_json_out = to_json(&outcome).into_raw();
+        Ok(())
+    })
+}
+
+/// Read one partner (Get -Identity) from the central store, or from the local replica when
+/// `local_store` is true. `*partner_json_out` receives the partner object, owned by the caller.
+///
+/// # Safety
+/// `store` is a live handle; `identity` is NUL-terminated; the out pointer is valid.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_partner_get(
+    store: *mut xmppfed_store,
+    identity: *const c_char,
+    local_store: bool,
+    partner_json_out: *mut *mut c_char,
+) -> xmppfed_result {
+    boundary(|| {
+        check_out(partner_json_out, "partner_json_out")?;
+        let identity = required_str(identity, "identity")?;
+        let partner = with_store(store, |s| s.get(identity, source(local_store)))?;
+        *partner_json_out = to_json(&partner).into_raw();
+        Ok(())
+    })
+}
+
+/// List partners sorted by identity (Get, Get -Filter). `filter`: a PowerShell wildcard pattern
+/// matched case-insensitively against the whole identity, or NULL for every partner.
+/// `*partners_json_out` receives a JSON array, owned by the caller.
+///
+/// # Safety
+/// `store` is a live handle; `filter` is NULL or NUL-terminated; the out pointer is valid.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_partner_list(
+    store: *mut xmppfed_store,
+    filter: *const c_char,
+    local_store: bool,
+    partners_json_out: *mut *mut c_char,
+) -> xmppfed_result {
+    boundary(|| {
+        check_out(partners_json_out, "partners_json_out")?;
+        let filter = optional_str(filter, "filter")?;
+        let partners = with_store(store, |s| s.list(filter, source(local_store)))?;
+        *partners_json_out = to_json(&partners).into_raw();
+        Ok(())
+    })
+}
+
+/// Change a partner (Set -Identity). `changes_json`: an object with the properties to change
+/// (not Identity/Domain); `AdditionalDomains` takes a list (replace), null (clear) or
+/// `{"Add":..,"Remove":..,"Replace":..}`. `*outcome_json_out` as for `xmppfed_partner_new`.
+///
+/// # Safety
+/// `store` is a live handle; strings are NUL-terminated; the out pointer is valid.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_partner_set(
+    store: *mut xmppfed_store,
+    identity: *const c_char,
+    changes_json: *const c_char,
+    outcome_json_out: *mut *mut c_char,
+) -> xmppfed_result {
+    boundary(|| {
+        check_out(outcome_json_out, "outcome_json_out")?;
+        let identity = required_str(identity, "identity")?;
+        let changes: PartnerChanges = json_arg(changes_json, "changes_json")?;
+        let outcome = with_store(store, |s| s.set(identity, changes))?;
+        *outcome_json_out = to_json(&outcome).into_raw();
+        Ok(())
+    })
+}
+
+/// Write a whole partner object (Set -Instance). An object with `Revision` 0 (from New in memory)
+/// is created; one read from the store is refused with `XMPPFED_RESULT_STALE_INSTANCE` if the
+/// store changed it since, unless `force`. `*outcome_json_out` as for `xmppfed_partner_new`.
+///
+/// # Safety
+/// `store` is a live handle; `instance_json` is NUL-terminated; the out pointer is valid.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_partner_set_instance(
+    store: *mut xmppfed_store,
+    instance_json: *const c_char,
+    force: bool,
+    outcome_json_out: *mut *mut c_char,
+) -> xmppfed_result {
+    boundary(|| {
+        check_out(outcome_json_out, "outcome_json_out")?;
+        let instance: Partner = json_arg(instance_json, "instance_json")?;
+        let outcome = with_store(store, |s| s.set_instance(instance, force))?;
+        *outcome_json_out = to_json(&outcome).into_raw();
+        Ok(())
+    })
+}
+
+/// Remove a partner. `*partner_json_out` receives the removed partner, owned by the caller.
+///
+/// # Safety
+/// `store` is a live handle; `identity` is NUL-terminated; the out pointer is valid.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_partner_remove(
+    store: *mut xmppfed_store,
+    identity: *const c_char,
+    partner_json_out: *mut *mut c_char,
+) -> xmppfed_result {
+    boundary(|| {
+        check_out(partner_json_out, "partner_json_out")?;
+        let identity = required_str(identity, "identity")?;
+        let removed = with_store(store, |s| s.remove(identity))?;
+        *partner_json_out = to_json(&removed).into_raw();
+        Ok(())
+    })
+}
+
+/// Refresh this machine's replica from the central store now (it is also refreshed after every
+/// commit made through this library).
+///
+/// # Safety
+/// `store` is a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_store_replicate(store: *mut xmppfed_store) -> xmppfed_result {
+    boundary(|| with_store(store, |s| s.replicate()))
+}
+
+/// Free a string this library returned through a `*_out` argument. NULL is accepted and ignored.
+/// Never pass a string from anywhere else, and never free a library string with `free`.
+///
+/// # Safety
+/// `s` is NULL or a string from this library that has not been freed.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_string_free(s: *mut c_char) {
+    if !s.is_null() {
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(CString::from_raw(s))));
+    }
+}
+
+fn source(local_store: bool) -> Source {
+    if local_store {
+        Source::LocalReplica
+    } else {
+        Source::Central
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_distinct_name_and_number() {
+        let mut seen = std::collections::HashSet::new();
+        for r in xmppfed_result::ALL {
+            let name = unsafe { CStr::from_ptr(xmppfed_result_name(r as i32)) }.to_str().unwrap();
+            assert_eq!(name, format!("{r:?}"));
+            assert!(seen.insert(r as i32));
+        }
+        assert!(xmppfed_result_name(99).is_null());
+    }
+
+    #[test]
+    fn messages_escape_control_and_bidi_characters() {
+        assert_eq!(printable("a\u{1b}[2J\u{202e}b\0"), "a\\u{001b}[2J\\u{202e}b\\u{0000}");
+    }
+
+    #[test]
+    fn panics_become_a_code_and_a_message() {
+        let code = boundary(|| panic!("boom"));
+        assert_eq!(code, xmppfed_result::Panic);
+        let msg = unsafe { CStr::from_ptr(xmppfed_last_error_message()) }.to_str().unwrap();
+        assert!(msg.contains("boom"), "{msg}");
+        assert_eq!(boundary(|| Ok(())), xmppfed_result::Ok);
+        assert!(xmppfed_last_error_message().is_null());
+    }
+}

@@ -1,0 +1,21 @@
+//! xmppfed — the allowed-partner list of an XMPP federation deployment (the model of Lync Server
+//! 2013's `*-CsXmppAllowedPartner` cmdlets), as a library.
+//!
+//! Every rule lives here: the partner model and its defaults ([`model`]), domain validation
+//! ([`domain`]), negotiation rules ([`negotiation`]), list modifiers ([`list_modifier`]), wildcard
+//! filters ([`wildcard`]) and the durable store with its local replica ([`store`]). The C ABI
+//! ([`ffi`]) and the .NET/PowerShell layers above it only translate.
+
+pub mod domain;
+pub mod error;
+pub mod ffi;
+pub mod list_modifier;
+pub mod model;
+pub mod negotiation;
+pub mod store;
+pub mod wildcard;
+
+pub use error::{Error, Result};
+pub use model::{NewPartner, Partner, PartnerChanges, PartnerType, SaslNegotiation, TlsNegotiation};
+pub use negotiation::Warning;
+pub use store::{Source, Store, StoreOptions};

@@ -1,0 +1,196 @@
+//! AdditionalDomains changes with PowerShell's PSListModifier semantics, decided here once so a C
+//! or Python caller gets exactly what `Set-CsXmppAllowedPartner -AdditionalDomains @{Add=..}` does.
+//!
+//! Wire forms (JSON): a string or an array replaces the list; `null` clears it; an object with any
+//! of the keys `Add`, `Remove`, `Replace` (case-insensitive, like a PowerShell hashtable; each a
+//! string or an array) modifies it. Any other key is an error.
+
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::model::{canonical_domain, MAX_ADDITIONAL_DOMAINS};
+
+const FIELD: &str = "AdditionalDomains";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListModifier {
+    /// A plain value or list: the new list.
+    Replace(Vec<String>),
+    /// `$null`: no additional domains.
+    Clear,
+    /// A PSListModifier: a non-empty `replace` wins; otherwise remove, then add (like PowerShell's
+    /// PSListModifier.ApplyTo, where an empty Replace changes nothing).
+    Modify {
+        add: Vec<String>,
+        remove: Vec<String>,
+        replace: Vec<String>,
+    },
+}
+
+impl ListModifier {
+    /// Apply to `current` for the partner whose primary domain is `primary`. Every domain named is
+    /// validated (a typo in Remove is an error, not a silent no-op); the result holds canonical,
+    /// distinct domains in first-seen order and never the primary domain.
+    pub fn apply(&self, current: &[String], primary: &str) -> Result<Vec<String>> {
+        let (keep, remove, add): (&[String], &[String], &[String]) = match self {
+            ListModifier::Clear => (&[], &[], &[]),
+            ListModifier::Replace(items) => (&[], &[], items),
+            ListModifier::Modify { replace, .. } if !replace.is_empty() => (&[], &[], replace),
+            ListModifier::Modify { add, remove, .. } => (current, remove, add),
+        };
+        let canonical = |items: &[String]| -> Result<Vec<String>> { items.iter().map(|d| canonical_domain(FIELD, d)).collect() };
+        let remove = canonical(remove)?;
+        let mut result: Vec<String> = canonical(keep)?.into_iter().filter(|d| !remove.contains(d)).collect();
+        for domain in canonical(add)? {
+            if domain == primary {
+                return Err(Error::value(
+                    FIELD,
+                    format!("'{domain}' is the partner's primary domain; it cannot also be an additional domain"),
+                ));
+            }
+            if !result.contains(&domain) {
+                result.push(domain);
+            }
+        }
+        if result.len() > MAX_ADDITIONAL_DOMAINS {
+            return Err(Error::value(
+                FIELD,
+                format!("{} domains given; a partner may have at most {}", result.len(), MAX_ADDITIONAL_DOMAINS),
+            ));
+        }
+        Ok(result)
+    }
+
+    /// For change sets: an absent field is "no change" (`None`), an explicit `null` is `Clear`.
+    pub fn deserialize_nullable<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<ListModifier>, D::Error> {
+        let value = Value::deserialize(d)?;
+        ListModifier::from_value(value).map(Some).map_err(de::Error::custom)
+    }
+
+    fn from_value(value: Value) -> std::result::Result<ListModifier, String> {
+        match value {
+            Value::Null => Ok(ListModifier::Clear),
+            Value::Object(map) => {
+                let (mut add, mut remove, mut replace) = (Vec::new(), Vec::new(), Vec::new());
+                for (key, v) in map {
+                    let slot = match key.to_ascii_lowercase().as_str() {
+                        "add" => &mut add,
+                        "remove" => &mut remove,
+                        "replace" => &mut replace,
+                        _ => return Err(format!("unknown list modifier key '{key}'; use Add, Remove or Replace")),
+                    };
+                    *slot = string_list(v, &key)?;
+                }
+                Ok(ListModifier::Modify { add, remove, replace })
+            }
+            other => string_list(other, FIELD).map(ListModifier::Replace),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ListModifier {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        ListModifier::from_value(Value::deserialize(d)?).map_err(de::Error::custom)
+    }
+}
+
+/// A string, an array of strings, or null (an empty list).
+fn string_list(value: Value, what: &str) -> std::result::Result<Vec<String>, String> {
+    match value {
+        Value::Null => Ok(Vec::new()),
+        Value::String(s) => Ok(vec![s]),
+        Value::Array(items) => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s),
+                other => Err(format!("{what}: expected a domain string, found {}", json_kind(&other))),
+            })
+            .collect(),
+        other => Err(format!("{what}: expected a domain string or a list of them, found {}", json_kind(&other))),
+    }
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> ListModifier {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn apply(json: &str, current: &[&str]) -> Result<Vec<String>> {
+        let current: Vec<String> = current.iter().map(|s| s.to_string()).collect();
+        parse(json).apply(&current, "contoso.com")
+    }
+
+    #[test]
+    fn plain_value_or_list_replaces() {
+        assert_eq!(apply(r#""Research.Fabrikam2.com""#, &["x.com"]).unwrap(), vec!["research.fabrikam2.com"]);
+        assert_eq!(apply(r#"["a.com","B.com","b.com."]"#, &["x.com"]).unwrap(), vec!["a.com", "b.com"]);
+    }
+
+    #[test]
+    fn null_clears() {
+        assert_eq!(apply("null", &["x.com"]).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn add_appends_without_duplicates() {
+        assert_eq!(apply(r#"{"Add":"na.contoso2.com"}"#, &["eu.contoso2.com"]).unwrap(), vec!["eu.contoso2.com", "na.contoso2.com"]);
+        assert_eq!(apply(r#"{"add":["EU.contoso2.com"]}"#, &["eu.contoso2.com"]).unwrap(), vec!["eu.contoso2.com"]);
+    }
+
+    #[test]
+    fn remove_ignores_missing_items() {
+        assert_eq!(apply(r#"{"Remove":"europe.contoso2.com"}"#, &["europe.contoso2.com", "na.contoso2.com"]).unwrap(), vec!["na.contoso2.com"]);
+        assert_eq!(apply(r#"{"Remove":"nothere.com"}"#, &["a.com"]).unwrap(), vec!["a.com"]);
+    }
+
+    #[test]
+    fn remove_then_add() {
+        assert_eq!(apply(r#"{"Add":"a.com","Remove":"a.com"}"#, &["a.com", "b.com"]).unwrap(), vec!["a.com", "b.com"]);
+        assert_eq!(apply(r#"{"Add":"c.com","Remove":"a.com"}"#, &["a.com", "b.com"]).unwrap(), vec!["b.com", "c.com"]);
+    }
+
+    #[test]
+    fn non_empty_replace_wins_and_empty_replace_changes_nothing() {
+        assert_eq!(apply(r#"{"Replace":"z.com","Add":"c.com","Remove":"a.com"}"#, &["a.com"]).unwrap(), vec!["z.com"]);
+        assert_eq!(apply(r#"{"Replace":[]}"#, &["a.com"]).unwrap(), vec!["a.com"]);
+    }
+
+    #[test]
+    fn primary_domain_and_bad_domains_are_errors() {
+        assert!(matches!(apply(r#"{"Add":"Contoso.com"}"#, &[]), Err(Error::InvalidValue { field: "AdditionalDomains", .. })));
+        assert!(matches!(apply(r#"["ok.com","bad..com"]"#, &[]), Err(Error::InvalidDomain { field: "AdditionalDomains", .. })));
+        assert!(matches!(apply(r#"{"Remove":"*.com"}"#, &["a.com"]), Err(Error::InvalidDomain { .. })));
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_are_rejected() {
+        let err = serde_json::from_str::<ListModifier>(r#"{"Append":"a.com"}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown list modifier key 'Append'"), "{err}");
+        assert!(serde_json::from_str::<ListModifier>(r#"[1]"#).is_err());
+        assert!(serde_json::from_str::<ListModifier>(r#"true"#).is_err());
+        assert!(serde_json::from_str::<ListModifier>(r#"{"Add":{"x":1}}"#).is_err());
+    }
+
+    #[test]
+    fn too_many_domains_is_an_error() {
+        let many: Vec<String> = (0..=MAX_ADDITIONAL_DOMAINS).map(|i| format!("d{i}.example.org")).collect();
+        let err = ListModifier::Replace(many).apply(&[], "contoso.com").unwrap_err();
+        assert!(matches!(err, Error::InvalidValue { field: "AdditionalDomains", .. }));
+    }
+}

@@ -1,0 +1,243 @@
+//! The durable store: a central store folder (possibly shared by several machines) and a
+//! machine-local replica of it, after Lync's Central Management store and its local copies.
+//!
+//! Central folder: `partners.log` (see [`log`]) and `partners.lock`. Every change takes the lock
+//! (bounded wait), catches up with what other processes committed, checks its rules against that
+//! state, appends one line and fsyncs it, then refreshes the replica. Reads take no lock.
+
+mod lock;
+pub mod log;
+mod paths;
+mod replica;
+mod state;
+mod view;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::model::{canonical_domain, NewPartner, Partner, PartnerChanges};
+use crate::negotiation::Warning;
+use crate::wildcard::WildcardPattern;
+use log::{Change, Record};
+use view::LogView;
+
+pub use paths::{default_central_dir, default_replica_dir, ENV_LOCK_TIMEOUT_MS, ENV_REPLICA, ENV_STORE};
+
+const LOG_FILE: &str = "partners.log";
+const LOCK_FILE: &str = "partners.lock";
+/// How long a writer waits for another process's lock by default.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where to read from: the central store or this machine's replica of it (`-LocalStore`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Central,
+    LocalReplica,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StoreOptions {
+    /// The central store folder; default: `$XMPPFED_STORE`, else a per-user data folder.
+    pub central: Option<PathBuf>,
+    /// The replica folder; default: `$XMPPFED_REPLICA`, else a per-user local folder keyed by the
+    /// central path.
+    pub replica: Option<PathBuf>,
+    /// Longest wait for another writer's lock; default `$XMPPFED_LOCK_TIMEOUT_MS`, else 10 s.
+    pub lock_timeout: Option<Duration>,
+}
+
+/// A written partner and what the rules had to say about it.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Outcome {
+    pub partner: Partner,
+    pub warnings: Vec<Warning>,
+}
+
+pub struct Store {
+    central_dir: PathBuf,
+    replica_dir: PathBuf,
+    central: LogView,
+    replica: LogView,
+    lock_timeout: Duration,
+}
+
+impl Store {
+    pub fn open(options: StoreOptions) -> Result<Store> {
+        let central_dir = paths::central_dir(options.central)?;
+        let replica_dir = paths::replica_dir(options.replica, &central_dir)?;
+        let lock_timeout = match options.lock_timeout {
+            Some(t) => t,
+            None => paths::lock_timeout_from_env()?.unwrap_or(DEFAULT_LOCK_TIMEOUT),
+        };
+        let mut store = Store {
+            central: LogView::new(central_dir.join(LOG_FILE)),
+            replica: LogView::new(replica_dir.join(LOG_FILE)),
+            central_dir,
+            replica_dir,
+            lock_timeout,
+        };
+        // Fail at open, with the file's name, if the store is damaged or of a future version.
+        store.central.refresh()?;
+        Ok(store)
+    }
+
+    pub fn central_dir(&self) -> &Path {
+        &self.central_dir
+    }
+
+    pub fn replica_dir(&self) -> &Path {
+        &self.replica_dir
+    }
+
+    /// New -InMemory: the object New would create, validated, without touching the store.
+    pub fn build(request: NewPartner) -> Result<Outcome> {
+        let (partner, warnings) = request.build()?;
+        Ok(Outcome { partner, warnings })
+    }
+
+    /// New: create a partner; an existing identity or a claimed domain is an error.
+    pub fn create(&mut self, request: NewPartner) -> Result<Outcome> {
+        let (partner, warnings) = request.build()?;
+        self.put(partner, warnings, |state, p| {
+            if state.partners.contains_key(&p.identity) {
+                return Err(Error::AlreadyExists(p.identity.clone()));
+            }
+            Ok(())
+        })
+    }
+
+    /// Set -Identity: apply a change set to the partner as it is in the store now.
+    pub fn set(&mut self, identity: &str, changes: PartnerChanges) -> Result<Outcome> {
+        let identity = canonical_domain("Identity", identity)?;
+        self.commit(|state, seq| {
+            let mut partner = state.partners.get(&identity).cloned().ok_or_else(|| Error::NotFound(identity.clone()))?;
+            let warnings = changes.apply_to(&mut partner)?;
+            state.check_conflicts(&partner)?;
+            partner.revision = seq;
+            Ok((Change::Put(partner.clone()), Outcome { partner, warnings }))
+        })
+    }
+
+    /// Set -Instance: write a whole object. One never stored (revision 0, from New -InMemory) is
+    /// created; one read from the store is refused if the store has changed it since, unless `force`.
+    pub fn set_instance(&mut self, mut instance: Partner, force: bool) -> Result<Outcome> {
+        let warnings = instance.normalize()?;
+        self.put(instance, warnings, |state, p| {
+            match (state.partners.get(&p.identity), p.revision) {
+                (None, 0) => Ok(()),
+                (Some(_), 0) if !force => Err(Error::AlreadyExists(p.identity.clone())),
+                (None, _) if !force => Err(Error::NotFound(p.identity.clone())),
+                (Some(current), read_at) if !force && current.revision != read_at => Err(Error::StaleInstance {
+                    identity: p.identity.clone(),
+                    expected: read_at,
+                    actual: current.revision,
+                }),
+                _ => Ok(()),
+            }
+        })
+    }
+
+    /// Remove: returns the partner as it was.
+    pub fn remove(&mut self, identity: &str) -> Result<Partner> {
+        let identity = canonical_domain("Identity", identity)?;
+        self.commit(|state, _| {
+            let old = state.partners.get(&identity).cloned().ok_or_else(|| Error::NotFound(identity.clone()))?;
+            Ok((Change::Remove(identity.clone()), old))
+        })
+    }
+
+    /// Get -Identity.
+    pub fn get(&mut self, identity: &str, source: Source) -> Result<Partner> {
+        let identity = canonical_domain("Identity", identity)?;
+        let view = self.view(source)?;
+        view.state.partners.get(&identity).cloned().ok_or(Error::NotFound(identity))
+    }
+
+    /// Get -Filter (PowerShell wildcards on Identity) or, with no filter, every partner; sorted by
+    /// identity.
+    pub fn list(&mut self, filter: Option<&str>, source: Source) -> Result<Vec<Partner>> {
+        let pattern = filter
+            .map(|f| WildcardPattern::parse(f).map_err(|problem| Error::InvalidFilter { pattern: f.to_owned(), problem }))
+            .transpose()?;
+        let view = self.view(source)?;
+        Ok(view
+            .state
+            .partners
+            .values()
+            .filter(|p| pattern.as_ref().map_or(true, |w| w.is_match(&p.identity)))
+            .cloned()
+            .collect())
+    }
+
+    /// Refresh the local replica from the central store now.
+    pub fn replicate(&mut self) -> Result<()> {
+        paths::ensure_dir(&self.replica_dir)?;
+        let _guard = lock::lock_exclusive(&self.replica_dir.join(LOCK_FILE), self.lock_timeout)?;
+        replica::mirror(&self.central.path, &self.replica.path)
+    }
+
+    fn view(&mut self, source: Source) -> Result<&mut LogView> {
+        let view = match source {
+            Source::Central => &mut self.central,
+            Source::LocalReplica => &mut self.replica,
+        };
+        view.refresh()?;
+        Ok(view)
+    }
+
+    fn put(
+        &mut self,
+        mut partner: Partner,
+        warnings: Vec<Warning>,
+        precondition: impl FnOnce(&state::State, &Partner) -> Result<()>,
+    ) -> Result<Outcome> {
+        self.commit(|state, seq| {
+            precondition(state, &partner)?;
+            state.check_conflicts(&partner)?;
+            partner.revision = seq;
+            Ok((Change::Put(partner.clone()), Outcome { partner, warnings }))
+        })
+    }
+
+    /// The one way to change the store: under the lock, decide against the current state, append
+    /// the change durably, compact if the log has grown, refresh the replica.
+    fn commit<T: WithWarnings>(&mut self, decide: impl FnOnce(&state::State, u64) -> Result<(Change, T)>) -> Result<T> {
+        let _guard = lock::lock_exclusive(&self.central_dir.join(LOCK_FILE), self.lock_timeout)?;
+        self.central.prepare_for_append()?;
+        let seq = self.central.state.seq + 1;
+        let (change, mut result) = decide(&self.central.state, seq)?;
+        self.central.append(Record { seq, change })?;
+        // The change is durable from here on; what follows must not report it as failed.
+        let state = &self.central.state;
+        if state.records > 2 * state.partners.len() as u64 + 1000 {
+            if let Err(e) = self.central.rewrite() {
+                result.warn("CompactionFailed", format!("the store log could not be compacted: {e}"));
+            }
+        }
+        if let Err(e) = paths::ensure_dir(&self.replica_dir)
+            .and_then(|_| lock::lock_exclusive(&self.replica_dir.join(LOCK_FILE), self.lock_timeout))
+            .and_then(|_guard| replica::mirror(&self.central.path, &self.replica.path))
+        {
+            result.warn("ReplicaNotRefreshed", format!("the change is committed, but the local replica was not refreshed: {e}"));
+        }
+        Ok(result)
+    }
+}
+
+/// Results that can carry warnings about what happened after the commit itself succeeded.
+trait WithWarnings {
+    fn warn(&mut self, id: &'static str, message: String);
+}
+
+impl WithWarnings for Outcome {
+    fn warn(&mut self, id: &'static str, message: String) {
+        self.warnings.push(Warning { id, message });
+    }
+}
+
+impl WithWarnings for Partner {
+    // Remove has no warning channel; a stale replica is corrected by the next refresh.
+    fn warn(&mut self, _id: &'static str, _message: String) {}
+}

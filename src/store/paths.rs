@@ -1,0 +1,79 @@
+//! Where stores live. The central folder: an explicit path, else `$XMPPFED_STORE`, else a per-user
+//! data folder (the embedded default, created on first use). An explicit or configured folder must
+//! already exist: creating it would silently start an empty list where an admin expected a share.
+//! The replica: an explicit path, else `$XMPPFED_REPLICA`, else a per-user local folder named after
+//! the central path, so one machine can replicate several central stores.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+pub const ENV_STORE: &str = "XMPPFED_STORE";
+pub const ENV_REPLICA: &str = "XMPPFED_REPLICA";
+pub const ENV_LOCK_TIMEOUT_MS: &str = "XMPPFED_LOCK_TIMEOUT_MS";
+
+pub fn default_central_dir() -> Result<PathBuf> {
+    dirs::data_dir()
+        .map(|d| d.join("xmppfed").join("store"))
+        .ok_or_else(|| Error::NoStoreLocation(format!("no per-user data folder is known on this system; set {ENV_STORE}")))
+}
+
+pub fn default_replica_dir(central: &Path) -> Result<PathBuf> {
+    let base = dirs::data_local_dir()
+        .ok_or_else(|| Error::NoStoreLocation(format!("no per-user local data folder is known on this system; set {ENV_REPLICA}")))?;
+    Ok(base.join("xmppfed").join("replicas").join(format!("{:016x}", fnv1a(central.to_string_lossy().as_bytes()))))
+}
+
+pub fn central_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
+    let configured = explicit.or_else(|| env_path(ENV_STORE));
+    let dir = match configured {
+        Some(dir) => {
+            if !dir.is_dir() {
+                return Err(Error::io(&dir, std::io::Error::new(std::io::ErrorKind::NotFound, "the central store folder does not exist (create it first)")));
+            }
+            dir
+        }
+        None => {
+            let dir = default_central_dir()?;
+            ensure_dir(&dir)?;
+            dir
+        }
+    };
+    // An absolute path keys the default replica folder the same way from any working directory.
+    dir.canonicalize().map_err(|e| Error::io(&dir, e))
+}
+
+pub fn replica_dir(explicit: Option<PathBuf>, central: &Path) -> Result<PathBuf> {
+    match explicit.or_else(|| env_path(ENV_REPLICA)) {
+        Some(dir) => Ok(dir),
+        None => default_replica_dir(central),
+    }
+}
+
+pub fn ensure_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    super::log::create_dir_private(dir)
+}
+
+pub fn lock_timeout_from_env() -> Result<Option<Duration>> {
+    match std::env::var(ENV_LOCK_TIMEOUT_MS) {
+        Ok(v) => v
+            .trim()
+            .parse::<u64>()
+            .map(|ms| Some(Duration::from_millis(ms)))
+            .map_err(|_| Error::value("XMPPFED_LOCK_TIMEOUT_MS", format!("'{v}' is not a number of milliseconds"))),
+        Err(_) => Ok(None),
+    }
+}
+
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+/// A stable, dependency-free hash for folder names (not for security).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100000001b3))
+}

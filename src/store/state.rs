@@ -1,0 +1,87 @@
+//! The in-memory picture of a store: partners sorted by identity, and which partner owns each
+//! domain (one domain, one partner). Updated record by record, so keeping up with a log costs
+//! only the new records.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::log::{Change, Record};
+use crate::error::{Error, Result};
+use crate::model::Partner;
+
+#[derive(Debug, Default, Clone)]
+pub struct State {
+    pub partners: BTreeMap<String, Partner>,
+    owners: HashMap<String, String>,
+    /// The last commit applied.
+    pub seq: u64,
+    /// Change records in the log since its last rewrite (drives compaction).
+    pub records: u64,
+}
+
+impl State {
+    pub fn apply(&mut self, record: Record) {
+        match record.change {
+            Change::Put(partner) => {
+                self.release(&partner.identity);
+                for d in partner.claimed_domains() {
+                    self.owners.insert(d.to_owned(), partner.identity.clone());
+                }
+                self.partners.insert(partner.identity.clone(), partner);
+            }
+            Change::Remove(identity) => self.release(&identity),
+        }
+        self.seq = self.seq.max(record.seq);
+        self.records += 1;
+    }
+
+    fn release(&mut self, identity: &str) {
+        if let Some(old) = self.partners.remove(identity) {
+            for d in old.claimed_domains() {
+                self.owners.remove(d);
+            }
+        }
+    }
+
+    /// One domain belongs to one partner: refuse `partner` if another partner claims any of its domains.
+    pub fn check_conflicts(&self, partner: &Partner) -> Result<()> {
+        for d in partner.claimed_domains() {
+            if let Some(owner) = self.owners.get(d) {
+                if owner != &partner.identity {
+                    return Err(Error::DomainConflict { domain: d.to_owned(), owner: owner.clone() });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(seq: u64, id: &str, extra: &[&str]) -> Record {
+        let mut p = Partner::with_defaults(id.into());
+        p.additional_domains = extra.iter().map(|s| s.to_string()).collect();
+        p.revision = seq;
+        Record { seq, change: Change::Put(p) }
+    }
+
+    #[test]
+    fn ownership_follows_puts_and_removes() {
+        let mut s = State::default();
+        s.apply(put(1, "a.com", &["x.com"]));
+        let rival = Partner { additional_domains: vec!["x.com".into()], ..Partner::with_defaults("b.com".into()) };
+        assert!(matches!(s.check_conflicts(&rival), Err(Error::DomainConflict { ref domain, ref owner }) if domain == "x.com" && owner == "a.com"));
+        // A partner may keep its own domains when it is rewritten.
+        assert!(s.check_conflicts(&Partner { additional_domains: vec!["x.com".into()], ..Partner::with_defaults("a.com".into()) }).is_ok());
+        // Dropping x.com from a.com frees it.
+        s.apply(put(2, "a.com", &[]));
+        assert!(s.check_conflicts(&rival).is_ok());
+        // The primary domain of one partner cannot be another's additional domain.
+        let grab = Partner { additional_domains: vec!["a.com".into()], ..Partner::with_defaults("c.com".into()) };
+        assert!(s.check_conflicts(&grab).is_err());
+        s.apply(Record { seq: 3, change: Change::Remove("a.com".into()) });
+        assert!(s.check_conflicts(&grab).is_ok());
+        assert_eq!((s.seq, s.records, s.partners.len()), (3, 3, 0));
+    }
+}
