@@ -109,7 +109,8 @@ pub fn canonicalize(input: &str) -> Result<String, DomainError> {
         return Err(DomainError::InvalidCharacter { ch });
     }
     // The canonical form must lead back to the same A-label, or canonicalize would not be
-    // idempotent (a fake xn-- label that decodes to plain ASCII is the known case).
+    // idempotent. No known input fails here once fake A-labels are refused; this keeps the
+    // guarantee from resting on that analysis.
     match strict.to_ascii(&unicode) {
         Ok(again) if again == ascii => Ok(unicode),
         _ => Err(idna_reason(
@@ -245,9 +246,8 @@ fn fake_a_label(name: &str) -> Option<&str> {
             // A leading 'a' stops the decoder from recognizing the prefix, so this yields the
             // mapped (lowercased, width-folded) label without Punycode decoding.
             let (guarded, _) = lenient_idna().to_unicode(&format!("a{label}"));
-            let claims_a_label = guarded
-                .strip_prefix('a')
-                .map_or(false, |mapped| mapped.starts_with("xn--"));
+            let claims_a_label =
+                matches!(guarded.strip_prefix('a'), Some(mapped) if mapped.starts_with("xn--"));
             claims_a_label && lenient_idna().to_unicode(label).0.is_ascii()
         })
 }

@@ -161,7 +161,7 @@ mod tests {
 
     #[test]
     fn remove_then_add() {
-        assert_eq!(apply(r#"{"Add":"a.com","Remove":"a.com"}"#, &["a.com", "b.com"]).unwrap(), vec!["a.com", "b.com"]);
+        assert_eq!(apply(r#"{"Add":"a.com","Remove":"a.com"}"#, &["a.com", "b.com"]).unwrap(), vec!["b.com", "a.com"]);
         assert_eq!(apply(r#"{"Add":"c.com","Remove":"a.com"}"#, &["a.com", "b.com"]).unwrap(), vec!["b.com", "c.com"]);
     }
 

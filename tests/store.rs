@@ -1,0 +1,321 @@
+//! The store through the public Rust API: commits, visibility across handles, the replica,
+//! compaction, crash remnants and damaged files.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use xmppfed::store::{Outcome, Source};
+use xmppfed::{Error, NewPartner, Partner, PartnerChanges, Store, StoreOptions};
+
+struct Dirs {
+    _root: tempfile::TempDir,
+    central: PathBuf,
+    replica: PathBuf,
+}
+
+fn dirs() -> Dirs {
+    let root = tempfile::tempdir().unwrap();
+    let central = root.path().join("central");
+    fs::create_dir(&central).unwrap();
+    let replica = root.path().join("replica");
+    Dirs { central, replica, _root: root }
+}
+
+fn open(d: &Dirs) -> Store {
+    Store::open(StoreOptions { central: Some(d.central.clone()), replica: Some(d.replica.clone()), lock_timeout: None }).unwrap()
+}
+
+fn new(store: &mut Store, json: &str) -> xmppfed::Result<Outcome> {
+    store.create(serde_json::from_str::<NewPartner>(json).unwrap())
+}
+
+fn changes(json: &str) -> PartnerChanges {
+    serde_json::from_str(json).unwrap()
+}
+
+fn identities(partners: &[Partner]) -> Vec<&str> {
+    partners.iter().map(|p| p.identity.as_str()).collect()
+}
+
+fn log_path(d: &Dirs) -> PathBuf {
+    d.central.join("partners.log")
+}
+
+#[test]
+fn a_fresh_store_is_empty_and_a_commit_is_visible_to_every_handle() {
+    let d = dirs();
+    let mut a = open(&d);
+    let mut b = open(&d);
+    assert!(a.list(None, Source::Central).unwrap().is_empty());
+    new(&mut a, r#"{"Identity":"contoso.com","PartnerType":"PublicVerified"}"#).unwrap();
+    let seen = b.get("CONTOSO.com.", Source::Central).unwrap();
+    assert_eq!(seen.partner_type.as_str(), "PublicVerified");
+    assert!(seen.revision > 0);
+}
+
+#[test]
+fn list_is_sorted_and_filtered_with_wildcards() {
+    let d = dirs();
+    let mut s = open(&d);
+    for id in ["zeta.org", "alpha.com", "beta.org", "gamma.net"] {
+        new(&mut s, &format!(r#"{{"Identity":"{id}"}}"#)).unwrap();
+    }
+    assert_eq!(identities(&s.list(None, Source::Central).unwrap()), ["alpha.com", "beta.org", "gamma.net", "zeta.org"]);
+    assert_eq!(identities(&s.list(Some("*.ORG"), Source::Central).unwrap()), ["beta.org", "zeta.org"]);
+    assert_eq!(identities(&s.list(Some("[a-b]*"), Source::Central).unwrap()), ["alpha.com", "beta.org"]);
+    assert!(matches!(s.list(Some("[abc"), Source::Central), Err(Error::InvalidFilter { .. })));
+}
+
+#[test]
+fn create_refuses_existing_identities_and_claimed_domains() {
+    let d = dirs();
+    let mut s = open(&d);
+    new(&mut s, r#"{"Identity":"fabrikam.com","AdditionalDomains":"research.fabrikam2.com"}"#).unwrap();
+    assert!(matches!(new(&mut s, r#"{"Identity":"Fabrikam.com"}"#), Err(Error::AlreadyExists(id)) if id == "fabrikam.com"));
+    let err = new(&mut s, r#"{"Identity":"research.fabrikam2.com"}"#).unwrap_err();
+    assert!(matches!(err, Error::DomainConflict { ref domain, ref owner } if domain == "research.fabrikam2.com" && owner == "fabrikam.com"), "{err}");
+    let err = new(&mut s, r#"{"Identity":"other.com","AdditionalDomains":["fabrikam.com"]}"#).unwrap_err();
+    assert!(matches!(err, Error::DomainConflict { .. }), "{err}");
+    assert_eq!(s.list(None, Source::Central).unwrap().len(), 1);
+}
+
+#[test]
+fn set_applies_list_modifiers_and_checks_conflicts() {
+    let d = dirs();
+    let mut s = open(&d);
+    new(&mut s, r#"{"Identity":"contoso.com","AdditionalDomains":["europe.contoso2.com"]}"#).unwrap();
+    new(&mut s, r#"{"Identity":"litware.com"}"#).unwrap();
+    s.set("contoso.com", changes(r#"{"AdditionalDomains":{"Add":"na.contoso2.com"}}"#)).unwrap();
+    s.set("contoso.com", changes(r#"{"AdditionalDomains":{"Remove":"europe.contoso2.com"}}"#)).unwrap();
+    assert_eq!(s.get("contoso.com", Source::Central).unwrap().additional_domains, ["na.contoso2.com"]);
+    assert!(matches!(s.set("litware.com", changes(r#"{"AdditionalDomains":"na.contoso2.com"}"#)), Err(Error::DomainConflict { .. })));
+    s.set("contoso.com", changes(r#"{"AdditionalDomains":null}"#)).unwrap();
+    assert!(s.get("contoso.com", Source::Central).unwrap().additional_domains.is_empty());
+    // Freed by the clear above, the domain can now move.
+    s.set("litware.com", changes(r#"{"AdditionalDomains":"na.contoso2.com"}"#)).unwrap();
+    assert!(matches!(s.set("missing.com", changes("{}")), Err(Error::NotFound(_))));
+}
+
+#[test]
+fn a_failed_set_changes_nothing() {
+    let d = dirs();
+    let mut s = open(&d);
+    new(&mut s, r#"{"Identity":"contoso.com"}"#).unwrap();
+    let before = fs::read(log_path(&d)).unwrap();
+    let err = s.set("contoso.com", changes(r#"{"SupportDialbackNegotiation":false,"TlsNegotiation":"NotSupported"}"#)).unwrap_err();
+    assert!(matches!(err, Error::InvalidNegotiation { .. }));
+    assert_eq!(fs::read(log_path(&d)).unwrap(), before);
+    assert!(s.get("contoso.com", Source::Central).unwrap().support_dialback_negotiation);
+}
+
+#[test]
+fn set_instance_refuses_stale_objects_unless_forced() {
+    let d = dirs();
+    let mut admin1 = open(&d);
+    let mut admin2 = open(&d);
+    new(&mut admin1, r#"{"Identity":"contoso.com"}"#).unwrap();
+    let mut copy1 = admin1.get("contoso.com", Source::Central).unwrap();
+    let mut copy2 = admin2.get("contoso.com", Source::Central).unwrap();
+    copy1.description = "from admin 1".into();
+    admin1.set_instance(copy1, false).unwrap();
+    copy2.description = "from admin 2".into();
+    let err = admin2.set_instance(copy2.clone(), false).unwrap_err();
+    assert!(matches!(err, Error::StaleInstance { .. }), "{err}");
+    assert_eq!(admin2.get("contoso.com", Source::Central).unwrap().description, "from admin 1");
+    admin2.set_instance(copy2, true).unwrap();
+    assert_eq!(admin1.get("contoso.com", Source::Central).unwrap().description, "from admin 2");
+}
+
+#[test]
+fn in_memory_objects_are_created_by_set_instance() {
+    let d = dirs();
+    let mut s = open(&d);
+    let built = Store::build(serde_json::from_str(r#"{"Identity":"gmail.com"}"#).unwrap()).unwrap();
+    assert!(matches!(s.get("gmail.com", Source::Central), Err(Error::NotFound(_))));
+    let mut obj = built.partner;
+    obj.connection_limit = 5;
+    s.set_instance(obj.clone(), false).unwrap();
+    assert_eq!(s.get("gmail.com", Source::Central).unwrap().connection_limit, 5);
+    // The same never-stored object again would overwrite a partner it never saw.
+    assert!(matches!(s.set_instance(obj, false), Err(Error::AlreadyExists(_))));
+}
+
+#[test]
+fn remove_returns_the_partner_and_frees_its_domains() {
+    let d = dirs();
+    let mut s = open(&d);
+    new(&mut s, r#"{"Identity":"a.com","AdditionalDomains":"x.com"}"#).unwrap();
+    assert_eq!(s.remove("A.com").unwrap().additional_domains, ["x.com"]);
+    assert!(matches!(s.remove("a.com"), Err(Error::NotFound(_))));
+    new(&mut s, r#"{"Identity":"x.com"}"#).unwrap();
+}
+
+#[test]
+fn revisions_keep_growing_across_remove_and_compaction() {
+    let d = dirs();
+    let mut s = open(&d);
+    let first = new(&mut s, r#"{"Identity":"a.com"}"#).unwrap().partner.revision;
+    s.remove("a.com").unwrap();
+    let again = new(&mut s, r#"{"Identity":"a.com"}"#).unwrap().partner.revision;
+    assert!(again > first);
+    // Enough churn to trigger compaction (records > 2 x live + 1000).
+    for i in 0..1100 {
+        s.set("a.com", changes(&format!(r#"{{"ConnectionLimit":{}}}"#, i + 1))).unwrap();
+    }
+    let log_len = fs::metadata(log_path(&d)).unwrap().len();
+    assert!(log_len < 200_000, "the log was compacted, it is {log_len} bytes");
+    let after = s.get("a.com", Source::Central).unwrap();
+    assert_eq!(after.connection_limit, 1100);
+    let mut fresh = open(&d);
+    assert_eq!(fresh.get("a.com", Source::Central).unwrap(), after);
+    let next = fresh.set("a.com", changes("{}")).unwrap().partner.revision;
+    assert!(next > after.revision, "numbering continues after a rewrite: {next} > {}", after.revision);
+}
+
+#[test]
+fn the_replica_follows_commits_and_answers_without_the_central_store() {
+    let d = dirs();
+    let mut s = open(&d);
+    new(&mut s, r#"{"Identity":"contoso.com"}"#).unwrap();
+    new(&mut s, r#"{"Identity":"fabrikam.com"}"#).unwrap();
+    assert_eq!(identities(&s.list(None, Source::LocalReplica).unwrap()), ["contoso.com", "fabrikam.com"]);
+    // A commit by another process is seen locally after an on-demand refresh.
+    let mut other = Store::open(StoreOptions { central: Some(d.central.clone()), replica: Some(d._root.path().join("other-replica")), lock_timeout: None }).unwrap();
+    other.remove("contoso.com").unwrap();
+    assert_eq!(s.list(None, Source::LocalReplica).unwrap().len(), 2);
+    s.replicate().unwrap();
+    assert_eq!(identities(&s.list(None, Source::LocalReplica).unwrap()), ["fabrikam.com"]);
+    // Central store gone: local reads still work, central reads and writes fail clearly.
+    fs::rename(&d.central, d._root.path().join("moved")).unwrap();
+    assert_eq!(s.get("fabrikam.com", Source::LocalReplica).unwrap().identity, "fabrikam.com");
+    assert!(matches!(s.list(None, Source::Central), Err(Error::StoreIo { .. })));
+    assert!(matches!(new(&mut s, r#"{"Identity":"new.com"}"#), Err(Error::StoreIo { .. })));
+}
+
+#[test]
+fn the_replica_is_recopied_after_compaction() {
+    let d = dirs();
+    let mut s = open(&d);
+    new(&mut s, r#"{"Identity":"a.com"}"#).unwrap();
+    for i in 0..1100 {
+        s.set("a.com", changes(&format!(r#"{{"ConnectionLimit":{}}}"#, i + 1))).unwrap();
+    }
+    assert_eq!(fs::read(d.replica.join("partners.log")).unwrap(), fs::read(log_path(&d)).unwrap());
+    assert_eq!(s.get("a.com", Source::LocalReplica).unwrap().connection_limit, 1100);
+}
+
+#[test]
+fn a_torn_tail_from_a_crash_is_ignored_then_cut_off() {
+    let d = dirs();
+    let mut s = open(&d);
+    new(&mut s, r#"{"Identity":"a.com"}"#).unwrap();
+    let good = fs::read(log_path(&d)).unwrap();
+    append(&log_path(&d), b"1234abcd {\"Seq\":9,\"Put\":{\"Ident");
+    let mut reader = open(&d);
+    assert_eq!(identities(&reader.list(None, Source::Central).unwrap()), ["a.com"]);
+    new(&mut reader, r#"{"Identity":"b.com"}"#).unwrap();
+    let now = fs::read(log_path(&d)).unwrap();
+    assert!(now.starts_with(&good) && !now.windows(8).any(|w| w == b"1234abcd"));
+    assert_eq!(identities(&open(&d).list(None, Source::Central).unwrap()), ["a.com", "b.com"]);
+}
+
+#[test]
+fn damaged_files_are_reported_by_name_and_never_overwritten() {
+    let cases: &[(&str, &[u8])] = &[
+        ("empty", b""),
+        ("garbage", b"\x00\x01garbage that is not a log\n"),
+        ("header cut short", b"7d3c1a0b {\"Format\":\"xmppf"),
+    ];
+    for (what, bytes) in cases {
+        let d = dirs();
+        fs::write(log_path(&d), bytes).unwrap();
+        let err = Store::open(StoreOptions { central: Some(d.central.clone()), replica: Some(d.replica.clone()), lock_timeout: None })
+            .err()
+            .unwrap_or_else(|| panic!("{what}: opening must fail"));
+        assert!(matches!(err, Error::StoreCorrupt { .. }), "{what}: {err}");
+        assert!(err.to_string().contains("partners.log"), "{what}: {err}");
+        assert_eq!(&fs::read(log_path(&d)).unwrap(), bytes, "{what}: the file must be left as it was");
+    }
+}
+
+#[test]
+fn a_damaged_middle_line_is_corruption_not_a_torn_tail() {
+    let d = dirs();
+    let mut s = open(&d);
+    new(&mut s, r#"{"Identity":"a.com"}"#).unwrap();
+    new(&mut s, r#"{"Identity":"b.com"}"#).unwrap();
+    let mut bytes = fs::read(log_path(&d)).unwrap();
+    let pos = bytes.windows(5).position(|w| w == b"a.com").unwrap();
+    bytes[pos] = b'q';
+    fs::write(log_path(&d), &bytes).unwrap();
+    drop(s);
+    // An open handle only stats the file (cheap refreshes), so in-place tampering is caught when
+    // the file is read: at every open.
+    let err = Store::open(StoreOptions { central: Some(d.central.clone()), replica: None, lock_timeout: None }).err().unwrap();
+    assert!(matches!(err, Error::StoreCorrupt { .. }), "{err}");
+    assert!(err.to_string().contains("byte offset"), "{err}");
+    assert_eq!(fs::read(log_path(&d)).unwrap(), bytes);
+}
+
+#[test]
+fn a_future_format_version_is_refused() {
+    let d = dirs();
+    let json = br#"{"Format":"xmppfed-log","Version":2,"Generation":"g","Seq":0}"#;
+    let mut line = format!("{:08x} ", crc32(json)).into_bytes();
+    line.extend_from_slice(json);
+    line.push(b'\n');
+    fs::write(log_path(&d), &line).unwrap();
+    let err = Store::open(StoreOptions { central: Some(d.central.clone()), replica: None, lock_timeout: None }).err().unwrap();
+    assert!(matches!(err, Error::StoreVersion { found: 2, supported: 1, .. }), "{err}");
+}
+
+#[test]
+fn a_missing_configured_folder_is_an_error_not_a_new_store() {
+    let root = tempfile::tempdir().unwrap();
+    let err = Store::open(StoreOptions { central: Some(root.path().join("not-mounted")), replica: None, lock_timeout: None }).err().unwrap();
+    assert!(matches!(err, Error::StoreIo { .. }), "{err}");
+    assert!(!root.path().join("not-mounted").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn store_files_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = dirs();
+    let mut s = open(&d);
+    new(&mut s, r#"{"Identity":"a.com"}"#).unwrap();
+    for f in [log_path(&d), d.central.join("partners.lock"), d.replica.join("partners.log")] {
+        let mode = fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", f.display());
+    }
+    assert_eq!(fs::metadata(&d.replica).unwrap().permissions().mode() & 0o777, 0o700);
+}
+
+#[test]
+fn a_held_lock_gives_a_bounded_wait_and_a_clear_error() {
+    use fs2::FileExt;
+    let d = dirs();
+    let mut s = Store::open(StoreOptions {
+        central: Some(d.central.clone()),
+        replica: Some(d.replica.clone()),
+        lock_timeout: Some(std::time::Duration::from_millis(200)),
+    })
+    .unwrap();
+    let holder = fs::OpenOptions::new().create(true).write(true).open(d.central.join("partners.lock")).unwrap();
+    holder.lock_exclusive().unwrap();
+    let err = new(&mut s, r#"{"Identity":"a.com"}"#).unwrap_err();
+    assert!(matches!(err, Error::StoreLocked { .. }), "{err}");
+    // Reads take no lock.
+    assert!(s.list(None, Source::Central).unwrap().is_empty());
+    holder.unlock().unwrap();
+    new(&mut s, r#"{"Identity":"a.com"}"#).unwrap();
+}
+
+fn append(path: &Path, bytes: &[u8]) {
+    use std::io::Write;
+    fs::OpenOptions::new().append(true).open(path).unwrap().write_all(bytes).unwrap();
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    crc32fast::hash(bytes)
+}
