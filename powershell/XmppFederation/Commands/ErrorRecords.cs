@@ -1,0 +1,38 @@
+using System;
+using System.Management.Automation;
+using XmppFederation.Native;
+
+namespace XmppFederation.Commands;
+
+/// <summary>
+/// Turns library exceptions into ErrorRecords. The error id is the library's stable result name
+/// (e.g. "NotFound"), so $Error[0].FullyQualifiedErrorId reads "NotFound,XmppFederation.Commands.GetCsXmppAllowedPartnerCommand".
+/// </summary>
+internal static class ErrorRecords
+{
+    public static ErrorRecord From(Exception e, object? target) => e switch
+    {
+        XmppFedException x => new ErrorRecord(x, x.ErrorId, Category(x.Result), target ?? x.Target),
+        _ => new ErrorRecord(e, "NativeLibraryUnavailable", ErrorCategory.ResourceUnavailable, target),
+    };
+
+    /// <summary>Failures after which no further item can succeed: the store cannot be trusted or the library is unusable.</summary>
+    public static bool IsFatal(Exception e) => e switch
+    {
+        XmppFedException x => x.Result is XmppFedResult.StoreCorrupt or XmppFedResult.StoreVersion or XmppFedResult.NoStoreLocation,
+        _ => true,
+    };
+
+    private static ErrorCategory Category(XmppFedResult result) => result switch
+    {
+        XmppFedResult.NotFound => ErrorCategory.ObjectNotFound,
+        XmppFedResult.AlreadyExists or XmppFedResult.DomainConflict => ErrorCategory.ResourceExists,
+        XmppFedResult.StaleInstance => ErrorCategory.InvalidOperation,
+        XmppFedResult.StoreIo => ErrorCategory.ResourceUnavailable,
+        XmppFedResult.StoreLocked => ErrorCategory.ResourceBusy,
+        XmppFedResult.StoreCorrupt or XmppFedResult.StoreVersion => ErrorCategory.InvalidData,
+        XmppFedResult.NoStoreLocation => ErrorCategory.ObjectNotFound,
+        XmppFedResult.Panic => ErrorCategory.NotSpecified,
+        _ => ErrorCategory.InvalidArgument,
+    };
+}

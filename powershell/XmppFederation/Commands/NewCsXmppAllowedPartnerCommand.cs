@@ -1,0 +1,104 @@
+using System;
+using System.Management.Automation;
+using XmppFederation.Native;
+
+namespace XmppFederation.Commands;
+
+/// <summary>New-CsXmppAllowedPartner: creates an XMPP allowed partner (or, with -InMemory, only builds it).</summary>
+[Cmdlet(VerbsCommon.New, "CsXmppAllowedPartner", DefaultParameterSetName = IdentitySet,
+    SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(PartnerData))]
+public sealed class NewCsXmppAllowedPartnerCommand : StoreCmdlet
+{
+    /// <summary>Parameter set naming the partner by -Identity.</summary>
+    public const string IdentitySet = "Identity";
+    /// <summary>Parameter set naming the partner by -Domain.</summary>
+    public const string DomainSet = "Domain";
+
+    /// <summary>The partner's primary domain (the key).</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdentitySet)]
+    [ValidateNotNullOrEmpty]
+    public string Identity { get; set; } = string.Empty;
+
+    /// <summary>The partner's primary domain; the same as -Identity.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = DomainSet)]
+    [ValidateNotNullOrEmpty]
+    public string Domain { get; set; } = string.Empty;
+
+    /// <summary>Further domains of the partner: a list, or a PSListModifier / hashtable with Add, Remove, Replace.</summary>
+    [Parameter]
+    [AllowNull]
+    public object? AdditionalDomains { get; set; }
+
+    /// <summary>Free text, e.g. contact details (at most 1,024 characters).</summary>
+    [Parameter]
+    public string? Description { get; set; }
+
+    /// <summary>FQDN of the partner's proxy server.</summary>
+    [Parameter]
+    public string? ProxyFqdn { get; set; }
+
+    /// <summary>Trust level; default PublicUnverified.</summary>
+    [Parameter]
+    public PartnerType PartnerType { get; set; }
+
+    /// <summary>TLS negotiation; default Required.</summary>
+    [Parameter]
+    public TlsNegotiation TlsNegotiation { get; set; }
+
+    /// <summary>SASL negotiation; default Required.</summary>
+    [Parameter]
+    public SaslNegotiation SaslNegotiation { get; set; }
+
+    /// <summary>Whether server dialback (XEP-0220) is supported; default $true.</summary>
+    [Parameter]
+    public bool SupportDialbackNegotiation { get; set; }
+
+    /// <summary>Whether keep-alives are sent; default $true.</summary>
+    [Parameter]
+    public bool EnableKeepAlive { get; set; }
+
+    /// <summary>Maximum simultaneous connections with this partner; default 20.</summary>
+    [Parameter]
+    public uint ConnectionLimit { get; set; }
+
+    /// <summary>Build and return the object without storing it; commit it later with Set-CsXmppAllowedPartner -Instance.</summary>
+    [Parameter]
+    public SwitchParameter InMemory { get; set; }
+
+    /// <summary>Suppresses non-fatal messages (accepted for compatibility with Lync's cmdlet).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <inheritdoc/>
+    protected override bool NeedsStore => !InMemory;
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        var name = ParameterSetName == DomainSet ? Domain : Identity;
+        var properties = PropertyBag.FromBound(MyInvocation.BoundParameters);
+        try
+        {
+            PartnerOutcome outcome;
+            if (InMemory)
+            {
+                outcome = PartnerStore.NewInMemory(properties);
+            }
+            else if (ShouldProcess(name, "Create XMPP allowed partner"))
+            {
+                outcome = Store.New(properties);
+            }
+            else
+            {
+                return;
+            }
+            WriteWarnings(outcome);
+            WriteObject(outcome.Partner);
+        }
+        catch (Exception e) when (e is XmppFedException or DllNotFoundException)
+        {
+            Fail(e, name);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything building and testing need on a Debian 12 machine of this project's kind
+# (see README "Set-up"). Safe to run again: it installs only what is missing.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Debian's packaged Rust crates (the offline crate source), and the C test tools.
+APT_PACKAGES=(
+    librust-serde-dev librust-serde-derive-dev librust-serde-json-dev librust-thiserror-dev
+    librust-libc-dev librust-cbindgen-dev librust-idna-dev librust-fs2-dev librust-crc32fast-dev
+    librust-dirs-dev librust-tempfile-dev librust-proptest+default-dev
+    gcc valgrind curl
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    step "installing Debian packages: ${missing[*]}"
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+for tool in cargo dotnet gcc valgrind; do
+    command -v "$tool" >/dev/null || { echo "setup: '$tool' is not installed; see README 'Set-up'" >&2; exit 1; }
+done

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every test: Rust unit and integration tests (including the header check), the C program
+# over the whole ABI under valgrind, and the .NET P/Invoke layer's xunit tests. Ends with one
+# line "total: N passed, M failed".
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+"$REPO_ROOT/scripts/build.sh"
+export XMPPFED_CARGO_SOURCE
+logs="$(mktemp -d)"
+trap 'rm -rf "$logs"' EXIT
+passed=0
+failed=0
+
+# Adds a runner's counts from its log; a runner that exits non-zero fails the run even if its
+# counts could not be read.
+count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+
+step "Rust: cargo test --release"
+status=0
+(cd "$REPO_ROOT" && xcargo test --release 2>&1) | tee "$logs/cargo.log" || status=$?
+count "$(grep -Eo '[0-9]+ passed' "$logs/cargo.log" | awk '{s+=$1} END {print s+0}')" \
+      "$(grep -Eo '[0-9]+ failed' "$logs/cargo.log" | awk '{s+=$1} END {print s+0}')"
+[ "$status" = 0 ] || { echo "cargo test failed" >&2; exit 1; }
+
+step "C: tests/c/run.sh (gcc -Werror, valgrind)"
+status=0
+"$REPO_ROOT/tests/c/run.sh" "$NATIVE_DIR" 2>&1 | tee "$logs/c.log" || status=$?
+read -r p f < <(grep -Eo '^[0-9]+ passed, [0-9]+ failed' "$logs/c.log" | tail -1 | awk '{print $1, $3}')
+count "${p:-0}" "${f:-0}"
+[ "$status" = 0 ] || { echo "C ABI test failed" >&2; exit 1; }
+
+step ".NET: dotnet test powershell/tests/XmppFederation.Native.Tests"
+status=0
+dotnet test "$REPO_ROOT/powershell/tests/XmppFederation.Native.Tests" --nologo -v quiet \
+    -p:XmppFedNativeDir="$NATIVE_DIR" 2>&1 | tee "$logs/dotnet.log" || status=$?
+line="$(grep -E 'Passed!|Failed!' "$logs/dotnet.log" | tail -1)"
+count "$(sed -nE 's/.*Passed: *([0-9]+).*/\1/p' <<<"$line")" "$(sed -nE 's/.*Failed: *([0-9]+).*/\1/p' <<<"$line")"
+[ "$status" = 0 ] || { echo "dotnet test failed" >&2; exit 1; }
+
+echo
+echo "total: $passed passed, $failed failed"
+[ "$failed" = 0 ]
