@@ -119,6 +119,17 @@ pub fn parse_record(path: &Path, payload: &[u8]) -> Result<Record> {
     serde_json::from_slice(payload).map_err(|e| Error::corrupt(path, format!("a record cannot be read ({e})")))
 }
 
+/// A store file that does not exist is a fresh store, unless its whole folder is gone: then the
+/// store is unreachable (an unmounted share, a deleted folder), never silently empty.
+pub fn check_folder_reachable(file: &Path, e: std::io::Error) -> Result<()> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(Error::io(dir, std::io::Error::new(e.kind(), "the store folder is not reachable")))
+    }
+}
+
 /// Read `path` from `offset` to its current end.
 pub fn read_from(file: &mut File, path: &Path, offset: u64) -> Result<Vec<u8>> {
     file.seek(SeekFrom::Start(offset)).map_err(|e| Error::io(path, e))?;

@@ -4,7 +4,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::log::{self, Header, Record};
 use super::state::State;
@@ -67,10 +67,7 @@ impl LogView {
     }
 
     fn missing(&mut self, e: std::io::Error) -> Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        if !dir.is_dir() {
-            return Err(Error::io(dir, std::io::Error::new(e.kind(), "the store folder is not reachable")));
-        }
+        log::check_folder_reachable(&self.path, e)?;
         if self.header.is_some() {
             // Never start empty behind the admin's back: the list existed a moment ago.
             return Err(Error::corrupt(&self.path, "the store file has disappeared since it was read"));

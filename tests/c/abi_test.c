@@ -1,0 +1,1524 @@
+/* xmppfed C ABI test: drives every exported function, its success paths and its error paths.
+ *
+ * Build and run with tests/c/run.sh (gcc -std=c11 -pedantic, under valgrind). Everything happens
+ * in fresh mkdtemp folders that are removed at the end. The last line printed is always
+ * "N passed, M failed"; the exit status is non-zero when M > 0. */
+
+#define _XOPEN_SOURCE 700
+#define _DEFAULT_SOURCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xmppfed.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Assertions                                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+static int g_passed;
+static int g_failed;
+
+static const char *last_error_or_null(void) {
+    const char *m = xmppfed_last_error_message();
+    return m ? m : "(null)";
+}
+
+static int check_impl(int ok, const char *expr, const char *file, int line) {
+    if (ok) {
+        g_passed++;
+    } else {
+        g_failed++;
+        fprintf(stderr, "%s:%d: CHECK failed: %s\n    last error: %s\n", file, line, expr, last_error_or_null());
+    }
+    return ok;
+}
+
+#define CHECK(cond) check_impl(!!(cond), #cond, __FILE__, __LINE__)
+
+static const char *rc_name(int rc) {
+    const char *n = xmppfed_result_name(rc);
+    return n ? n : "(unknown code)";
+}
+
+static xmppfed_result check_rc_impl(xmppfed_result got, xmppfed_result want, const char *expr, const char *file, int line) {
+    if (got == want) {
+        g_passed++;
+    } else {
+        g_failed++;
+        fprintf(stderr, "%s:%d: %s\n    expected %s (%d), got %s (%d)\n    last error: %s\n", file, line, expr,
+                rc_name((int)want), (int)want, rc_name((int)got), (int)got, last_error_or_null());
+    }
+    return got;
+}
+
+#define CHECK_RC(call, want) check_rc_impl((call), (want), #call, __FILE__, __LINE__)
+
+/* Whether `json` contains `needle` (or not, with `negate`), printing the document on failure. */
+static void check_has_impl(const char *json, const char *needle, int negate, const char *file, int line) {
+    int found = json != NULL && strstr(json, needle) != NULL;
+    if (found != !negate || json == NULL) {
+        g_failed++;
+        fprintf(stderr, "%s:%d: expected text %s %s\n    in: %s\n    last error: %s\n", file, line,
+                negate ? "NOT to contain" : "to contain", needle, json ? json : "(null)", last_error_or_null());
+    } else {
+        g_passed++;
+    }
+}
+
+#define CHECK_HAS(json, needle) check_has_impl((json), (needle), 0, __FILE__, __LINE__)
+#define CHECK_LACKS(json, needle) check_has_impl((json), (needle), 1, __FILE__, __LINE__)
+/* The message of the last failure mentions `needle`. */
+#define CHECK_MSG(needle) check_has_impl(xmppfed_last_error_message(), (needle), 0, __FILE__, __LINE__)
+
+/* A real address that the library can never return: out-pointers are preset to it before a call
+ * that must fail, and must still hold it afterwards. */
+static char g_sentinel_byte;
+#define SENTINEL (&g_sentinel_byte)
+#define STORE_SENTINEL ((xmppfed_store *)(void *)&g_sentinel_byte)
+
+/* A call that must succeed, writing a fresh string to `out` and clearing the last error. */
+#define EXPECT_OK(out, call)                                                                    \
+    do {                                                                                        \
+        (out) = SENTINEL;                                                                       \
+        if (CHECK_RC(call, XMPPFED_RESULT_OK) != XMPPFED_RESULT_OK) (out) = NULL;               \
+        CHECK((out) != NULL && (out) != SENTINEL);                                              \
+        if ((out) == SENTINEL) (out) = NULL;                                                    \
+        CHECK(xmppfed_last_error_message() == NULL);                                            \
+    } while (0)
+
+/* A call that must fail with `code`, leave `out` untouched and set a last error message. */
+#define EXPECT_FAIL(code, out, call)                                                            \
+    do {                                                                                        \
+        (out) = SENTINEL;                                                                       \
+        if (CHECK_RC(call, code) == XMPPFED_RESULT_OK && (out) != SENTINEL) {                   \
+            xmppfed_string_free(out);                                                           \
+        }                                                                                       \
+        CHECK((out) == SENTINEL);                                                               \
+        CHECK(xmppfed_last_error_message() != NULL);                                            \
+    } while (0)
+
+/* Same for functions whose output is not a string. */
+#define EXPECT_FAIL_NOOUT(code, call)                                                           \
+    do {                                                                                        \
+        CHECK_RC(call, code);                                                                   \
+        CHECK(xmppfed_last_error_message() != NULL);                                            \
+    } while (0)
+
+/* Free a library string and forget it. */
+#define FREE(s)                                                                                 \
+    do {                                                                                        \
+        if ((s) != SENTINEL) xmppfed_string_free(s);                                            \
+        (s) = NULL;                                                                             \
+    } while (0)
+
+/* ------------------------------------------------------------------------------------------ */
+/* Small helpers (no JSON library needed)                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+#define BUCHER "b\xc3\xbc" "cher.example"          /* bücher.example, the canonical U-label form */
+#define BUCHER_UPPER "B\xc3\x9c" "CHER.example"    /* BÜCHER.example */
+#define BUCHER_ALABEL "xn--bcher-kva.example"
+#define BAD_UTF8 "\xff\xfe"
+
+static char *xstrdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (!d) { perror("malloc"); exit(2); }
+    memcpy(d, s, n);
+    return d;
+}
+
+static char *xasprintf(const char *fmt, ...) {
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *d = malloc((size_t)n + 1);
+    if (!d) { perror("malloc"); exit(2); }
+    vsnprintf(d, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    return d;
+}
+
+/* A malloc'd copy of `src` with the first `from` replaced by `to` (NULL if `from` is absent). */
+static char *replace_once(const char *src, const char *from, const char *to) {
+    if (!src) return NULL;
+    const char *at = strstr(src, from);
+    if (!at) return NULL;
+    size_t head = (size_t)(at - src), fl = strlen(from), tl = strlen(to), tail = strlen(at + fl);
+    char *d = malloc(head + tl + tail + 1);
+    if (!d) { perror("malloc"); exit(2); }
+    memcpy(d, src, head);
+    memcpy(d + head, to, tl);
+    memcpy(d + head + tl, at + fl, tail + 1);
+    return d;
+}
+
+/* The "Partner" object of an outcome {"Partner":{...},"Warnings":[...]}, malloc'd. */
+static char *outcome_partner(const char *outcome) {
+    static const char prefix[] = "{\"Partner\":";
+    if (!outcome || strncmp(outcome, prefix, strlen(prefix)) != 0) return NULL;
+    const char *start = outcome + strlen(prefix);
+    const char *end = strstr(start, ",\"Warnings\":");
+    if (!end) return NULL;
+    char *d = malloc((size_t)(end - start) + 1);
+    if (!d) { perror("malloc"); exit(2); }
+    memcpy(d, start, (size_t)(end - start));
+    d[end - start] = '\0';
+    return d;
+}
+
+/* The number after "Revision": (the first one), or -1. */
+static long long revision_of(const char *json) {
+    const char *at = json ? strstr(json, "\"Revision\":") : NULL;
+    return at ? strtoll(at + strlen("\"Revision\":"), NULL, 10) : -1;
+}
+
+static int count_of(const char *json, const char *needle) {
+    int n = 0;
+    for (const char *p = json; p && (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
+    return n;
+}
+
+/* Whether the identities appear in the list in exactly this order (and each one appears). */
+static int in_order(const char *json, const char *const *ids, size_t count) {
+    const char *pos = json;
+    for (size_t i = 0; i < count; i++) {
+        char *needle = xasprintf("\"Identity\":\"%s\"", ids[i]);
+        const char *at = pos ? strstr(pos, needle) : NULL;
+        free(needle);
+        if (!at) return 0;
+        pos = at + 1;
+    }
+    return 1;
+}
+
+/* CRC-32 (IEEE 802.3, reflected, as zlib and crc32fast compute it), bit by bit. */
+static uint32_t crc32_ieee(const void *data, size_t len) {
+    const unsigned char *p = data;
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return crc ^ 0xFFFFFFFFu;
+}
+
+static char *make_dir(const char *parent, const char *name) {
+    char *path = xasprintf("%s/%s", parent, name);
+    if (mkdir(path, 0700) != 0) { perror(path); exit(2); }
+    return path;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb; (void)flag; (void)ftw;
+    if (remove(path) != 0) perror(path);
+    return 0;
+}
+
+static void remove_tree(const char *path) {
+    if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) perror(path);
+}
+
+/* A store folder holding one partners.log made of the given lines (NULL-terminated list). */
+static char *central_with_log(const char *root, const char *name, const char *raw) {
+    char *dir = make_dir(root, name);
+    char *log = xasprintf("%s/partners.log", dir);
+    FILE *f = fopen(log, "wb");
+    if (!f) { perror(log); exit(2); }
+    fputs(raw, f);
+    fclose(f);
+    free(log);
+    return dir;
+}
+
+static const char HEADER_V1[] = "{\"Format\":\"xmppfed-log\",\"Version\":1,\"Generation\":\"c-test\",\"Seq\":1}";
+static const char HEADER_V99[] = "{\"Format\":\"xmppfed-log\",\"Version\":99,\"Generation\":\"c-test\",\"Seq\":0}";
+static const char HEADER_OTHER[] = "{\"Format\":\"another-log\",\"Version\":1,\"Generation\":\"c-test\",\"Seq\":0}";
+static const char CRAFTED_RECORD[] =
+    "{\"Seq\":1,\"Put\":{\"Identity\":\"crafted.org\",\"Domain\":\"crafted.org\",\"AdditionalDomains\":[],"
+    "\"Description\":\"written by C\",\"ProxyFqdn\":\"\",\"PartnerType\":\"Federated\",\"TlsNegotiation\":\"Required\","
+    "\"SaslNegotiation\":\"Required\",\"SupportDialbackNegotiation\":true,\"EnableKeepAlive\":true,"
+    "\"ConnectionLimit\":20,\"Revision\":1}}";
+
+static char *framed(const char *json, int corrupt) {
+    uint32_t crc = crc32_ieee(json, strlen(json));
+    if (corrupt) crc ^= 1u;
+    return xasprintf("%08x %s\n", (unsigned)crc, json);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Tests                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+static void test_static_functions(void) {
+    CHECK(xmppfed_abi_version() == XMPPFED_ABI_VERSION);
+    const char *v = xmppfed_version();
+    CHECK(v != NULL && v[0] != '\0');
+    CHECK(v != NULL && strchr(v, '.') != NULL);
+
+    struct { int code; const char *name; } names[] = {
+        {XMPPFED_RESULT_OK, "Ok"},
+        {XMPPFED_RESULT_NULL_ARGUMENT, "NullArgument"},
+        {XMPPFED_RESULT_INVALID_UTF8, "InvalidUtf8"},
+        {XMPPFED_RESULT_JSON_SYNTAX, "JsonSyntax"},
+        {XMPPFED_RESULT_JSON_SHAPE, "JsonShape"},
+        {XMPPFED_RESULT_INVALID_DOMAIN, "InvalidDomain"},
+        {XMPPFED_RESULT_INVALID_VALUE, "InvalidValue"},
+        {XMPPFED_RESULT_INVALID_NEGOTIATION, "InvalidNegotiation"},
+        {XMPPFED_RESULT_INVALID_FILTER, "InvalidFilter"},
+        {XMPPFED_RESULT_ALREADY_EXISTS, "AlreadyExists"},
+        {XMPPFED_RESULT_NOT_FOUND, "NotFound"},
+        {XMPPFED_RESULT_DOMAIN_CONFLICT, "DomainConflict"},
+        {XMPPFED_RESULT_STALE_INSTANCE, "StaleInstance"},
+        {XMPPFED_RESULT_STORE_IO, "StoreIo"},
+        {XMPPFED_RESULT_STORE_CORRUPT, "StoreCorrupt"},
+        {XMPPFED_RESULT_STORE_VERSION, "StoreVersion"},
+        {XMPPFED_RESULT_STORE_LOCKED, "StoreLocked"},
+        {XMPPFED_RESULT_NO_STORE_LOCATION, "NoStoreLocation"},
+        {XMPPFED_RESULT_INPUT_TOO_LARGE, "InputTooLarge"},
+        {XMPPFED_RESULT_PANIC, "Panic"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *n = xmppfed_result_name(names[i].code);
+        if (!CHECK(n != NULL && strcmp(n, names[i].name) == 0)) {
+            fprintf(stderr, "    code %d: expected %s, got %s\n", names[i].code, names[i].name, n ? n : "(null)");
+        }
+    }
+    CHECK(xmppfed_result_name(19) == NULL);
+    CHECK(xmppfed_result_name(99) == NULL);
+    CHECK(xmppfed_result_name(101) == NULL);
+    CHECK(xmppfed_result_name(-1) == NULL);
+    CHECK(xmppfed_result_name(INT32_MAX) == NULL);
+    CHECK(xmppfed_result_name(INT32_MIN) == NULL);
+    /* The name is static: the same pointer every time. */
+    CHECK(xmppfed_result_name(10) == xmppfed_result_name(10));
+
+    /* NULL is accepted and ignored by both release functions. */
+    xmppfed_string_free(NULL);
+    xmppfed_store_close(NULL);
+    CHECK(1);
+}
+
+/* Store opening: missing folders, damaged and future-format logs, a crafted valid log, NULL and
+ * non-UTF-8 arguments, the environment variables, an unwritable replica. */
+static void test_open(const char *root) {
+    xmppfed_store *st;
+    char *out;
+    char *replica = xasprintf("%s/open-replica", root);
+
+    /* A central folder that does not exist: StoreIo naming it; store_out untouched. */
+    char *missing = xasprintf("%s/does-not-exist", root);
+    st = STORE_SENTINEL;
+    CHECK_RC(xmppfed_store_open(missing, replica, &st), XMPPFED_RESULT_STORE_IO);
+    CHECK(st == STORE_SENTINEL);
+    CHECK(xmppfed_last_error_message() != NULL);
+    CHECK_MSG("does-not-exist");
+    /* ... and it was not created behind the caller's back. */
+    CHECK(access(missing, F_OK) != 0);
+    free(missing);
+
+    /* A central "folder" that is a regular file. */
+    char *file = xasprintf("%s/plain-file", root);
+    FILE *f = fopen(file, "w");
+    if (f) { fputs("x\n", f); fclose(f); }
+    st = STORE_SENTINEL;
+    CHECK_RC(xmppfed_store_open(file, replica, &st), XMPPFED_RESULT_STORE_IO);
+    CHECK(st == STORE_SENTINEL);
+    CHECK_MSG("plain-file");
+
+    /* Garbage: StoreCorrupt naming the file. */
+    char *garbage = central_with_log(root, "garbage", "this is not a store\nnor is this\n");
+    st = STORE_SENTINEL;
+    CHECK_RC(xmppfed_store_open(garbage, replica, &st), XMPPFED_RESULT_STORE_CORRUPT);
+    CHECK(st == STORE_SENTINEL);
+    CHECK_MSG("partners.log");
+
+    /* An empty log file is damage too (a store file always starts with a header). */
+    char *empty = central_with_log(root, "empty", "");
+    st = STORE_SENTINEL;
+    CHECK_RC(xmppfed_store_open(empty, replica, &st), XMPPFED_RESULT_STORE_CORRUPT);
+    CHECK(st == STORE_SENTINEL);
+    CHECK_MSG("partners.log");
+
+    /* A checked header of another format. */
+    char *line = framed(HEADER_OTHER, 0);
+    char *other = central_with_log(root, "other-format", line);
+    free(line);
+    st = STORE_SENTINEL;
+    CHECK_RC(xmppfed_store_open(other, replica, &st), XMPPFED_RESULT_STORE_CORRUPT);
+    CHECK(st == STORE_SENTINEL);
+    CHECK_MSG("another-log");
+
+    /* A header of format version 99: StoreVersion, naming the file and the version. */
+    line = framed(HEADER_V99, 0);
+    char *future = central_with_log(root, "future", line);
+    free(line);
+    st = STORE_SENTINEL;
+    CHECK_RC(xmppfed_store_open(future, replica, &st), XMPPFED_RESULT_STORE_VERSION);
+    CHECK(st == STORE_SENTINEL);
+    CHECK_MSG("partners.log");
+    CHECK_MSG("99");
+
+    /* A valid log written here (proves the CRC and framing above match the library's), with a
+     * torn last line (no newline) that a reader must ignore. */
+    char *h = framed(HEADER_V1, 0), *r = framed(CRAFTED_RECORD, 0);
+    char *raw = xasprintf("%s%s%s", h, r, "0000abcd {\"Seq\":2,\"Remo");
+    char *crafted = central_with_log(root, "crafted", raw);
+    free(raw);
+    st = STORE_SENTINEL;
+    if (CHECK_RC(xmppfed_store_open(crafted, replica, &st), XMPPFED_RESULT_OK) == XMPPFED_RESULT_OK) {
+        CHECK(st != NULL && st != STORE_SENTINEL);
+        CHECK(xmppfed_last_error_message() == NULL);
+        EXPECT_OK(out, xmppfed_partner_get(st, "CRAFTED.org.", false, &out));
+        CHECK_HAS(out, "\"Identity\":\"crafted.org\"");
+        CHECK_HAS(out, "\"Description\":\"written by C\"");
+        CHECK_HAS(out, "\"PartnerType\":\"Federated\"");
+        CHECK_HAS(out, "\"Revision\":1");
+        FREE(out);
+        /* The next writer cuts off the torn tail and continues the numbering at 2. */
+        EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"after-tail.org\"}", false, &out));
+        CHECK_HAS(out, "\"Revision\":2");
+        FREE(out);
+        EXPECT_OK(out, xmppfed_partner_list(st, NULL, false, &out));
+        CHECK(count_of(out, "\"Identity\":") == 2);
+        FREE(out);
+        xmppfed_store_close(st);
+    }
+
+    /* A bad checksum on a line that is not the last one is damage, reported with its offset. */
+    char *bad = framed(CRAFTED_RECORD, 1);
+    char *tail = framed("{\"Seq\":2,\"Remove\":\"crafted.org\"}", 0);
+    raw = xasprintf("%s%s%s", h, bad, tail);
+    char *damaged = central_with_log(root, "damaged", raw);
+    free(raw); free(bad); free(tail); free(h); free(r);
+    st = STORE_SENTINEL;
+    CHECK_RC(xmppfed_store_open(damaged, replica, &st), XMPPFED_RESULT_STORE_CORRUPT);
+    CHECK(st == STORE_SENTINEL);
+    CHECK_MSG("partners.log");
+    CHECK_MSG("offset");
+
+    /* NULL and non-UTF-8 arguments. */
+    CHECK_RC(xmppfed_store_open(crafted, replica, NULL), XMPPFED_RESULT_NULL_ARGUMENT);
+    CHECK_MSG("store_out");
+    st = STORE_SENTINEL;
+    CHECK_RC(xmppfed_store_open(BAD_UTF8, replica, &st), XMPPFED_RESULT_INVALID_UTF8);
+    CHECK(st == STORE_SENTINEL);
+    CHECK_MSG("central_dir");
+    st = STORE_SENTINEL;
+    CHECK_RC(xmppfed_store_open(crafted, BAD_UTF8, &st), XMPPFED_RESULT_INVALID_UTF8);
+    CHECK(st == STORE_SENTINEL);
+    CHECK_MSG("replica_dir");
+
+    /* NULL folders: taken from $XMPPFED_STORE / $XMPPFED_REPLICA. */
+    setenv("XMPPFED_STORE", crafted, 1);
+    setenv("XMPPFED_REPLICA", replica, 1);
+    st = STORE_SENTINEL;
+    if (CHECK_RC(xmppfed_store_open(NULL, NULL, &st), XMPPFED_RESULT_OK) == XMPPFED_RESULT_OK) {
+        EXPECT_OK(out, xmppfed_store_paths(st, &out));
+        CHECK_HAS(out, "crafted\",");
+        CHECK_HAS(out, "open-replica\"");
+        FREE(out);
+        EXPECT_OK(out, xmppfed_partner_get(st, "crafted.org", false, &out));
+        FREE(out);
+        xmppfed_store_close(st);
+    }
+    /* $XMPPFED_STORE naming a missing folder is StoreIo, exactly like an explicit path. */
+    char *missing_env = xasprintf("%s/env-missing", root);
+    setenv("XMPPFED_STORE", missing_env, 1);
+    st = STORE_SENTINEL;
+    CHECK_RC(xmppfed_store_open(NULL, NULL, &st), XMPPFED_RESULT_STORE_IO);
+    CHECK(st == STORE_SENTINEL);
+    CHECK_MSG("env-missing");
+    free(missing_env);
+    unsetenv("XMPPFED_STORE");
+    unsetenv("XMPPFED_REPLICA");
+
+    /* A lock timeout that is not a number is refused at open. */
+    setenv("XMPPFED_LOCK_TIMEOUT_MS", "soon", 1);
+    st = STORE_SENTINEL;
+    CHECK_RC(xmppfed_store_open(crafted, replica, &st), XMPPFED_RESULT_INVALID_VALUE);
+    CHECK(st == STORE_SENTINEL);
+    CHECK_MSG("XMPPFED_LOCK_TIMEOUT_MS");
+    unsetenv("XMPPFED_LOCK_TIMEOUT_MS");
+
+    /* A replica that cannot be created (its parent is a file): the commit still succeeds, with a
+     * ReplicaNotRefreshed warning; replicate and local reads then fail with StoreIo. */
+    char *fresh = make_dir(root, "fresh-central");
+    char *bad_replica = xasprintf("%s/replica", file);
+    st = STORE_SENTINEL;
+    if (CHECK_RC(xmppfed_store_open(fresh, bad_replica, &st), XMPPFED_RESULT_OK) == XMPPFED_RESULT_OK) {
+        EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"committed.org\"}", false, &out));
+        CHECK_HAS(out, "\"Id\":\"ReplicaNotRefreshed\"");
+        CHECK_HAS(out, "\"Identity\":\"committed.org\"");
+        FREE(out);
+        EXPECT_OK(out, xmppfed_partner_get(st, "committed.org", false, &out));
+        FREE(out);
+        EXPECT_FAIL_NOOUT(XMPPFED_RESULT_STORE_IO, xmppfed_store_replicate(st));
+        CHECK_MSG("plain-file");
+        EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_get(st, "committed.org", true, &out));
+        EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_list(st, NULL, true, &out));
+        xmppfed_store_close(st);
+    }
+
+    free(bad_replica); free(fresh); free(garbage); free(empty); free(other); free(future);
+    free(crafted); free(damaged); free(file); free(replica);
+}
+
+/* The partner-type defaults of SPEC.md, as the library writes them. */
+static void check_defaults(const char *partner) {
+    CHECK_HAS(partner, "\"AdditionalDomains\":[]");
+    CHECK_HAS(partner, "\"Description\":\"\"");
+    CHECK_HAS(partner, "\"ProxyFqdn\":\"\"");
+    CHECK_HAS(partner, "\"PartnerType\":\"PublicUnverified\"");
+    CHECK_HAS(partner, "\"TlsNegotiation\":\"Required\"");
+    CHECK_HAS(partner, "\"SaslNegotiation\":\"Required\"");
+    CHECK_HAS(partner, "\"SupportDialbackNegotiation\":true");
+    CHECK_HAS(partner, "\"EnableKeepAlive\":true");
+    CHECK_HAS(partner, "\"ConnectionLimit\":20");
+}
+
+static void test_new(xmppfed_store *st) {
+    char *out;
+
+    /* Defaults, canonical identity (lowercase, trailing dot stripped), DialbackNotUsed warning. */
+    EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"Contoso.COM.\"}", false, &out));
+    CHECK(out && strncmp(out, "{\"Partner\":{", 12) == 0);
+    CHECK_HAS(out, "\"Identity\":\"contoso.com\"");
+    CHECK_HAS(out, "\"Domain\":\"contoso.com\"");
+    check_defaults(out);
+    CHECK_HAS(out, "\"Revision\":1");
+    CHECK_HAS(out, "\"Warnings\":[{\"Id\":\"DialbackNotUsed\",\"Message\":\"");
+    CHECK(count_of(out, "\"Id\":") == 1);
+    FREE(out);
+
+    /* By Domain, with every property given, enum names case-insensitive on input. */
+    EXPECT_OK(out, xmppfed_partner_new(st,
+        "{\"Domain\":\"Fabrikam.com\",\"AdditionalDomains\":[\"eu.fabrikam.com\",\"NA.Fabrikam.com.\",\"na.fabrikam.com\"],"
+        "\"Description\":\"Fabrikam \\u00e9 contact: ops\",\"ProxyFqdn\":\"Proxy.Fabrikam.com\",\"PartnerType\":\"federated\","
+        "\"TlsNegotiation\":\"REQUIRED\",\"SaslNegotiation\":\"notsupported\",\"SupportDialbackNegotiation\":true,"
+        "\"EnableKeepAlive\":false,\"ConnectionLimit\":75}", false, &out));
+    CHECK_HAS(out, "\"Identity\":\"fabrikam.com\"");
+    CHECK_HAS(out, "\"Domain\":\"fabrikam.com\"");
+    CHECK_HAS(out, "\"AdditionalDomains\":[\"eu.fabrikam.com\",\"na.fabrikam.com\"]");
+    CHECK_HAS(out, "\"Description\":\"Fabrikam \xc3\xa9 contact: ops\"");
+    CHECK_HAS(out, "\"ProxyFqdn\":\"proxy.fabrikam.com\"");
+    CHECK_HAS(out, "\"PartnerType\":\"Federated\"");
+    CHECK_HAS(out, "\"TlsNegotiation\":\"Required\"");
+    CHECK_HAS(out, "\"SaslNegotiation\":\"NotSupported\"");
+    CHECK_HAS(out, "\"EnableKeepAlive\":false");
+    CHECK_HAS(out, "\"ConnectionLimit\":75");
+    CHECK_HAS(out, "\"Revision\":2");
+    CHECK_HAS(out, "\"Warnings\":[]");
+    FREE(out);
+
+    /* Identity and Domain together are fine when they name the same domain. */
+    EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"example.org\",\"Domain\":\"EXAMPLE.org.\",\"TlsNegotiation\":\"Optional\"}", false, &out));
+    CHECK_HAS(out, "\"Identity\":\"example.org\"");
+    CHECK_HAS(out, "\"Id\":\"SaslWithoutRequiredTls\"");
+    CHECK_LACKS(out, "DialbackNotUsed");
+    FREE(out);
+
+    /* IDN: the A-label is stored as the canonical U-label; the Unicode spelling is the same key. */
+    EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"" BUCHER_ALABEL "\"}", false, &out));
+    CHECK_HAS(out, "\"Identity\":\"" BUCHER "\"");
+    FREE(out);
+    EXPECT_FAIL(XMPPFED_RESULT_ALREADY_EXISTS, out, xmppfed_partner_new(st, "{\"Identity\":\"" BUCHER_UPPER "\"}", false, &out));
+    CHECK_MSG(BUCHER);
+
+    EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"alpha.org\",\"SupportDialbackNegotiation\":false}", false, &out));
+    CHECK_HAS(out, "\"Warnings\":[]");
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"cantoso.com\"}", false, &out));
+    FREE(out);
+
+    /* In memory with a NULL store: validated, returned with Revision 0, nothing stored. */
+    EXPECT_OK(out, xmppfed_partner_new(NULL, "{\"Identity\":\"Memory.NET\",\"Description\":\"draft\"}", true, &out));
+    CHECK_HAS(out, "\"Identity\":\"memory.net\"");
+    CHECK_HAS(out, "\"Description\":\"draft\"");
+    CHECK_HAS(out, "\"Revision\":0");
+    CHECK_HAS(out, "\"Id\":\"DialbackNotUsed\"");
+    FREE(out);
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "memory.net", false, &out));
+    CHECK_MSG("memory.net");
+    /* In memory with a store: still nothing stored. */
+    EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"memory2.net\"}", true, &out));
+    CHECK_HAS(out, "\"Revision\":0");
+    FREE(out);
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "memory2.net", false, &out));
+    /* In memory, an existing identity is not an error (the store is not consulted)... */
+    EXPECT_OK(out, xmppfed_partner_new(NULL, "{\"Identity\":\"contoso.com\"}", true, &out));
+    FREE(out);
+    /* ... but validation still applies. */
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_new(NULL, "{\"Identity\":\"bad..com\"}", true, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_new(NULL, "{\"Identity\":\"a.com\",\"ConnectionLimit\":0}", true, &out));
+
+    /* Stored New with a NULL store. */
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_new(NULL, "{\"Identity\":\"nostore.com\"}", false, &out));
+    CHECK_MSG("store");
+
+    /* Duplicate identity, in any spelling. */
+    EXPECT_FAIL(XMPPFED_RESULT_ALREADY_EXISTS, out, xmppfed_partner_new(st, "{\"Identity\":\"CONTOSO.com.\"}", false, &out));
+    CHECK_MSG("contoso.com");
+    EXPECT_FAIL(XMPPFED_RESULT_ALREADY_EXISTS, out, xmppfed_partner_new(st, "{\"Domain\":\"contoso.com\"}", false, &out));
+
+    /* A domain claimed by another partner: as an additional domain, or as the identity. */
+    EXPECT_FAIL(XMPPFED_RESULT_DOMAIN_CONFLICT, out,
+                xmppfed_partner_new(st, "{\"Identity\":\"rival.com\",\"AdditionalDomains\":[\"EU.fabrikam.com\"]}", false, &out));
+    CHECK_MSG("eu.fabrikam.com");
+    CHECK_MSG("'fabrikam.com'"); /* the owner */
+    EXPECT_FAIL(XMPPFED_RESULT_DOMAIN_CONFLICT, out, xmppfed_partner_new(st, "{\"Identity\":\"na.fabrikam.com\"}", false, &out));
+    CHECK_MSG("na.fabrikam.com");
+    EXPECT_FAIL(XMPPFED_RESULT_DOMAIN_CONFLICT, out,
+                xmppfed_partner_new(st, "{\"Identity\":\"rival.com\",\"AdditionalDomains\":\"contoso.com\"}", false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "rival.com", false, &out));
+
+    /* Invalid domains, in every domain-valued property. */
+    static const char *const bad_domains[] = {
+        "bad..com", "*.com", "a?.com", "10.0.0.1", "nodots", "", ".", "-bad.com", "bad-.com", "a b.com",
+        "under_score.com", "[::1]", "::1", "1.2.3.4.5", "xn--abc-.com",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com", /* 64-octet label */
+    };
+    for (size_t i = 0; i < sizeof bad_domains / sizeof bad_domains[0]; i++) {
+        char *json = xasprintf("{\"Identity\":\"%s\"}", bad_domains[i]);
+        EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_new(st, json, false, &out));
+        if (bad_domains[i][0] != '\0') CHECK_MSG(bad_domains[i]);
+        free(json);
+    }
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_new(st, "{\"Domain\":\"bad..com\"}", false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out,
+                xmppfed_partner_new(st, "{\"Identity\":\"ok.com\",\"AdditionalDomains\":[\"fine.com\",\"*.ok.com\"]}", false, &out));
+    CHECK_MSG("*.ok.com");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_new(st, "{\"Identity\":\"ok.com\",\"ProxyFqdn\":\"10.0.0.1\"}", false, &out));
+    CHECK_MSG("ProxyFqdn");
+
+    /* Negotiation: dialback off with TLS or SASL NotSupported is rejected. */
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_NEGOTIATION, out, xmppfed_partner_new(st,
+        "{\"Identity\":\"neg.com\",\"SupportDialbackNegotiation\":false,\"TlsNegotiation\":\"NotSupported\"}", false, &out));
+    CHECK_MSG("neg.com");
+    CHECK_MSG("TLS");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_NEGOTIATION, out, xmppfed_partner_new(st,
+        "{\"Identity\":\"neg.com\",\"SupportDialbackNegotiation\":false,\"SaslNegotiation\":\"NotSupported\"}", false, &out));
+    CHECK_MSG("SASL");
+
+    /* Values out of range. */
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_new(st, "{\"Identity\":\"limit.com\",\"ConnectionLimit\":0}", false, &out));
+    CHECK_MSG("ConnectionLimit");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_new(st, "{}", false, &out));
+    CHECK_MSG("Identity");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_new(st, "{\"Identity\":\"one.com\",\"Domain\":\"two.com\"}", false, &out));
+    CHECK_MSG("Domain");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_new(st,
+        "{\"Identity\":\"self.com\",\"AdditionalDomains\":[\"SELF.com\"]}", false, &out));
+    CHECK_MSG("AdditionalDomains");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_new(st,
+        "{\"Identity\":\"ctl.com\",\"Description\":\"a\\u001b[2Jb\"}", false, &out));
+    CHECK_MSG("Description");
+    {
+        /* Domain length limits: 253 octets accepted, 254 refused; labels up to 63 octets. */
+        char name[300];
+        char l63[64];
+        memset(l63, 'a', 63);
+        l63[63] = '\0';
+        snprintf(name, sizeof name, "%s.%s.%s.%.61s", l63, l63, l63, l63);
+        CHECK(strlen(name) == 253);
+        char *json = xasprintf("{\"Identity\":\"%s\"}", name);
+        EXPECT_OK(out, xmppfed_partner_new(NULL, json, true, &out));
+        FREE(out);
+        free(json);
+        snprintf(name, sizeof name, "%s.%s.%s.%.62s", l63, l63, l63, l63);
+        json = xasprintf("{\"Identity\":\"%s\"}", name);
+        EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_new(NULL, json, true, &out));
+        free(json);
+    }
+    /* The largest ConnectionLimit. */
+    EXPECT_OK(out, xmppfed_partner_new(NULL, "{\"Identity\":\"max.com\",\"ConnectionLimit\":4294967295}", true, &out));
+    CHECK_HAS(out, "\"ConnectionLimit\":4294967295");
+    FREE(out);
+    {
+        /* Description limit counts characters, not bytes: 1,024 two-byte characters are fine. */
+        char *desc = malloc(1024 * 2 + 1);
+        if (!desc) { perror("malloc"); exit(2); }
+        for (int i = 0; i < 1024; i++) { desc[2 * i] = '\xc3'; desc[2 * i + 1] = '\xa9'; }
+        desc[2048] = '\0';
+        char *json = xasprintf("{\"Identity\":\"desc.com\",\"Description\":\"%s\"}", desc);
+        EXPECT_OK(out, xmppfed_partner_new(NULL, json, true, &out));
+        FREE(out);
+        free(json);
+        free(desc);
+    }
+    {
+        /* Description: 1,024 characters accepted, 1,025 refused (never truncated). */
+        char desc[1026];
+        memset(desc, 'd', sizeof desc - 1);
+        desc[1024] = '\0';
+        char *json = xasprintf("{\"Identity\":\"desc.com\",\"Description\":\"%s\"}", desc);
+        EXPECT_OK(out, xmppfed_partner_new(NULL, json, true, &out));
+        FREE(out);
+        free(json);
+        desc[1024] = 'd';
+        desc[1025] = '\0';
+        json = xasprintf("{\"Identity\":\"desc.com\",\"Description\":\"%s\"}", desc);
+        EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_new(st, json, false, &out));
+        CHECK_MSG("1024");
+        free(json);
+    }
+
+    /* Malformed JSON. */
+    static const char *const syntax[] = {
+        "", "{", "{\"Identity\":", "{\"Identity\":\"a.com\"", "not json", "{\"Identity\":\"a.com\",}",
+        "{\"Identity\":\"a.com\"} trailing", "{'Identity':'a.com'}",
+    };
+    for (size_t i = 0; i < sizeof syntax / sizeof syntax[0]; i++) {
+        EXPECT_FAIL(XMPPFED_RESULT_JSON_SYNTAX, out, xmppfed_partner_new(st, syntax[i], false, &out));
+        EXPECT_FAIL(XMPPFED_RESULT_JSON_SYNTAX, out, xmppfed_partner_new(NULL, syntax[i], true, &out));
+    }
+    {
+        /* Nesting deeper than 128 is a syntax error, not a crash. */
+        char deep[512];
+        size_t n = 0;
+        n += (size_t)sprintf(deep, "{\"AdditionalDomains\":");
+        for (int i = 0; i < 200; i++) deep[n++] = '[';
+        for (int i = 0; i < 200; i++) deep[n++] = ']';
+        deep[n++] = '}';
+        deep[n] = '\0';
+        EXPECT_FAIL(XMPPFED_RESULT_JSON_SYNTAX, out, xmppfed_partner_new(st, deep, false, &out));
+    }
+
+    /* Well-formed JSON of the wrong shape. */
+    static const char *const shape[] = {
+        "{\"Identity\":5}", "{\"Identity\":\"a.com\",\"ConnectionLimit\":\"20\"}",
+        "{\"Identity\":\"a.com\",\"ConnectionLimit\":-1}", "{\"Identity\":\"a.com\",\"ConnectionLimit\":4294967296}",
+        "{\"Identity\":\"a.com\",\"ConnectionLimit\":1.5}", "{\"Identity\":\"a.com\",\"EnableKeepAlive\":\"yes\"}",
+        "{\"Identity\":\"a.com\",\"PartnerType\":\"Trusted\"}", "{\"Identity\":\"a.com\",\"AdditionalDomains\":[1]}",
+        "{\"Identity\":\"a.com\",\"AdditionalDomains\":true}", "{\"Identity\":\"a.com\",\"AdditionalDomains\":{\"Append\":\"b.com\"}}",
+        "\"a.com\"", "42", "null",
+    };
+    for (size_t i = 0; i < sizeof shape / sizeof shape[0]; i++) {
+        EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_new(st, shape[i], false, &out));
+    }
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_new(st, "{\"Identity\":\"a.com\",\"Colour\":\"red\"}", false, &out));
+    CHECK_MSG("Colour");
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_new(st, "{\"Identity\":\"a.com\",\"PartnerType\":\"Trusted\"}", false, &out));
+    CHECK_MSG("Trusted");
+    /* Revision is not an input of New. */
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_new(st, "{\"Identity\":\"a.com\",\"Revision\":5}", false, &out));
+
+    /* Nothing above was stored. */
+    EXPECT_OK(out, xmppfed_partner_list(st, NULL, false, &out));
+    CHECK(count_of(out, "\"Identity\":") == 6);
+    FREE(out);
+}
+
+/* An input of `size` bytes: {"Identity":"big.com","Description":"ddd..."} (only the size matters). */
+static char *big_json(const char *prefix, size_t size) {
+    const char *suffix = "\"}";
+    size_t pl = strlen(prefix), sl = strlen(suffix);
+    char *s = malloc(size + 1);
+    if (!s) { perror("malloc"); exit(2); }
+    memcpy(s, prefix, pl);
+    memset(s + pl, 'd', size - pl - sl);
+    memcpy(s + size - sl, suffix, sl + 1);
+    return s;
+}
+
+static void test_input_too_large(xmppfed_store *st) {
+    char *out;
+    const char *prefix = "{\"Identity\":\"big.com\",\"Description\":\"";
+    char *at_limit = big_json(prefix, XMPPFED_MAX_JSON_BYTES);
+    char *over = big_json(prefix, XMPPFED_MAX_JSON_BYTES + 1);
+    CHECK(strlen(at_limit) == XMPPFED_MAX_JSON_BYTES);
+    /* Exactly at the limit: accepted as input, refused by the Description limit. */
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_new(NULL, at_limit, true, &out));
+    CHECK_MSG("Description");
+    /* One byte more: refused by size, before parsing. */
+    EXPECT_FAIL(XMPPFED_RESULT_INPUT_TOO_LARGE, out, xmppfed_partner_new(st, over, false, &out));
+    CHECK_MSG("4194304");
+    EXPECT_FAIL(XMPPFED_RESULT_INPUT_TOO_LARGE, out, xmppfed_partner_new(NULL, over, true, &out));
+    free(over);
+    over = big_json("{\"Description\":\"", XMPPFED_MAX_JSON_BYTES + 1);
+    EXPECT_FAIL(XMPPFED_RESULT_INPUT_TOO_LARGE, out, xmppfed_partner_set(st, "contoso.com", over, &out));
+    CHECK_MSG("changes_json");
+    EXPECT_FAIL(XMPPFED_RESULT_INPUT_TOO_LARGE, out, xmppfed_partner_set_instance(st, over, false, &out));
+    CHECK_MSG("instance_json");
+    EXPECT_FAIL(XMPPFED_RESULT_INPUT_TOO_LARGE, out, xmppfed_partner_set_instance(st, over, true, &out));
+    free(over);
+    free(at_limit);
+}
+
+static void test_get_and_list(xmppfed_store *st) {
+    char *out;
+
+    EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", false, &out));
+    CHECK(out && out[0] == '{');
+    CHECK_HAS(out, "\"Identity\":\"contoso.com\"");
+    check_defaults(out);
+    FREE(out);
+    /* Case-insensitive, trailing dot, IDN spellings. */
+    EXPECT_OK(out, xmppfed_partner_get(st, "CONTOSO.Com.", false, &out));
+    CHECK_HAS(out, "\"Identity\":\"contoso.com\"");
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_get(st, BUCHER_UPPER, false, &out));
+    CHECK_HAS(out, "\"Identity\":\"" BUCHER "\"");
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_get(st, "XN--BCHER-KVA.example.", false, &out));
+    CHECK_HAS(out, "\"Identity\":\"" BUCHER "\"");
+    FREE(out);
+
+    /* Missing: NotFound naming the identity; a failure then a success clears the message. */
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "Missing.com", false, &out));
+    CHECK_MSG("missing.com");
+    EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", false, &out));
+    FREE(out);
+    CHECK(xmppfed_last_error_message() == NULL);
+    /* An additional domain is not an identity. */
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "eu.fabrikam.com", false, &out));
+    /* Get takes no wildcards and no invalid domains. */
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_get(st, "*.com", false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_get(st, "bad..com", false, &out));
+    CHECK_MSG("bad..com");
+
+    /* Every partner, sorted by identity. */
+    static const char *const all[] = {"alpha.org", BUCHER, "cantoso.com", "contoso.com", "example.org", "fabrikam.com"};
+    EXPECT_OK(out, xmppfed_partner_list(st, NULL, false, &out));
+    CHECK(out && out[0] == '[' && out[strlen(out) - 1] == ']');
+    CHECK(count_of(out, "\"Identity\":") == 6);
+    CHECK(in_order(out, all, 6));
+    FREE(out);
+
+    static const char *const orgs[] = {"alpha.org", "example.org"};
+    EXPECT_OK(out, xmppfed_partner_list(st, "*.org", false, &out));
+    CHECK(count_of(out, "\"Identity\":") == 2);
+    CHECK(in_order(out, orgs, 2));
+    FREE(out);
+
+    static const char *const cntoso[] = {"cantoso.com", "contoso.com"};
+    EXPECT_OK(out, xmppfed_partner_list(st, "c?ntoso.com", false, &out));
+    CHECK(count_of(out, "\"Identity\":") == 2);
+    CHECK(in_order(out, cntoso, 2));
+    FREE(out);
+
+    static const char *const a_to_c[] = {"alpha.org", BUCHER, "cantoso.com", "contoso.com"};
+    EXPECT_OK(out, xmppfed_partner_list(st, "[a-c]*", false, &out));
+    CHECK(count_of(out, "\"Identity\":") == 4);
+    CHECK(in_order(out, a_to_c, 4));
+    FREE(out);
+
+    /* Case-insensitive, whole string only. */
+    EXPECT_OK(out, xmppfed_partner_list(st, "CONTOSO.COM", false, &out));
+    CHECK(count_of(out, "\"Identity\":") == 1);
+    CHECK_HAS(out, "\"Identity\":\"contoso.com\"");
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_list(st, "contoso", false, &out));
+    CHECK(out && strcmp(out, "[]") == 0);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_list(st, "*", false, &out));
+    CHECK(count_of(out, "\"Identity\":") == 6);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_list(st, "[fe]*.???", false, &out));
+    CHECK(count_of(out, "\"Identity\":") == 2);
+    FREE(out);
+    /* Backtick escapes: `? is a literal question mark, so nothing matches. */
+    EXPECT_OK(out, xmppfed_partner_list(st, "c`?ntoso.com", false, &out));
+    CHECK(out && strcmp(out, "[]") == 0);
+    FREE(out);
+    /* The Unicode identity is matched by a pattern in Unicode. */
+    EXPECT_OK(out, xmppfed_partner_list(st, "B\xc3\x9c*", false, &out));
+    CHECK(count_of(out, "\"Identity\":") == 1);
+    CHECK_HAS(out, BUCHER);
+    FREE(out);
+
+    /* Invalid patterns. */
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_FILTER, out, xmppfed_partner_list(st, "[abc", false, &out));
+    CHECK_MSG("[abc");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_FILTER, out, xmppfed_partner_list(st, "[z-a]*", false, &out));
+    CHECK_MSG("z-a");
+}
+
+static void test_set(xmppfed_store *st) {
+    char *out;
+
+    /* A change set: only the named properties change. */
+    EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", false, &out));
+    long long before = revision_of(out);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_set(st, "Contoso.com.",
+        "{\"Description\":\"Contoso Ltd\",\"ConnectionLimit\":50,\"SaslNegotiation\":\"optional\",\"PartnerType\":\"PublicVerified\","
+        "\"ProxyFqdn\":\"sip.contoso.com\",\"EnableKeepAlive\":false}", &out));
+    CHECK(out && strncmp(out, "{\"Partner\":{", 12) == 0);
+    CHECK_HAS(out, "\"Identity\":\"contoso.com\"");
+    CHECK_HAS(out, "\"Description\":\"Contoso Ltd\"");
+    CHECK_HAS(out, "\"ConnectionLimit\":50");
+    CHECK_HAS(out, "\"SaslNegotiation\":\"Optional\"");
+    CHECK_HAS(out, "\"PartnerType\":\"PublicVerified\"");
+    CHECK_HAS(out, "\"ProxyFqdn\":\"sip.contoso.com\"");
+    CHECK_HAS(out, "\"EnableKeepAlive\":false");
+    CHECK_HAS(out, "\"TlsNegotiation\":\"Required\"");
+    CHECK_HAS(out, "\"SupportDialbackNegotiation\":true");
+    CHECK_HAS(out, "\"Warnings\":[]");
+    CHECK(revision_of(out) > before);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", false, &out));
+    CHECK_HAS(out, "\"Description\":\"Contoso Ltd\"");
+    CHECK_HAS(out, "\"ConnectionLimit\":50");
+    FREE(out);
+
+    /* A change that produces a warning reports it. */
+    EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{\"TlsNegotiation\":\"Optional\"}", &out));
+    CHECK_HAS(out, "\"Id\":\"SaslWithoutRequiredTls\"");
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{\"TlsNegotiation\":\"Required\",\"SaslNegotiation\":\"Required\"}", &out));
+    CHECK_HAS(out, "\"Id\":\"DialbackNotUsed\"");
+    FREE(out);
+    /* An empty change set is accepted. */
+    EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{}", &out));
+    CHECK_HAS(out, "\"Description\":\"Contoso Ltd\"");
+    FREE(out);
+
+    /* AdditionalDomains: a list replaces (canonical, no duplicates). */
+    EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":[\"a.contoso.com\",\"B.contoso.com\",\"b.contoso.com.\"]}", &out));
+    CHECK_HAS(out, "\"AdditionalDomains\":[\"a.contoso.com\",\"b.contoso.com\"]");
+    FREE(out);
+    /* {"Add":..} appends. */
+    EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":{\"Add\":\"c.contoso.com\"}}", &out));
+    CHECK_HAS(out, "\"AdditionalDomains\":[\"a.contoso.com\",\"b.contoso.com\",\"c.contoso.com\"]");
+    FREE(out);
+    /* Adding one that is there already changes nothing. */
+    EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":{\"add\":[\"A.CONTOSO.COM\"]}}", &out));
+    CHECK_HAS(out, "\"AdditionalDomains\":[\"a.contoso.com\",\"b.contoso.com\",\"c.contoso.com\"]");
+    FREE(out);
+    /* {"Remove":..} removes; missing items are ignored. */
+    EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":{\"Remove\":[\"a.contoso.com\",\"nothere.com\"]}}", &out));
+    CHECK_HAS(out, "\"AdditionalDomains\":[\"b.contoso.com\",\"c.contoso.com\"]");
+    FREE(out);
+    /* Both: remove, then add. */
+    EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":{\"Add\":\"d.contoso.com\",\"REMOVE\":\"b.contoso.com\"}}", &out));
+    CHECK_HAS(out, "\"AdditionalDomains\":[\"c.contoso.com\",\"d.contoso.com\"]");
+    FREE(out);
+    /* A non-empty Replace wins over Add and Remove. */
+    EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com",
+        "{\"AdditionalDomains\":{\"Replace\":\"z.contoso.com\",\"Add\":\"q.contoso.com\",\"Remove\":\"z.contoso.com\"}}", &out));
+    CHECK_HAS(out, "\"AdditionalDomains\":[\"z.contoso.com\"]");
+    FREE(out);
+    /* A plain string replaces. */
+    EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":\"single.contoso.com\"}", &out));
+    CHECK_HAS(out, "\"AdditionalDomains\":[\"single.contoso.com\"]");
+    FREE(out);
+    /* An empty ProxyFqdn clears it. */
+    EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{\"ProxyFqdn\":\"\"}", &out));
+    CHECK_HAS(out, "\"ProxyFqdn\":\"\"");
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{\"ProxyFqdn\":\"SIP.contoso.com.\"}", &out));
+    CHECK_HAS(out, "\"ProxyFqdn\":\"sip.contoso.com\"");
+    FREE(out);
+    /* null clears. */
+    EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":null}", &out));
+    CHECK_HAS(out, "\"AdditionalDomains\":[]");
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":[\"x.contoso.com\"]}", &out));
+    FREE(out);
+
+    /* Unknown modifier key, wrong types, unknown fields, the key itself: JsonShape. */
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":{\"Append\":\"y.contoso.com\"}}", &out));
+    CHECK_MSG("Append");
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":{\"Add\":{\"x\":1}}}", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":[1]}", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set(st, "contoso.com", "{\"Identity\":\"other.com\"}", &out));
+    CHECK_MSG("Identity");
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set(st, "contoso.com", "{\"Domain\":\"other.com\"}", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set(st, "contoso.com", "{\"ConnectionLimit\":\"many\"}", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set(st, "contoso.com", "{\"TlsNegotiation\":\"Sometimes\"}", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set(st, "contoso.com", "[]", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SYNTAX, out, xmppfed_partner_set(st, "contoso.com", "{\"Description\":", &out));
+
+    /* Validation of the result as a whole. */
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":{\"Add\":\"Contoso.com\"}}", &out));
+    CHECK_MSG("primary");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_set(st, "contoso.com", "{\"ConnectionLimit\":0}", &out));
+    CHECK_MSG("ConnectionLimit");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":{\"Remove\":\"*.com\"}}", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_set(st, "contoso.com", "{\"ProxyFqdn\":\"nodots\"}", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_DOMAIN_CONFLICT, out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":[\"fabrikam.com\"]}", &out));
+    CHECK_MSG("fabrikam.com");
+    EXPECT_FAIL(XMPPFED_RESULT_DOMAIN_CONFLICT, out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":{\"Add\":\"na.fabrikam.com\"}}", &out));
+    CHECK_MSG("na.fabrikam.com");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_NEGOTIATION, out, xmppfed_partner_set(st, "contoso.com",
+        "{\"SupportDialbackNegotiation\":false,\"TlsNegotiation\":\"NotSupported\"}", &out));
+    CHECK_MSG("contoso.com");
+    /* None of the refused changes reached the store. */
+    EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", false, &out));
+    CHECK_HAS(out, "\"AdditionalDomains\":[\"x.contoso.com\"]");
+    CHECK_HAS(out, "\"ConnectionLimit\":50");
+    CHECK_HAS(out, "\"TlsNegotiation\":\"Required\"");
+    CHECK_HAS(out, "\"SupportDialbackNegotiation\":true");
+    CHECK_HAS(out, "\"ProxyFqdn\":\"sip.contoso.com\"");
+    FREE(out);
+
+    /* Missing or invalid identity. */
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_set(st, "Missing.com", "{\"Description\":\"x\"}", &out));
+    CHECK_MSG("missing.com");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_set(st, "bad..com", "{\"Description\":\"x\"}", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_set(st, "*", "{\"Description\":\"x\"}", &out));
+}
+
+static void test_set_instance(xmppfed_store *st) {
+    char *out, *a, *b;
+
+    /* The JSON from Get written back as it is. */
+    EXPECT_OK(a, xmppfed_partner_get(st, "contoso.com", false, &a));
+    long long rev_a = revision_of(a);
+    CHECK(rev_a > 0);
+    EXPECT_OK(out, xmppfed_partner_set_instance(st, a, false, &out));
+    CHECK_HAS(out, "\"Identity\":\"contoso.com\"");
+    CHECK_HAS(out, "\"Description\":\"Contoso Ltd\"");
+    CHECK(revision_of(out) > rev_a);
+    CHECK_HAS(out, "\"Id\":\"DialbackNotUsed\"");
+    FREE(out);
+
+    /* The store changes it; the old JSON is now stale and refused without changing anything. */
+    EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{\"Description\":\"changed meanwhile\"}", &out));
+    FREE(out);
+    EXPECT_FAIL(XMPPFED_RESULT_STALE_INSTANCE, out, xmppfed_partner_set_instance(st, a, false, &out));
+    CHECK_MSG("contoso.com");
+    EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", false, &out));
+    CHECK_HAS(out, "\"Description\":\"changed meanwhile\"");
+    FREE(out);
+    /* With force, it wins. */
+    EXPECT_OK(out, xmppfed_partner_set_instance(st, a, true, &out));
+    CHECK_HAS(out, "\"Description\":\"Contoso Ltd\"");
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", false, &out));
+    CHECK_HAS(out, "\"Description\":\"Contoso Ltd\"");
+    FREE(out);
+    FREE(a);
+
+    /* A fresh object, edited, written back; spelling is canonicalized. */
+    EXPECT_OK(b, xmppfed_partner_get(st, "contoso.com", false, &b));
+    char *edited = replace_once(b, "\"ConnectionLimit\":50", "\"ConnectionLimit\":7");
+    char *edited2 = replace_once(edited, "\"Identity\":\"contoso.com\"", "\"Identity\":\"CONTOSO.COM.\"");
+    char *edited3 = replace_once(edited2, "\"AdditionalDomains\":[\"x.contoso.com\"]",
+                                 "\"AdditionalDomains\":[\"X.contoso.com\",\"x.contoso.com.\",\"y.contoso.com\"]");
+    CHECK(edited3 != NULL);
+    if (edited3) {
+        EXPECT_OK(out, xmppfed_partner_set_instance(st, edited3, false, &out));
+        CHECK_HAS(out, "\"Identity\":\"contoso.com\"");
+        CHECK_HAS(out, "\"ConnectionLimit\":7");
+        CHECK_HAS(out, "\"AdditionalDomains\":[\"x.contoso.com\",\"y.contoso.com\"]");
+        FREE(out);
+        EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", false, &out));
+        CHECK_HAS(out, "\"ConnectionLimit\":7");
+        FREE(out);
+    }
+    free(edited); free(edited2); free(edited3);
+    FREE(b);
+
+    /* Invalid instances. */
+    EXPECT_OK(b, xmppfed_partner_get(st, "contoso.com", false, &b));
+    char *bad = replace_once(b, "\"Domain\":\"contoso.com\"", "\"Domain\":\"other.com\"");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_set_instance(st, bad, false, &out));
+    CHECK_MSG("Domain");
+    free(bad);
+    bad = replace_once(b, "\"ConnectionLimit\":7", "\"ConnectionLimit\":0");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_set_instance(st, bad, true, &out));
+    free(bad);
+    bad = replace_once(b, "\"Identity\":\"contoso.com\"", "\"Identity\":\"contoso..com\"");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_set_instance(st, bad, false, &out));
+    free(bad);
+    char *tmp = replace_once(b, "\"SupportDialbackNegotiation\":true", "\"SupportDialbackNegotiation\":false");
+    bad = replace_once(tmp, "\"TlsNegotiation\":\"Required\"", "\"TlsNegotiation\":\"NotSupported\"");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_NEGOTIATION, out, xmppfed_partner_set_instance(st, bad, false, &out));
+    CHECK_MSG("contoso.com");
+    free(tmp); free(bad);
+    bad = replace_once(b, "\"AdditionalDomains\":[", "\"AdditionalDomains\":[\"eu.fabrikam.com\",");
+    EXPECT_FAIL(XMPPFED_RESULT_DOMAIN_CONFLICT, out, xmppfed_partner_set_instance(st, bad, false, &out));
+    CHECK_MSG("eu.fabrikam.com");
+    free(bad);
+    bad = replace_once(b, "{", "{\"Colour\":\"red\",");
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set_instance(st, bad, false, &out));
+    CHECK_MSG("Colour");
+    free(bad);
+    bad = replace_once(b, "\"Revision\":", "\"Revision\":-");
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set_instance(st, bad, false, &out));
+    free(bad);
+    FREE(b);
+    /* A whole object is required: a change set is not one. */
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set_instance(st, "{\"Identity\":\"contoso.com\",\"Domain\":\"contoso.com\"}", false, &out));
+    CHECK_MSG("missing field");
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SYNTAX, out, xmppfed_partner_set_instance(st, "{\"Identity\":", false, &out));
+    EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", false, &out));
+    CHECK_HAS(out, "\"ConnectionLimit\":7");
+    FREE(out);
+
+    /* An in-memory object (Revision 0) is created by Set -Instance. */
+    char *outcome;
+    EXPECT_OK(outcome, xmppfed_partner_new(NULL, "{\"Identity\":\"memory.net\",\"Description\":\"draft\"}", true, &outcome));
+    char *mem = outcome_partner(outcome);
+    FREE(outcome);
+    CHECK(mem != NULL && revision_of(mem) == 0);
+    if (mem) {
+        char *edited_mem = replace_once(mem, "\"Description\":\"draft\"", "\"Description\":\"final\"");
+        EXPECT_OK(out, xmppfed_partner_set_instance(st, edited_mem, false, &out));
+        CHECK_HAS(out, "\"Identity\":\"memory.net\"");
+        CHECK_HAS(out, "\"Description\":\"final\"");
+        CHECK(revision_of(out) > 0);
+        CHECK_HAS(out, "\"Id\":\"DialbackNotUsed\"");
+        FREE(out);
+        EXPECT_OK(out, xmppfed_partner_get(st, "memory.net", false, &out));
+        CHECK_HAS(out, "\"Description\":\"final\"");
+        FREE(out);
+        /* The same never-stored object again: it exists now. */
+        EXPECT_FAIL(XMPPFED_RESULT_ALREADY_EXISTS, out, xmppfed_partner_set_instance(st, mem, false, &out));
+        CHECK_MSG("memory.net");
+        EXPECT_OK(out, xmppfed_partner_set_instance(st, mem, true, &out));
+        CHECK_HAS(out, "\"Description\":\"draft\"");
+        FREE(out);
+        free(edited_mem);
+        free(mem);
+    }
+    /* A Revision-0 object whose domain another partner claims. */
+    EXPECT_OK(outcome, xmppfed_partner_new(NULL, "{\"Identity\":\"grab.net\",\"AdditionalDomains\":\"na.fabrikam.com\"}", true, &outcome));
+    mem = outcome_partner(outcome);
+    FREE(outcome);
+    EXPECT_FAIL(XMPPFED_RESULT_DOMAIN_CONFLICT, out, xmppfed_partner_set_instance(st, mem, false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "grab.net", false, &out));
+    free(mem);
+}
+
+static void test_remove(xmppfed_store *st) {
+    char *out, *removed;
+
+    EXPECT_OK(removed, xmppfed_partner_remove(st, "Fabrikam.COM.", &removed));
+    CHECK(removed && removed[0] == '{');
+    CHECK_HAS(removed, "\"Identity\":\"fabrikam.com\"");
+    CHECK_HAS(removed, "\"AdditionalDomains\":[\"eu.fabrikam.com\",\"na.fabrikam.com\"]");
+    CHECK_HAS(removed, "\"ConnectionLimit\":75");
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "fabrikam.com", false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_remove(st, "fabrikam.com", &out));
+    CHECK_MSG("fabrikam.com");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_remove(st, "bad..com", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_remove(st, "*", &out));
+
+    /* Its domains are free again. */
+    EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"eu.fabrikam.com\"}", false, &out));
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_remove(st, "eu.fabrikam.com", &out));
+    FREE(out);
+
+    /* An object read from the store, whose partner is gone since: NotFound without force. */
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_set_instance(st, removed, false, &out));
+    CHECK_MSG("fabrikam.com");
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "fabrikam.com", false, &out));
+    /* With force, the removed partner is written back. */
+    EXPECT_OK(out, xmppfed_partner_set_instance(st, removed, true, &out));
+    CHECK_HAS(out, "\"Identity\":\"fabrikam.com\"");
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_remove(st, "fabrikam.com", &out));
+    FREE(out);
+    FREE(removed);
+
+    EXPECT_OK(out, xmppfed_partner_remove(st, "memory.net", &out));
+    CHECK_HAS(out, "\"Identity\":\"memory.net\"");
+    FREE(out);
+}
+
+static void test_replica_and_handles(xmppfed_store *st, const char *root, const char *central, const char *replica) {
+    char *out, *central_list, *local_list;
+
+    /* The replica is refreshed after each commit: local reads see the same data. */
+    EXPECT_OK(central_list, xmppfed_partner_list(st, NULL, false, &central_list));
+    EXPECT_OK(local_list, xmppfed_partner_list(st, NULL, true, &local_list));
+    CHECK(central_list && local_list && strcmp(central_list, local_list) == 0);
+    FREE(local_list);
+    CHECK_RC(xmppfed_store_replicate(st), XMPPFED_RESULT_OK);
+    CHECK(xmppfed_last_error_message() == NULL);
+    CHECK_RC(xmppfed_store_replicate(st), XMPPFED_RESULT_OK); /* idempotent */
+    EXPECT_OK(local_list, xmppfed_partner_list(st, NULL, true, &local_list));
+    CHECK(central_list && local_list && strcmp(central_list, local_list) == 0);
+    FREE(local_list);
+    EXPECT_OK(out, xmppfed_partner_get(st, "Contoso.com", true, &out));
+    CHECK_HAS(out, "\"ConnectionLimit\":7");
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_list(st, "*.org", true, &out));
+    CHECK(count_of(out, "\"Identity\":") == 2);
+    FREE(out);
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "fabrikam.com", true, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_FILTER, out, xmppfed_partner_list(st, "[abc", true, &out));
+
+    /* A second handle on the same folders sees the first one's commits, and the other way round. */
+    xmppfed_store *st2 = STORE_SENTINEL;
+    if (CHECK_RC(xmppfed_store_open(central, replica, &st2), XMPPFED_RESULT_OK) == XMPPFED_RESULT_OK) {
+        EXPECT_OK(out, xmppfed_partner_list(st2, NULL, false, &out));
+        CHECK(central_list && out && strcmp(central_list, out) == 0);
+        FREE(out);
+        EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"second.net\"}", false, &out));
+        FREE(out);
+        EXPECT_OK(out, xmppfed_partner_get(st2, "second.net", false, &out));
+        FREE(out);
+        EXPECT_OK(out, xmppfed_partner_get(st2, "second.net", true, &out));
+        FREE(out);
+        EXPECT_OK(out, xmppfed_partner_set(st2, "second.net", "{\"Description\":\"from handle 2\"}", &out));
+        FREE(out);
+        EXPECT_OK(out, xmppfed_partner_get(st, "second.net", false, &out));
+        CHECK_HAS(out, "\"Description\":\"from handle 2\"");
+        FREE(out);
+        EXPECT_OK(out, xmppfed_partner_get(st, "second.net", true, &out));
+        CHECK_HAS(out, "\"Description\":\"from handle 2\"");
+        FREE(out);
+        /* Rules are checked against the other handle's commits too. */
+        EXPECT_FAIL(XMPPFED_RESULT_ALREADY_EXISTS, out, xmppfed_partner_new(st2, "{\"Identity\":\"contoso.com\"}", false, &out));
+        /* A stale instance across handles. */
+        char *old;
+        EXPECT_OK(old, xmppfed_partner_get(st, "second.net", false, &old));
+        EXPECT_OK(out, xmppfed_partner_set(st2, "second.net", "{\"ConnectionLimit\":3}", &out));
+        FREE(out);
+        EXPECT_FAIL(XMPPFED_RESULT_STALE_INSTANCE, out, xmppfed_partner_set_instance(st, old, false, &out));
+        CHECK_MSG("second.net");
+        FREE(old);
+        EXPECT_OK(out, xmppfed_partner_remove(st2, "second.net", &out));
+        FREE(out);
+        EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "second.net", false, &out));
+        EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "second.net", true, &out));
+        xmppfed_store_close(st2);
+    }
+    FREE(central_list);
+
+    /* A handle with its own replica folder: its replica follows the central store only when it
+     * commits or replicates. */
+    char *replica3 = make_dir(root, "replica3");
+    xmppfed_store *st3 = STORE_SENTINEL;
+    if (CHECK_RC(xmppfed_store_open(central, replica3, &st3), XMPPFED_RESULT_OK) == XMPPFED_RESULT_OK) {
+        EXPECT_OK(out, xmppfed_partner_list(st3, NULL, true, &out));
+        CHECK(out && strcmp(out, "[]") == 0);
+        FREE(out);
+        EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st3, "contoso.com", true, &out));
+        CHECK_RC(xmppfed_store_replicate(st3), XMPPFED_RESULT_OK);
+        EXPECT_OK(out, xmppfed_partner_get(st3, "contoso.com", true, &out));
+        CHECK_HAS(out, "\"ConnectionLimit\":7");
+        FREE(out);
+        EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{\"ConnectionLimit\":8}", &out));
+        FREE(out);
+        EXPECT_OK(out, xmppfed_partner_get(st3, "contoso.com", true, &out));
+        CHECK_HAS(out, "\"ConnectionLimit\":7");
+        FREE(out);
+        EXPECT_OK(out, xmppfed_partner_get(st3, "contoso.com", false, &out));
+        CHECK_HAS(out, "\"ConnectionLimit\":8");
+        FREE(out);
+        CHECK_RC(xmppfed_store_replicate(st3), XMPPFED_RESULT_OK);
+        EXPECT_OK(out, xmppfed_partner_get(st3, "contoso.com", true, &out));
+        CHECK_HAS(out, "\"ConnectionLimit\":8");
+        FREE(out);
+
+        EXPECT_OK(out, xmppfed_store_paths(st3, &out));
+        CHECK_HAS(out, "replica3\"");
+        FREE(out);
+        xmppfed_store_close(st3);
+    }
+    free(replica3);
+
+    /* The central store unreachable: local reads still work, central reads fail with StoreIo. */
+    char *moved = xasprintf("%s/central-moved", root);
+    if (CHECK(rename(central, moved) == 0)) {
+        EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", true, &out));
+        CHECK_HAS(out, "\"ConnectionLimit\":8");
+        FREE(out);
+        EXPECT_OK(out, xmppfed_partner_list(st, NULL, true, &out));
+        CHECK(count_of(out, "\"Identity\":") == 5);
+        FREE(out);
+        EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_get(st, "contoso.com", false, &out));
+        EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_list(st, NULL, false, &out));
+        EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_set(st, "contoso.com", "{\"ConnectionLimit\":9}", &out));
+        EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_new(st, "{\"Identity\":\"offline.net\"}", false, &out));
+        EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_remove(st, "contoso.com", &out));
+        EXPECT_FAIL_NOOUT(XMPPFED_RESULT_STORE_IO, xmppfed_store_replicate(st));
+        /* The replica was not emptied by the failed refresh. */
+        EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", true, &out));
+        FREE(out);
+        CHECK(rename(moved, central) == 0);
+        EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", false, &out));
+        CHECK_HAS(out, "\"ConnectionLimit\":8");
+        FREE(out);
+    }
+    free(moved);
+}
+
+/* Another process (here: another open file description) holds the store lock: writers time out
+ * with StoreLocked, readers are not blocked. */
+static void test_lock(const char *central, const char *replica) {
+    char *out;
+    setenv("XMPPFED_LOCK_TIMEOUT_MS", "150", 1);
+    xmppfed_store *st = STORE_SENTINEL;
+    int rc = CHECK_RC(xmppfed_store_open(central, replica, &st), XMPPFED_RESULT_OK);
+    unsetenv("XMPPFED_LOCK_TIMEOUT_MS");
+    if (rc != XMPPFED_RESULT_OK) return;
+
+    char *lock_path = xasprintf("%s/partners.lock", central);
+    int fd = open(lock_path, O_RDWR | O_CREAT, 0600);
+    CHECK(fd >= 0);
+    if (fd >= 0 && CHECK(flock(fd, LOCK_EX | LOCK_NB) == 0)) {
+        EXPECT_FAIL(XMPPFED_RESULT_STORE_LOCKED, out, xmppfed_partner_set(st, "contoso.com", "{\"ConnectionLimit\":9}", &out));
+        CHECK_MSG("partners.lock");
+        EXPECT_FAIL(XMPPFED_RESULT_STORE_LOCKED, out, xmppfed_partner_new(st, "{\"Identity\":\"locked.net\"}", false, &out));
+        EXPECT_FAIL(XMPPFED_RESULT_STORE_LOCKED, out, xmppfed_partner_remove(st, "contoso.com", &out));
+        EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", false, &out));
+        CHECK_HAS(out, "\"ConnectionLimit\":8");
+        FREE(out);
+        EXPECT_OK(out, xmppfed_partner_list(st, NULL, true, &out));
+        FREE(out);
+        flock(fd, LOCK_UN);
+        EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{\"ConnectionLimit\":9}", &out));
+        FREE(out);
+    }
+    if (fd >= 0) close(fd);
+    free(lock_path);
+    xmppfed_store_close(st);
+}
+
+/* Every pointer argument NULL, every string argument not UTF-8. */
+static void test_null_and_utf8(xmppfed_store *st) {
+    char *out;
+
+    /* store_paths */
+    EXPECT_OK(out, xmppfed_store_paths(st, &out));
+    CHECK_HAS(out, "{\"Central\":\"");
+    CHECK_HAS(out, "\"Replica\":\"");
+    FREE(out);
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_store_paths(NULL, &out));
+    CHECK_MSG("store");
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_store_paths(st, NULL));
+    CHECK_MSG("paths_json_out");
+
+    /* partner_new */
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_new(st, NULL, false, &out));
+    CHECK_MSG("partner_json");
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_new(NULL, NULL, true, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_new(NULL, "{\"Identity\":\"n.com\"}", false, &out));
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_partner_new(st, "{\"Identity\":\"n.com\"}", false, NULL));
+    CHECK_MSG("outcome_json_out");
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_partner_new(NULL, "{\"Identity\":\"n.com\"}", true, NULL));
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_partner_new(st, BAD_UTF8, false, &out));
+    CHECK_MSG("partner_json");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_partner_new(st, "{\"Identity\":\"\xff\xfe.com\"}", false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_partner_new(NULL, "{\"Identity\":\"\xc3(.com\"}", true, &out));
+
+    /* partner_get */
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_get(NULL, "contoso.com", false, &out));
+    CHECK_MSG("store");
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_get(NULL, "contoso.com", true, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_get(st, NULL, false, &out));
+    CHECK_MSG("identity");
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_partner_get(st, "contoso.com", false, NULL));
+    CHECK_MSG("partner_json_out");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_partner_get(st, BAD_UTF8, false, &out));
+    CHECK_MSG("identity");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_partner_get(st, "contoso.com\xff", true, &out));
+
+    /* partner_list (filter may be NULL) */
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_list(NULL, NULL, false, &out));
+    CHECK_MSG("store");
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_list(NULL, "*", true, &out));
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_partner_list(st, NULL, false, NULL));
+    CHECK_MSG("partners_json_out");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_partner_list(st, BAD_UTF8, false, &out));
+    CHECK_MSG("filter");
+
+    /* partner_set */
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_set(NULL, "contoso.com", "{}", &out));
+    CHECK_MSG("store");
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_set(st, NULL, "{}", &out));
+    CHECK_MSG("identity");
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_set(st, "contoso.com", NULL, &out));
+    CHECK_MSG("changes_json");
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_partner_set(st, "contoso.com", "{}", NULL));
+    CHECK_MSG("outcome_json_out");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_partner_set(st, BAD_UTF8, "{}", &out));
+    CHECK_MSG("identity");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_partner_set(st, "contoso.com", "{\"Description\":\"\xff\xfe\"}", &out));
+    CHECK_MSG("changes_json");
+
+    /* partner_set_instance */
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_set_instance(st, NULL, false, &out));
+    CHECK_MSG("instance_json");
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_set_instance(st, NULL, true, &out));
+    char *instance;
+    EXPECT_OK(instance, xmppfed_partner_get(st, "contoso.com", false, &instance));
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_set_instance(NULL, instance, false, &out));
+    CHECK_MSG("store");
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_partner_set_instance(st, instance, false, NULL));
+    CHECK_MSG("outcome_json_out");
+    char *bad_instance = replace_once(instance, "\"Description\":\"", "\"Description\":\"\xff\xfe");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_partner_set_instance(st, bad_instance, false, &out));
+    CHECK_MSG("instance_json");
+    free(bad_instance);
+    /* None of the failures above changed it: the instance is still current. */
+    EXPECT_OK(out, xmppfed_partner_set_instance(st, instance, false, &out));
+    FREE(out);
+    FREE(instance);
+
+    /* partner_remove */
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_remove(NULL, "contoso.com", &out));
+    CHECK_MSG("store");
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_remove(st, NULL, &out));
+    CHECK_MSG("identity");
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_partner_remove(st, "contoso.com", NULL));
+    CHECK_MSG("partner_json_out");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_partner_remove(st, BAD_UTF8, &out));
+    CHECK_MSG("identity");
+    EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", false, &out));
+    FREE(out);
+
+    /* store_replicate */
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_store_replicate(NULL));
+    CHECK_MSG("store");
+}
+
+/* Threads: the last error is per thread, and one handle may be used from several at once. */
+struct thread_job {
+    xmppfed_store *store;
+    int index;
+    int created;          /* partners created successfully */
+    int saw_null_at_start;
+    int error_after_fail; /* message non-NULL after its own failure */
+};
+
+static void *thread_main(void *arg) {
+    struct thread_job *job = arg;
+    job->saw_null_at_start = xmppfed_last_error_message() == NULL;
+    for (int i = 0; i < 5; i++) {
+        char *json = xasprintf("{\"Identity\":\"t%d-%d.threads.net\"}", job->index, i);
+        char *out = NULL;
+        if (xmppfed_partner_new(job->store, json, false, &out) == XMPPFED_RESULT_OK) {
+            job->created++;
+            xmppfed_string_free(out);
+        }
+        free(json);
+    }
+    char *out = SENTINEL;
+    job->error_after_fail = xmppfed_partner_get(job->store, "nobody.threads.net", false, &out) == XMPPFED_RESULT_NOT_FOUND
+                            && out == SENTINEL && xmppfed_last_error_message() != NULL;
+    return NULL;
+}
+
+static void test_threads(xmppfed_store *st) {
+    char *out;
+    /* Main thread fails: the threads start with no error of their own. */
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "nobody.net", false, &out));
+    enum { N = 4 };
+    pthread_t threads[N];
+    struct thread_job jobs[N];
+    int started = 0;
+    for (int i = 0; i < N; i++) {
+        jobs[i] = (struct thread_job){.store = st, .index = i};
+        if (CHECK(pthread_create(&threads[i], NULL, thread_main, &jobs[i]) == 0)) started++;
+        else break;
+    }
+    for (int i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+        CHECK(jobs[i].created == 5);
+        CHECK(jobs[i].saw_null_at_start);
+        CHECK(jobs[i].error_after_fail);
+    }
+    /* The main thread's message is its own, untouched by the threads. */
+    CHECK_MSG("nobody.net");
+    EXPECT_OK(out, xmppfed_partner_list(st, "*.threads.net", false, &out));
+    CHECK(count_of(out, "\"Identity\":") == 5 * started);
+    FREE(out);
+    for (int t = 0; t < started; t++) {
+        for (int i = 0; i < 5; i++) {
+            char *id = xasprintf("t%d-%d.threads.net", t, i);
+            EXPECT_OK(out, xmppfed_partner_remove(st, id, &out));
+            FREE(out);
+            free(id);
+        }
+    }
+}
+
+int main(void) {
+    char template[] = "/tmp/xmppfed-abi-test-XXXXXX";
+    const char *tmp = getenv("TMPDIR");
+    char *root_template = tmp && tmp[0] ? xasprintf("%s/xmppfed-abi-test-XXXXXX", tmp) : xstrdup(template);
+    char *root = mkdtemp(root_template);
+    if (!root) {
+        perror("mkdtemp");
+        free(root_template);
+        printf("0 passed, 1 failed\n");
+        return 1;
+    }
+    /* No configuration from the caller's environment may leak into the test. */
+    unsetenv("XMPPFED_STORE");
+    unsetenv("XMPPFED_REPLICA");
+    unsetenv("XMPPFED_LOCK_TIMEOUT_MS");
+
+    test_static_functions();
+    test_open(root);
+
+    char *central = make_dir(root, "central");
+    char *replica = xasprintf("%s/replica", root); /* created by the library on the first commit */
+    xmppfed_store *st = STORE_SENTINEL;
+    if (CHECK_RC(xmppfed_store_open(central, replica, &st), XMPPFED_RESULT_OK) == XMPPFED_RESULT_OK &&
+        CHECK(st != NULL && st != STORE_SENTINEL)) {
+        CHECK(xmppfed_last_error_message() == NULL);
+        char *out;
+        EXPECT_OK(out, xmppfed_store_paths(st, &out));
+        char real[PATH_MAX];
+        if (CHECK(realpath(central, real) != NULL)) {
+            char *expect = xasprintf("{\"Central\":\"%s\",\"Replica\":\"%s\"}", real, replica);
+            if (!CHECK(out && strcmp(out, expect) == 0)) fprintf(stderr, "    got %s\n    expected %s\n", out, expect);
+            free(expect);
+        }
+        FREE(out);
+        /* An empty store. */
+        EXPECT_OK(out, xmppfed_partner_list(st, NULL, false, &out));
+        CHECK(out && strcmp(out, "[]") == 0);
+        FREE(out);
+        EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "contoso.com", false, &out));
+
+        test_new(st);
+        test_input_too_large(st);
+        test_get_and_list(st);
+        test_set(st);
+        test_set_instance(st);
+        test_remove(st);
+        test_replica_and_handles(st, root, central, replica);
+        test_lock(central, replica);
+        test_null_and_utf8(st);
+        test_threads(st);
+
+        /* The handle still works after all those failures, and the store survives a reopen. */
+        EXPECT_OK(out, xmppfed_partner_list(st, NULL, false, &out));
+        char *before_close = out;
+        xmppfed_store_close(st);
+        xmppfed_store *again = STORE_SENTINEL;
+        if (CHECK_RC(xmppfed_store_open(central, replica, &again), XMPPFED_RESULT_OK) == XMPPFED_RESULT_OK) {
+            EXPECT_OK(out, xmppfed_partner_list(again, NULL, false, &out));
+            CHECK(before_close && out && strcmp(before_close, out) == 0);
+            FREE(out);
+            EXPECT_OK(out, xmppfed_partner_list(again, NULL, true, &out));
+            CHECK(before_close && out && strcmp(before_close, out) == 0);
+            FREE(out);
+            xmppfed_store_close(again);
+        }
+        FREE(before_close);
+    }
+
+    free(central);
+    free(replica);
+    remove_tree(root);
+    CHECK(access(root, F_OK) != 0);
+    free(root_template);
+
+    printf("%d passed, %d failed\n", g_passed, g_failed);
+    return g_failed > 0 ? 1 : 0;
+}
