@@ -13,13 +13,17 @@ internal static class ErrorRecords
     public static ErrorRecord From(Exception e, object? target) => e switch
     {
         XmppFedException x => new ErrorRecord(x, x.ErrorId, Category(x.Result), target ?? x.Target),
+        // A parameter value that has no JSON form (e.g. a script block in a domain list).
+        ArgumentException => new ErrorRecord(e, "InvalidValue", ErrorCategory.InvalidArgument, target),
         _ => new ErrorRecord(e, "NativeLibraryUnavailable", ErrorCategory.ResourceUnavailable, target),
     };
 
     /// <summary>Failures after which no further item can succeed: the store cannot be trusted or the library is unusable.</summary>
     public static bool IsFatal(Exception e) => e switch
     {
+        NativeLibraryException => true,
         XmppFedException x => x.Result is XmppFedResult.StoreCorrupt or XmppFedResult.StoreVersion or XmppFedResult.NoStoreLocation,
+        ArgumentException => false,
         _ => true,
     };
 

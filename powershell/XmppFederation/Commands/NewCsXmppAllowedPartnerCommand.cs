@@ -96,7 +96,7 @@ public sealed class NewCsXmppAllowedPartnerCommand : StoreCmdlet
             WriteWarnings(outcome);
             WriteObject(outcome.Partner);
         }
-        catch (Exception e) when (e is XmppFedException or DllNotFoundException)
+        catch (Exception e) when (e is XmppFedException or ArgumentException or DllNotFoundException)
         {
             Fail(e, name);
         }

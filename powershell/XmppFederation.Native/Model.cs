@@ -1,0 +1,120 @@
+using System.Collections.Generic;
+using System.Text.Json.Serialization;
+
+namespace XmppFederation.Native;
+
+/// <summary>Trust level of a partner (names as in the library).</summary>
+public enum PartnerType
+{
+    /// <summary>A federated partner.</summary>
+    Federated,
+    /// <summary>A public provider whose identity was verified.</summary>
+    PublicVerified,
+    /// <summary>A public provider whose identity was not verified (the library's default).</summary>
+    PublicUnverified,
+}
+
+/// <summary>Whether TLS must, may or cannot be used on server-to-server streams.</summary>
+public enum TlsNegotiation
+{
+    /// <summary>TLS must be used (the library's default).</summary>
+    Required,
+    /// <summary>TLS may be used.</summary>
+    Optional,
+    /// <summary>TLS cannot be used.</summary>
+    NotSupported,
+}
+
+/// <summary>Whether SASL EXTERNAL (certificate authentication, which needs TLS) must, may or cannot be used.</summary>
+public enum SaslNegotiation
+{
+    /// <summary>SASL must be used (the library's default).</summary>
+    Required,
+    /// <summary>SASL may be used.</summary>
+    Optional,
+    /// <summary>SASL cannot be used.</summary>
+    NotSupported,
+}
+
+/// <summary>
+/// An allowed partner as the library returns it. The property names are the wire format's. A new
+/// instance has .NET's zero values, not the library's defaults: get those from
+/// <see cref="PartnerStore.NewInMemory"/>.
+/// </summary>
+public sealed class PartnerData
+{
+    /// <summary>The key: the partner's primary domain, canonical.</summary>
+    public string Identity { get; set; } = string.Empty;
+
+    /// <summary>Same value as <see cref="Identity"/>.</summary>
+    public string Domain { get; set; } = string.Empty;
+
+    /// <summary>Further domains of the partner.</summary>
+    public List<string> AdditionalDomains { get; set; } = new();
+
+    /// <summary>Free text.</summary>
+    public string Description { get; set; } = string.Empty;
+
+    /// <summary>FQDN of the partner's proxy server, or empty.</summary>
+    public string ProxyFqdn { get; set; } = string.Empty;
+
+    /// <summary>Trust level.</summary>
+    public PartnerType PartnerType { get; set; }
+
+    /// <summary>TLS negotiation.</summary>
+    public TlsNegotiation TlsNegotiation { get; set; }
+
+    /// <summary>SASL negotiation.</summary>
+    public SaslNegotiation SaslNegotiation { get; set; }
+
+    /// <summary>Whether XEP-0220 server dialback is supported.</summary>
+    public bool SupportDialbackNegotiation { get; set; }
+
+    /// <summary>Whether keep-alives are sent.</summary>
+    public bool EnableKeepAlive { get; set; }
+
+    /// <summary>Maximum simultaneous connections with this partner.</summary>
+    public uint ConnectionLimit { get; set; }
+
+    /// <summary>The store revision at which the partner was last written; 0 if never stored.</summary>
+    public ulong Revision { get; set; }
+}
+
+/// <summary>A valid but questionable combination of settings, with a stable id.</summary>
+/// <param name="Id">Stable id, e.g. <c>DialbackNotUsed</c>.</param>
+/// <param name="Message">The library's explanation.</param>
+public sealed record NegotiationWarning(string Id, string Message);
+
+/// <summary>A written (or, in memory, built) partner and the library's warnings about it.</summary>
+public sealed class PartnerOutcome
+{
+    /// <summary>Create an outcome.</summary>
+    [JsonConstructor]
+    public PartnerOutcome(PartnerData partner, IReadOnlyList<NegotiationWarning> warnings)
+    {
+        Partner = partner;
+        Warnings = warnings;
+    }
+
+    /// <summary>The partner as the library returned it.</summary>
+    public PartnerData Partner { get; }
+
+    /// <summary>Warnings about the partner's negotiation settings; empty if none.</summary>
+    public IReadOnlyList<NegotiationWarning> Warnings { get; }
+}
+
+/// <summary>The folders a store uses.</summary>
+/// <param name="Central">The central store folder.</param>
+/// <param name="Replica">This machine's replica folder.</param>
+public sealed record StorePaths(string Central, string Replica);
+
+/// <summary>Source-generated (reflection-free) JSON metadata for the library's wire format.</summary>
+// Nulls are written as given (e.g. AdditionalDomains = null in SetInstance): the library judges them.
+[JsonSourceGenerationOptions(UseStringEnumConverter = true, RespectRequiredConstructorParameters = true)]
+[JsonSerializable(typeof(PartnerData))]
+[JsonSerializable(typeof(List<PartnerData>))]
+[JsonSerializable(typeof(PartnerOutcome))]
+[JsonSerializable(typeof(StorePaths))]
+internal sealed partial class WireJsonContext : JsonSerializerContext
+{
+}

@@ -1,0 +1,103 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace XmppFederation.Native;
+
+/// <summary>
+/// The raw imports of libxmppfed, one per C function of <c>include/xmppfed.h</c>, named exactly
+/// like it. Library-allocated <c>char *</c> outputs arrive as <see cref="IntPtr"/> and are released
+/// only with <see cref="xmppfed_string_free"/> (see <see cref="TakeString"/>), never by the .NET
+/// marshaller. Static strings (<c>xmppfed_version</c>, <c>xmppfed_result_name</c>,
+/// <c>xmppfed_last_error_message</c>) are copied and never freed.
+/// </summary>
+internal static partial class NativeMethods
+{
+    /// <summary>The name the runtime asks the resolver for (see <see cref="NativeLibraryResolver"/>).</summary>
+    internal const string LibraryName = "xmppfed";
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial uint xmppfed_abi_version();
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr xmppfed_version();
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr xmppfed_result_name(int result);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr xmppfed_last_error_message();
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_store_open(string? central_dir, string? replica_dir, out StoreSafeHandle store_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial void xmppfed_store_close(IntPtr store);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_store_paths(StoreSafeHandle store, out IntPtr paths_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_partner_new(
+        StoreSafeHandle store,
+        string partner_json,
+        [MarshalAs(UnmanagedType.U1)] bool in_memory,
+        out IntPtr outcome_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_partner_get(
+        StoreSafeHandle store,
+        string identity,
+        [MarshalAs(UnmanagedType.U1)] bool local_store,
+        out IntPtr partner_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_partner_list(
+        StoreSafeHandle store,
+        string? filter,
+        [MarshalAs(UnmanagedType.U1)] bool local_store,
+        out IntPtr partners_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_partner_set(
+        StoreSafeHandle store,
+        string identity,
+        string changes_json,
+        out IntPtr outcome_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_partner_set_instance(
+        StoreSafeHandle store,
+        string instance_json,
+        [MarshalAs(UnmanagedType.U1)] bool force,
+        out IntPtr outcome_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_partner_remove(
+        StoreSafeHandle store,
+        string identity,
+        out IntPtr partner_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_store_replicate(StoreSafeHandle store);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial void xmppfed_string_free(IntPtr s);
+
+    /// <summary>Copy a library-allocated string and free it with <c>xmppfed_string_free</c>, always.</summary>
+    internal static string TakeString(IntPtr owned)
+    {
+        try
+        {
+            return Marshal.PtrToStringUTF8(owned)
+                ?? throw new NativeLibraryException(XmppFedResult.Panic, "Panic",
+                    "libxmppfed reported success but returned no output (a library bug).", target: null);
+        }
+        finally
+        {
+            xmppfed_string_free(owned);
+        }
+    }
+
+    /// <summary>Copy a static library string (never freed); NULL gives null.</summary>
+    internal static string? CopyStaticString(IntPtr borrowed) => Marshal.PtrToStringUTF8(borrowed);
+}

@@ -1,0 +1,209 @@
+using System;
+using System.Collections.Generic;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace XmppFederation.Native;
+
+/// <summary>
+/// An open partner store (the central store and this machine's replica of it). Every operation is
+/// one call into libxmppfed; the library validates, applies defaults and decides. Thread-safe: the
+/// native handle serialises calls, and disposing waits for calls in progress.
+/// </summary>
+public sealed class PartnerStore : IDisposable
+{
+    /// <summary>The ABI version (<c>XMPPFED_ABI_VERSION</c>) this assembly was built against.</summary>
+    public const uint ExpectedAbiVersion = 1;
+
+    private static readonly WireJsonContext Json = WireJsonContext.Default;
+
+    private readonly StoreSafeHandle handle;
+
+    private PartnerStore(StoreSafeHandle handle, StorePaths paths)
+    {
+        this.handle = handle;
+        Paths = paths;
+    }
+
+    /// <summary>The version of the loaded native library, e.g. <c>0.1.0</c>.</summary>
+    public static string LibraryVersion
+    {
+        get
+        {
+            NativeLibraryGuard.EnsureUsable();
+            return NativeMethods.CopyStaticString(NativeMethods.xmppfed_version()) ?? string.Empty;
+        }
+    }
+
+    /// <summary>
+    /// The ABI version the native library reports. Unlike every other member, this does not refuse
+    /// a mismatched library, so a diagnostic can show the number.
+    /// </summary>
+    public static uint AbiVersion => NativeLibraryGuard.Call(NativeMethods.xmppfed_abi_version);
+
+    /// <summary>The folders this store uses.</summary>
+    public StorePaths Paths { get; }
+
+    /// <summary>
+    /// Open a store. Null folders take the library's defaults (<c>$XMPPFED_STORE</c> /
+    /// <c>$XMPPFED_REPLICA</c>, else per-user folders).
+    /// </summary>
+    /// <exception cref="StoreException">The store cannot be opened (damaged, newer format, unreadable, no location).</exception>
+    /// <exception cref="NativeLibraryException">The native library is missing or of another ABI version.</exception>
+    public static PartnerStore Open(string? centralDir = null, string? replicaDir = null)
+    {
+        NativeLibraryGuard.EnsureUsable();
+        Ensure.NoNulCharacter(centralDir, nameof(centralDir), centralDir);
+        Ensure.NoNulCharacter(replicaDir, nameof(replicaDir), centralDir);
+        XmppFedResult result = NativeMethods.xmppfed_store_open(centralDir, replicaDir, out StoreSafeHandle handle);
+        try
+        {
+            Ensure.Success(result, centralDir);
+            result = NativeMethods.xmppfed_store_paths(handle, out IntPtr pathsJson);
+            Ensure.Success(result, centralDir);
+            StorePaths paths = Deserialize(NativeMethods.TakeString(pathsJson), Json.StorePaths);
+            return new PartnerStore(handle, paths);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Create a partner from the caller's properties (JSON property names as keys; values: string,
+    /// bool, number, enum value, list of strings, null, or for AdditionalDomains a dictionary with
+    /// Add / Remove / Replace). Missing properties take the library's defaults.
+    /// </summary>
+    public PartnerOutcome New(IReadOnlyDictionary<string, object?> properties)
+    {
+        string? target = KeyOf(properties);
+        string json = JsonInput.Serialize(properties);
+        XmppFedResult result = NativeMethods.xmppfed_partner_new(handle, json, false, out IntPtr outcome);
+        Ensure.Success(result, target);
+        return Deserialize(NativeMethods.TakeString(outcome), Json.PartnerOutcome);
+    }
+
+    /// <summary>
+    /// Build and validate a partner as <see cref="New"/> would, storing nothing (New -InMemory).
+    /// The result has Revision 0; <see cref="SetInstance"/> creates it.
+    /// </summary>
+    public static PartnerOutcome NewInMemory(IReadOnlyDictionary<string, object?> properties)
+    {
+        NativeLibraryGuard.EnsureUsable();
+        string? target = KeyOf(properties);
+        string json = JsonInput.Serialize(properties);
+        using var noStore = new StoreSafeHandle();
+        XmppFedResult result = NativeMethods.xmppfed_partner_new(noStore, json, true, out IntPtr outcome);
+        Ensure.Success(result, target);
+        return Deserialize(NativeMethods.TakeString(outcome), Json.PartnerOutcome);
+    }
+
+    /// <summary>Read one partner from the central store, or from the local replica.</summary>
+    /// <exception cref="PartnerNotFoundException">No partner has that identity.</exception>
+    public PartnerData Get(string identity, bool localStore = false)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        Ensure.NoNulCharacter(identity, nameof(identity), identity);
+        XmppFedResult result = NativeMethods.xmppfed_partner_get(handle, identity, localStore, out IntPtr partner);
+        Ensure.Success(result, identity);
+        return Deserialize(NativeMethods.TakeString(partner), Json.PartnerData);
+    }
+
+    /// <summary>
+    /// Every partner, or those whose Identity matches a PowerShell wildcard <paramref name="filter"/>
+    /// (case-insensitive, whole identity); sorted by identity.
+    /// </summary>
+    /// <exception cref="InvalidPartnerException">The filter is not a valid pattern (InvalidFilter).</exception>
+    public IReadOnlyList<PartnerData> List(string? filter = null, bool localStore = false)
+    {
+        Ensure.NoNulCharacter(filter, nameof(filter), filter);
+        XmppFedResult result = NativeMethods.xmppfed_partner_list(handle, filter, localStore, out IntPtr partners);
+        Ensure.Success(result, filter);
+        return Deserialize(NativeMethods.TakeString(partners), Json.ListPartnerData);
+    }
+
+    /// <summary>
+    /// Change a partner: <paramref name="changes"/> holds only the properties to change (not
+    /// Identity/Domain). AdditionalDomains: a list replaces, null clears, a dictionary with
+    /// Add / Remove / Replace modifies.
+    /// </summary>
+    public PartnerOutcome Set(string identity, IReadOnlyDictionary<string, object?> changes)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        Ensure.NoNulCharacter(identity, nameof(identity), identity);
+        string json = JsonInput.Serialize(changes);
+        XmppFedResult result = NativeMethods.xmppfed_partner_set(handle, identity, json, out IntPtr outcome);
+        Ensure.Success(result, identity);
+        return Deserialize(NativeMethods.TakeString(outcome), Json.PartnerOutcome);
+    }
+
+    /// <summary>
+    /// Write a whole partner. Revision 0 (from <see cref="NewInMemory"/>) creates it; an instance read
+    /// from the store is refused (StaleInstance) if the store changed it since, unless <paramref name="force"/>.
+    /// </summary>
+    public PartnerOutcome SetInstance(PartnerData instance, bool force)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        string json = JsonSerializer.Serialize(instance, Json.PartnerData);
+        XmppFedResult result = NativeMethods.xmppfed_partner_set_instance(handle, json, force, out IntPtr outcome);
+        Ensure.Success(result, instance.Identity);
+        return Deserialize(NativeMethods.TakeString(outcome), Json.PartnerOutcome);
+    }
+
+    /// <summary>Remove a partner; returns it as it was.</summary>
+    /// <exception cref="PartnerNotFoundException">No partner has that identity.</exception>
+    public PartnerData Remove(string identity)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        Ensure.NoNulCharacter(identity, nameof(identity), identity);
+        XmppFedResult result = NativeMethods.xmppfed_partner_remove(handle, identity, out IntPtr partner);
+        Ensure.Success(result, identity);
+        return Deserialize(NativeMethods.TakeString(partner), Json.PartnerData);
+    }
+
+    /// <summary>Refresh this machine's replica from the central store now.</summary>
+    public void Replicate()
+    {
+        XmppFedResult result = NativeMethods.xmppfed_store_replicate(handle);
+        Ensure.Success(result, Paths.Replica);
+    }
+
+    /// <summary>Close the native handle (after any call in progress on another thread returns).</summary>
+    public void Dispose() => handle.Dispose();
+
+    /// <summary>The identity a New request is about, for exception targets: Identity, else Domain.</summary>
+    private static string? KeyOf(IReadOnlyDictionary<string, object?> properties)
+    {
+        ArgumentNullException.ThrowIfNull(properties);
+        foreach (string key in new[] { nameof(PartnerData.Identity), nameof(PartnerData.Domain) })
+        {
+            if (properties.TryGetValue(key, out object? value) && value is not null)
+            {
+                return value.ToString();
+            }
+        }
+
+        return null;
+    }
+
+    private static T Deserialize<T>(string json, JsonTypeInfo<T> type)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, type)
+                ?? throw new JsonException("the document is null");
+        }
+        catch (JsonException e)
+        {
+            // The library writes this JSON itself: an unreadable document is a library/assembly mismatch.
+            throw new NativeLibraryException(
+                XmppFedResult.Panic,
+                ErrorIds.NativeLibraryAbiMismatch,
+                $"The native library returned JSON this assembly cannot read as {typeof(T).Name}: {e.Message}",
+                target: null,
+                e);
+        }
+    }
+}

@@ -1,0 +1,452 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Xunit;
+using static XmppFederation.Native.Tests.TempStore;
+
+namespace XmppFederation.Native.Tests;
+
+public sealed class PartnerStoreTests : IDisposable
+{
+    private readonly TempStore temp = new();
+
+    private PartnerStore Store => temp.Store;
+
+    public void Dispose() => temp.Dispose();
+
+    [Fact]
+    public void NewAppliesTheLibraryDefaults()
+    {
+        PartnerOutcome outcome = Store.New(Props(("Identity", "Contoso.COM.")));
+
+        PartnerData p = outcome.Partner;
+        Assert.Equal("contoso.com", p.Identity);
+        Assert.Equal("contoso.com", p.Domain);
+        Assert.Empty(p.AdditionalDomains);
+        Assert.Equal(string.Empty, p.Description);
+        Assert.Equal(string.Empty, p.ProxyFqdn);
+        Assert.Equal(PartnerType.PublicUnverified, p.PartnerType);
+        Assert.Equal(TlsNegotiation.Required, p.TlsNegotiation);
+        Assert.Equal(SaslNegotiation.Required, p.SaslNegotiation);
+        Assert.True(p.SupportDialbackNegotiation);
+        Assert.True(p.EnableKeepAlive);
+        Assert.Equal(20u, p.ConnectionLimit);
+        Assert.True(p.Revision > 0);
+
+        // TLS Required + SASL Required + dialback on: dialback will never be used.
+        NegotiationWarning warning = Assert.Single(outcome.Warnings);
+        Assert.Equal("DialbackNotUsed", warning.Id);
+        Assert.Contains("contoso.com", warning.Message);
+    }
+
+    [Fact]
+    public void NewAcceptsTypedValuesAndReturnsTypedEnums()
+    {
+        PartnerOutcome outcome = Store.New(Props(
+            ("Domain", "fabrikam.com"),
+            ("AdditionalDomains", new[] { "EU.Fabrikam.com", "na.fabrikam.com" }),
+            ("Description", "Contact: Ken Myer, ✆ 555-1219"),
+            ("ProxyFqdn", "Proxy.Fabrikam.com"),
+            ("PartnerType", PartnerType.Federated),
+            ("TlsNegotiation", "optional"),
+            ("SaslNegotiation", SaslNegotiation.Optional),
+            ("SupportDialbackNegotiation", true),
+            ("EnableKeepAlive", false),
+            ("ConnectionLimit", 5u)));
+
+        PartnerData p = outcome.Partner;
+        Assert.Equal("fabrikam.com", p.Identity);
+        Assert.Equal(new[] { "eu.fabrikam.com", "na.fabrikam.com" }, p.AdditionalDomains);
+        Assert.Equal("Contact: Ken Myer, ✆ 555-1219", p.Description);
+        Assert.Equal("proxy.fabrikam.com", p.ProxyFqdn);
+        Assert.Equal(PartnerType.Federated, p.PartnerType);
+        Assert.Equal(TlsNegotiation.Optional, p.TlsNegotiation);
+        Assert.Equal(SaslNegotiation.Optional, p.SaslNegotiation);
+        Assert.False(p.EnableKeepAlive);
+        Assert.Equal(5u, p.ConnectionLimit);
+        Assert.Equal("SaslWithoutRequiredTls", Assert.Single(outcome.Warnings).Id);
+
+        PartnerData read = Store.Get("FABRIKAM.com");
+        Assert.Equal(p.Revision, read.Revision);
+        Assert.Equal(p.AdditionalDomains, read.AdditionalDomains);
+        Assert.Equal(PartnerType.Federated, read.PartnerType);
+    }
+
+    [Fact]
+    public void PathsAreTheFoldersGiven()
+    {
+        Assert.Equal(Path.GetFullPath(temp.CentralDir), Path.GetFullPath(Store.Paths.Central));
+        Assert.Equal(Path.GetFullPath(temp.ReplicaDir), Path.GetFullPath(Store.Paths.Replica));
+    }
+
+    [Fact]
+    public void CreatingAnExistingIdentityThrowsPartnerExists()
+    {
+        Store.New(Props(("Identity", "contoso.com")));
+
+        var e = Assert.Throws<PartnerExistsException>(() => Store.New(Props(("Identity", "Contoso.com"))));
+        Assert.Equal(XmppFedResult.AlreadyExists, e.Result);
+        Assert.Equal("AlreadyExists", e.ErrorId);
+        Assert.Equal("Contoso.com", e.Target);
+        Assert.Contains("contoso.com", e.Message);
+    }
+
+    [Fact]
+    public void GettingAMissingIdentityThrowsPartnerNotFound()
+    {
+        var e = Assert.Throws<PartnerNotFoundException>(() => Store.Get("nobody.example.com"));
+        Assert.Equal(XmppFedResult.NotFound, e.Result);
+        Assert.Equal("NotFound", e.ErrorId);
+        Assert.Equal("nobody.example.com", e.Target);
+        Assert.Contains("nobody.example.com", e.Message);
+    }
+
+    [Fact]
+    public void AClaimedDomainThrowsPartnerConflict()
+    {
+        Store.New(Props(("Identity", "contoso.com"), ("AdditionalDomains", new[] { "contoso.net" })));
+
+        var e = Assert.Throws<PartnerConflictException>(() => Store.New(Props(("Identity", "contoso.net"))));
+        Assert.Equal(XmppFedResult.DomainConflict, e.Result);
+        Assert.Equal("DomainConflict", e.ErrorId);
+        Assert.Equal("contoso.net", e.Target);
+        Assert.Contains("contoso.com", e.Message);
+        Assert.Throws<PartnerNotFoundException>(() => Store.Get("contoso.net"));
+    }
+
+    [Fact]
+    public void AnInvalidDomainThrowsInvalidPartner()
+    {
+        var e = Assert.Throws<InvalidPartnerException>(() => Store.New(Props(("Identity", "not a domain"))));
+        Assert.Equal(XmppFedResult.InvalidDomain, e.Result);
+        Assert.Equal("InvalidDomain", e.ErrorId);
+        Assert.Equal("not a domain", e.Target);
+    }
+
+    [Fact]
+    public void ARejectedNegotiationThrowsInvalidPartner()
+    {
+        var e = Assert.Throws<InvalidPartnerException>(() => Store.New(Props(
+            ("Identity", "contoso.com"),
+            ("TlsNegotiation", TlsNegotiation.NotSupported),
+            ("SupportDialbackNegotiation", false))));
+        Assert.Equal(XmppFedResult.InvalidNegotiation, e.Result);
+        Assert.Equal("InvalidNegotiation", e.ErrorId);
+        Assert.Equal("contoso.com", e.Target);
+        Assert.Contains("TLS", e.Message);
+        Assert.Empty(Store.List());
+    }
+
+    [Fact]
+    public void AnInvalidValueThrowsInvalidPartner()
+    {
+        var e = Assert.Throws<InvalidPartnerException>(() => Store.New(Props(("Identity", "contoso.com"), ("ConnectionLimit", 0u))));
+        Assert.Equal(XmppFedResult.InvalidValue, e.Result);
+        Assert.Equal("InvalidValue", e.ErrorId);
+        Assert.Contains("ConnectionLimit", e.Message);
+    }
+
+    [Fact]
+    public void AnUnknownPropertyOrWrongTypeThrowsJsonShape()
+    {
+        var unknown = Assert.Throws<InvalidPartnerException>(() => Store.New(Props(("Identity", "contoso.com"), ("Colour", "blue"))));
+        Assert.Equal(XmppFedResult.JsonShape, unknown.Result);
+        Assert.Equal("JsonShape", unknown.ErrorId);
+
+        var wrongType = Assert.Throws<InvalidPartnerException>(() => Store.New(Props(("Identity", "contoso.com"), ("EnableKeepAlive", "yes"))));
+        Assert.Equal(XmppFedResult.JsonShape, wrongType.Result);
+    }
+
+    [Fact]
+    public void AnInvalidFilterThrowsInvalidPartner()
+    {
+        var e = Assert.Throws<InvalidPartnerException>(() => Store.List("[abc"));
+        Assert.Equal(XmppFedResult.InvalidFilter, e.Result);
+        Assert.Equal("InvalidFilter", e.ErrorId);
+        Assert.Equal("[abc", e.Target);
+    }
+
+    [Fact]
+    public void ListIsSortedAndFilteredWithWildcards()
+    {
+        foreach (string id in new[] { "zeta.example.org", "contoso.com", "alpha.example.org", "fabrikam.com" })
+        {
+            Store.New(Props(("Identity", id)));
+        }
+
+        Assert.Equal(
+            new[] { "alpha.example.org", "contoso.com", "fabrikam.com", "zeta.example.org" },
+            Store.List().Select(p => p.Identity));
+        Assert.Equal(new[] { "alpha.example.org", "zeta.example.org" }, Store.List("*.EXAMPLE.org").Select(p => p.Identity));
+        Assert.Equal(new[] { "contoso.com", "fabrikam.com" }, Store.List("[cf]*").Select(p => p.Identity));
+        Assert.Empty(Store.List("nomatch*"));
+    }
+
+    [Fact]
+    public void SetChangesOnlyTheGivenProperties()
+    {
+        PartnerData before = Store.New(Props(("Identity", "contoso.com"), ("Description", "old"))).Partner;
+
+        PartnerOutcome outcome = Store.Set("Contoso.com", Props(("SaslNegotiation", SaslNegotiation.NotSupported), ("ConnectionLimit", 7)));
+
+        Assert.Equal(SaslNegotiation.NotSupported, outcome.Partner.SaslNegotiation);
+        Assert.Equal(7u, outcome.Partner.ConnectionLimit);
+        Assert.Equal("old", outcome.Partner.Description);
+        Assert.True(outcome.Partner.Revision > before.Revision);
+        Assert.Empty(outcome.Warnings);
+        Assert.Equal(SaslNegotiation.NotSupported, Store.Get("contoso.com").SaslNegotiation);
+    }
+
+    [Fact]
+    public void SetOfAMissingIdentityThrowsPartnerNotFound()
+    {
+        var e = Assert.Throws<PartnerNotFoundException>(() => Store.Set("nobody.example.com", Props(("Description", "x"))));
+        Assert.Equal("NotFound", e.ErrorId);
+        Assert.Equal("nobody.example.com", e.Target);
+    }
+
+    [Fact]
+    public void SetAppliesListModifiers()
+    {
+        Store.New(Props(("Identity", "contoso2.com"), ("AdditionalDomains", new[] { "europe.contoso2.com", "asia.contoso2.com" })));
+
+        // PowerShell's @{Add=...}: a Hashtable, any key casing.
+        PartnerData p = Store.Set("contoso2.com", Props(("AdditionalDomains", new Hashtable { ["add"] = "na.contoso2.com" }))).Partner;
+        Assert.Equal(new[] { "europe.contoso2.com", "asia.contoso2.com", "na.contoso2.com" }, p.AdditionalDomains);
+
+        p = Store.Set("contoso2.com", Props(("AdditionalDomains", new Dictionary<string, object?> { ["Remove"] = new List<string> { "europe.contoso2.com", "not.there.com" } }))).Partner;
+        Assert.Equal(new[] { "asia.contoso2.com", "na.contoso2.com" }, p.AdditionalDomains);
+
+        p = Store.Set("contoso2.com", Props(("AdditionalDomains", new Dictionary<string, object?> { ["Add"] = "eu.contoso2.com", ["Remove"] = "asia.contoso2.com" }))).Partner;
+        Assert.Equal(new[] { "na.contoso2.com", "eu.contoso2.com" }, p.AdditionalDomains);
+
+        p = Store.Set("contoso2.com", Props(("AdditionalDomains", new Dictionary<string, object?> { ["REPLACE"] = new[] { "only.contoso2.com" }, ["Add"] = "ignored.contoso2.com" }))).Partner;
+        Assert.Equal(new[] { "only.contoso2.com" }, p.AdditionalDomains);
+
+        p = Store.Set("contoso2.com", Props(("AdditionalDomains", new[] { "a.contoso2.com", "b.contoso2.com" }))).Partner;
+        Assert.Equal(new[] { "a.contoso2.com", "b.contoso2.com" }, p.AdditionalDomains);
+
+        p = Store.Set("contoso2.com", Props(("AdditionalDomains", null))).Partner;
+        Assert.Empty(p.AdditionalDomains);
+        Assert.Empty(Store.Get("contoso2.com").AdditionalDomains);
+    }
+
+    [Fact]
+    public void AnUnknownListModifierKeyThrowsJsonShape()
+    {
+        Store.New(Props(("Identity", "contoso.com")));
+
+        var e = Assert.Throws<InvalidPartnerException>(() =>
+            Store.Set("contoso.com", Props(("AdditionalDomains", new Dictionary<string, object?> { ["Append"] = "x.contoso.com" }))));
+        Assert.Equal(XmppFedResult.JsonShape, e.Result);
+        Assert.Equal("JsonShape", e.ErrorId);
+        Assert.Equal("contoso.com", e.Target);
+        Assert.Contains("Append", e.Message);
+    }
+
+    [Fact]
+    public void SetInstanceRoundTripsAndRefusesStaleInstancesUnlessForced()
+    {
+        Store.New(Props(("Identity", "contoso.com")));
+        PartnerData first = Store.Get("contoso.com");
+
+        first.Description = "edited through the instance";
+        first.PartnerType = PartnerType.PublicVerified;
+        first.AdditionalDomains.Add("Contoso.NET");
+        PartnerOutcome written = Store.SetInstance(first, force: false);
+        Assert.Equal("edited through the instance", written.Partner.Description);
+        Assert.Equal(new[] { "contoso.net" }, written.Partner.AdditionalDomains);
+        Assert.True(written.Partner.Revision > first.Revision);
+        PartnerData reread = Store.Get("contoso.com");
+        Assert.Equal(PartnerType.PublicVerified, reread.PartnerType);
+        Assert.Equal(written.Partner.Revision, reread.Revision);
+
+        // `first` still carries the revision it was read at: the store has changed it since.
+        first.Description = "lost update?";
+        var e = Assert.Throws<PartnerConflictException>(() => Store.SetInstance(first, force: false));
+        Assert.Equal(XmppFedResult.StaleInstance, e.Result);
+        Assert.Equal("StaleInstance", e.ErrorId);
+        Assert.Equal("contoso.com", e.Target);
+        Assert.Equal("edited through the instance", Store.Get("contoso.com").Description);
+
+        PartnerOutcome forced = Store.SetInstance(first, force: true);
+        Assert.Equal("lost update?", forced.Partner.Description);
+        Assert.Equal("lost update?", Store.Get("contoso.com").Description);
+    }
+
+    [Fact]
+    public void NewInMemoryStoresNothingAndSetInstanceCreatesIt()
+    {
+        PartnerOutcome built = PartnerStore.NewInMemory(Props(("Identity", "Gmail.com"), ("TlsNegotiation", TlsNegotiation.Optional)));
+        Assert.Equal("gmail.com", built.Partner.Identity);
+        Assert.Equal(0ul, built.Partner.Revision);
+        Assert.Equal(PartnerType.PublicUnverified, built.Partner.PartnerType);
+        Assert.Equal("SaslWithoutRequiredTls", Assert.Single(built.Warnings).Id);
+        Assert.Throws<PartnerNotFoundException>(() => Store.Get("gmail.com"));
+
+        built.Partner.Description = "edited in memory";
+        PartnerOutcome created = Store.SetInstance(built.Partner, force: false);
+        Assert.True(created.Partner.Revision > 0);
+        Assert.Equal("edited in memory", Store.Get("gmail.com").Description);
+
+        // The same never-stored object again: the identity exists now.
+        var e = Assert.Throws<PartnerExistsException>(() => Store.SetInstance(built.Partner, force: false));
+        Assert.Equal("AlreadyExists", e.ErrorId);
+    }
+
+    [Fact]
+    public void NewInMemoryValidatesLikeNew()
+    {
+        var e = Assert.Throws<InvalidPartnerException>(() => PartnerStore.NewInMemory(Props(("Identity", "*.contoso.com"))));
+        Assert.Equal(XmppFedResult.InvalidDomain, e.Result);
+        Assert.Equal("*.contoso.com", e.Target);
+    }
+
+    [Fact]
+    public void SetInstanceLeavesJudgingAnIncompleteInstanceToTheLibrary()
+    {
+        PartnerData p = PartnerStore.NewInMemory(Props(("Identity", "contoso.com"))).Partner;
+        p.AdditionalDomains = null!;
+
+        var e = Assert.Throws<InvalidPartnerException>(() => Store.SetInstance(p, force: false));
+        Assert.Equal(XmppFedResult.JsonShape, e.Result);
+        Assert.Equal("contoso.com", e.Target);
+
+        var blank = Assert.Throws<InvalidPartnerException>(() => Store.SetInstance(new PartnerData(), force: false));
+        Assert.Equal(XmppFedResult.InvalidDomain, blank.Result);
+        Assert.Empty(Store.List());
+    }
+
+    [Fact]
+    public void RemoveReturnsThePartnerAsItWas()
+    {
+        Store.New(Props(("Identity", "contoso.com"), ("Description", "bye")));
+
+        PartnerData removed = Store.Remove("CONTOSO.com");
+        Assert.Equal("contoso.com", removed.Identity);
+        Assert.Equal("bye", removed.Description);
+        Assert.Throws<PartnerNotFoundException>(() => Store.Get("contoso.com"));
+
+        var e = Assert.Throws<PartnerNotFoundException>(() => Store.Remove("contoso.com"));
+        Assert.Equal("contoso.com", e.Target);
+    }
+
+    [Fact]
+    public void LocalReadsComeFromTheReplica()
+    {
+        Store.New(Props(("Identity", "contoso.com")));
+        Assert.Equal("contoso.com", Store.Get("contoso.com", localStore: true).Identity);
+
+        // A second machine: same central store, its own replica, refreshed only when it replicates
+        // or commits.
+        string otherReplica = Path.Combine(temp.Root, "other-replica");
+        Directory.CreateDirectory(otherReplica);
+        using PartnerStore other = PartnerStore.Open(temp.CentralDir, otherReplica);
+        Assert.Single(other.List());
+        Assert.Empty(other.List(localStore: true));
+        Assert.Throws<PartnerNotFoundException>(() => other.Get("contoso.com", localStore: true));
+
+        other.Replicate();
+        Assert.Equal("contoso.com", other.Get("contoso.com", localStore: true).Identity);
+        Assert.Single(other.List("contoso.*", localStore: true));
+
+        // The replica is still readable when the central store is gone.
+        Store.New(Props(("Identity", "fabrikam.com")));
+        other.Replicate();
+        Directory.Delete(temp.CentralDir, recursive: true);
+        Assert.Equal(2, other.List(localStore: true).Count);
+        var e = Assert.Throws<StoreException>(() => other.List());
+        Assert.True(e.Result is XmppFedResult.StoreIo or XmppFedResult.StoreCorrupt, e.Result.ToString());
+    }
+
+    [Fact]
+    public void ADamagedStoreThrowsStoreExceptionAtOpen()
+    {
+        string central = Path.Combine(temp.Root, "damaged");
+        Directory.CreateDirectory(central);
+        File.WriteAllText(Path.Combine(central, "partners.log"), "this is not a partner log\n");
+
+        var e = Assert.Throws<StoreException>(() => PartnerStore.Open(central, Path.Combine(temp.Root, "r2")));
+        Assert.True(e.Result is XmppFedResult.StoreCorrupt or XmppFedResult.StoreVersion, e.Result.ToString());
+        Assert.Equal(e.Result.ToString(), e.ErrorId);
+        Assert.Equal(central, e.Target);
+        Assert.Contains("partners.log", e.Message);
+    }
+
+    [Fact]
+    public void ANulCharacterCannotCrossTheCAbi()
+    {
+        Store.New(Props(("Identity", "contoso.com")));
+
+        // Without the check the library would see "contoso.com" and remove it.
+        var e = Assert.Throws<InvalidPartnerException>(() => Store.Remove("contoso.com\0.evil.com"));
+        Assert.Equal(XmppFedResult.InvalidValue, e.Result);
+        Assert.Single(Store.List());
+
+        // Inside JSON a NUL is escaped, so the library sees it and judges it.
+        var inJson = Assert.Throws<InvalidPartnerException>(() => Store.Set("contoso.com", Props(("Description", "a\0b"))));
+        Assert.Equal(XmppFedResult.InvalidValue, inJson.Result);
+    }
+
+    [Fact]
+    public void AValueWithNoJsonFormIsAnArgumentError()
+    {
+        Assert.Throws<ArgumentException>(() => Store.New(Props(("Identity", "contoso.com"), ("Description", new object()))));
+    }
+
+    [Fact]
+    public void ADisposedStoreRefusesCalls()
+    {
+        var store = PartnerStore.Open(temp.CentralDir, temp.ReplicaDir);
+        store.Dispose();
+        store.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => store.List());
+    }
+
+    [Fact]
+    public void SeveralThreadsCanShareOneStore()
+    {
+        const int threads = 8;
+        const int perThread = 10;
+        var errors = new List<Exception>();
+        var workers = Enumerable.Range(0, threads).Select(t => new System.Threading.Thread(() =>
+        {
+            try
+            {
+                for (int i = 0; i < perThread; i++)
+                {
+                    string id = $"p{i}.t{t}.example.org";
+                    Assert.Equal(id, Store.New(Props(("Identity", id))).Partner.Identity);
+                    Assert.Equal(id, Store.Get(id).Identity);
+                    // An error on this thread must report this thread's failure, not another's.
+                    var e = Assert.Throws<PartnerExistsException>(() => Store.New(Props(("Identity", id))));
+                    Assert.Contains(id, e.Message);
+                }
+            }
+            catch (Exception e)
+            {
+                lock (errors)
+                {
+                    errors.Add(e);
+                }
+            }
+        })).ToList();
+
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
+
+        Assert.Empty(errors);
+        IReadOnlyList<PartnerData> all = Store.List();
+        Assert.Equal(threads * perThread, all.Count);
+        Assert.Equal(all.Count, all.Select(p => p.Revision).Distinct().Count());
+    }
+
+    [Fact]
+    public void VersionsComeFromTheLibrary()
+    {
+        Assert.Equal(PartnerStore.ExpectedAbiVersion, PartnerStore.AbiVersion);
+        Assert.Matches(@"^\d+\.\d+\.\d+", PartnerStore.LibraryVersion);
+    }
+}
