@@ -132,8 +132,10 @@ fn lenient_idna() -> idna::Config {
     idna::Config::default().use_std3_ascii_rules(true)
 }
 
+/// IDNA2008 rules (RFC 5891), which RFC 7622 builds on: symbols and emoji are not allowed in
+/// domain names, even though UTS 46's transitional compatibility would map them.
 fn strict_idna() -> idna::Config {
-    lenient_idna().verify_dns_length(true).check_hyphens(true)
+    lenient_idna().verify_dns_length(true).check_hyphens(true).use_idna_2008_rules(true)
 }
 
 /// Checks on the raw text, so that the common mistakes get a specific error (and a huge
@@ -338,6 +340,14 @@ mod tests {
             Ok(c) => panic!("{input:?} accepted as {c:?}"),
             Err(e) => e,
         }
+    }
+
+    #[test]
+    fn symbols_and_emoji_are_not_idna2008_domains() {
+        for input in ["☃.com", "😀.com", "xn--ls8h.la", "a\u{2044}b.com", "a\u{2215}b.com"] {
+            err(input);
+        }
+        assert_eq!(ok("bücher.example"), "bücher.example");
     }
 
     #[test]

@@ -111,6 +111,8 @@ impl Error {
         use serde_json::error::Category;
         match e.classify() {
             Category::Data => Error::JsonShape(e.to_string()),
+            // serde_json calls a number beyond f64 a syntax error, but `1e400` is well-formed JSON.
+            Category::Syntax if e.to_string().starts_with("number out of range") => Error::JsonShape(e.to_string()),
             Category::Syntax | Category::Eof | Category::Io => Error::JsonSyntax(e.to_string()),
         }
     }

@@ -192,7 +192,11 @@ fn set_last_error(message: Option<String>) {
 /// Error texts echo caller input; control and bidi characters are escaped so that a hostile
 /// value cannot rewrite an admin's terminal or hide part of the message.
 fn printable(text: &str) -> String {
-    text.chars()
+    const MAX_CHARS: usize = 2000;
+    let total = text.chars().count();
+    let mut out: String = text
+        .chars()
+        .take(MAX_CHARS)
         .map(|c| {
             let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}');
             if c.is_control() || bidi {
@@ -201,7 +205,12 @@ fn printable(text: &str) -> String {
                 c.to_string()
             }
         })
-        .collect()
+        .collect();
+    // Errors echo the offending value; a 10 MB value must not become a 10 MB message.
+    if total > MAX_CHARS {
+        out.push_str(&format!("… [message shortened from {total} characters]"));
+    }
+    out
 }
 
 fn null(name: &str) -> Failure {
@@ -241,7 +250,7 @@ unsafe fn json_arg<T: serde::de::DeserializeOwned>(ptr: *const c_char, name: &st
             format!("argument '{name}' is {} bytes; at most {} are accepted", text.len(), XMPPFED_MAX_JSON_BYTES),
         ));
     }
-    serde_json::from_str(text).map_err(|e| Error::from_json(e).into())
+    crate::json::parse_object(text).map_err(Failure::from)
 }
 
 /// # Safety
@@ -376,6 +385,9 @@ pub unsafe extern "C" fn xmppfed_partner_new(
 ) -> xmppfed_result {
     boundary(|| {
         check_out(outcome_json_out, "outcome_json_out")?;
+        if !in_memory && store.is_null() {
+            return Err(null("store"));
+        }
         let request: NewPartner = json_arg(partner_json, "partner_json")?;
         let outcome = if in_memory {
             Store::build(request)?
@@ -542,6 +554,14 @@ mod tests {
     #[test]
     fn messages_escape_control_and_bidi_characters() {
         assert_eq!(printable("a\u{1b}[2J\u{202e}b\0"), "a\\u{001b}[2J\\u{202e}b\\u{0000}");
+    }
+
+    #[test]
+    fn long_messages_are_shortened_visibly() {
+        let long = "x".repeat(10_000);
+        let shown = printable(&long);
+        assert!(shown.starts_with(&"x".repeat(2000)));
+        assert!(shown.ends_with("[message shortened from 10000 characters]"), "{}", &shown[1990..]);
     }
 
     #[test]

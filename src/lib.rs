@@ -9,6 +9,7 @@
 pub mod domain;
 pub mod error;
 pub mod ffi;
+pub mod json;
 pub mod list_modifier;
 pub mod model;
 pub mod negotiation;

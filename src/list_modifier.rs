@@ -65,34 +65,64 @@ impl ListModifier {
 
     /// For change sets: an absent field is "no change" (`None`), an explicit `null` is `Clear`.
     pub fn deserialize_nullable<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<ListModifier>, D::Error> {
-        let value = Value::deserialize(d)?;
-        ListModifier::from_value(value).map(Some).map_err(de::Error::custom)
+        ListModifier::deserialize(d).map(Some)
+    }
+}
+
+/// Reads every wire form directly (not through `serde_json::Value`, which would merge a key
+/// given twice and so drop one of the admin's values without a word).
+struct ListModifierVisitor;
+
+impl<'de> de::Visitor<'de> for ListModifierVisitor {
+    type Value = ListModifier;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a domain, a list of domains, null, or an object with Add, Remove or Replace")
     }
 
-    fn from_value(value: Value) -> std::result::Result<ListModifier, String> {
-        match value {
-            Value::Null => Ok(ListModifier::Clear),
-            Value::Object(map) => {
-                let (mut add, mut remove, mut replace) = (Vec::new(), Vec::new(), Vec::new());
-                for (key, v) in map {
-                    let slot = match key.to_ascii_lowercase().as_str() {
-                        "add" => &mut add,
-                        "remove" => &mut remove,
-                        "replace" => &mut replace,
-                        _ => return Err(format!("unknown list modifier key '{key}'; use Add, Remove or Replace")),
-                    };
-                    *slot = string_list(v, &key)?;
-                }
-                Ok(ListModifier::Modify { add, remove, replace })
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<ListModifier, E> {
+        Ok(ListModifier::Clear)
+    }
+
+    fn visit_none<E: de::Error>(self) -> std::result::Result<ListModifier, E> {
+        Ok(ListModifier::Clear)
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> std::result::Result<ListModifier, E> {
+        Ok(ListModifier::Replace(vec![s.to_owned()]))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> std::result::Result<ListModifier, A::Error> {
+        let items = Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        string_list(items, FIELD).map(ListModifier::Replace).map_err(de::Error::custom)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<ListModifier, A::Error> {
+        let (mut add, mut remove, mut replace) = (None, None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            let slot = match key.to_ascii_lowercase().as_str() {
+                "add" => &mut add,
+                "remove" => &mut remove,
+                "replace" => &mut replace,
+                _ => return Err(de::Error::custom(format!("unknown list modifier key '{key}'; use Add, Remove or Replace"))),
+            };
+            let items = string_list(map.next_value::<Value>()?, &key).map_err(de::Error::custom)?;
+            // Hashtable keys are case-insensitive: "Add" twice, or "Add" and "add", is ambiguous.
+            if slot.replace(items).is_some() {
+                return Err(de::Error::custom(format!("list modifier key '{key}' is given more than once")));
             }
-            other => string_list(other, FIELD).map(ListModifier::Replace),
         }
+        Ok(ListModifier::Modify {
+            add: add.unwrap_or_default(),
+            remove: remove.unwrap_or_default(),
+            replace: replace.unwrap_or_default(),
+        })
     }
 }
 
 impl<'de> Deserialize<'de> for ListModifier {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        ListModifier::from_value(Value::deserialize(d)?).map_err(de::Error::custom)
+        d.deserialize_any(ListModifierVisitor)
     }
 }
 
@@ -183,6 +213,10 @@ mod tests {
         let err = serde_json::from_str::<ListModifier>(r#"{"Append":"a.com"}"#).unwrap_err();
         assert!(err.to_string().contains("unknown list modifier key 'Append'"), "{err}");
         assert!(serde_json::from_str::<ListModifier>(r#"[1]"#).is_err());
+        let err = serde_json::from_str::<ListModifier>(r#"{"Add":"a.com","add":"b.com"}"#).unwrap_err();
+        assert!(err.to_string().contains("more than once"), "{err}");
+        let err = serde_json::from_str::<ListModifier>(r#"{"Add":"a.com","Add":"b.com"}"#).unwrap_err();
+        assert!(err.to_string().contains("more than once"), "{err}");
         assert!(serde_json::from_str::<ListModifier>(r#"true"#).is_err());
         assert!(serde_json::from_str::<ListModifier>(r#"{"Add":{"x":1}}"#).is_err());
     }

@@ -27,6 +27,11 @@
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WildcardError {
+    /// Patterns are matched against domains of at most 253 octets; a far longer pattern is a
+    /// mistake, and bounding it bounds the matcher's memory and time.
+    #[error("the pattern is {bytes} bytes long; at most {max} are allowed")]
+    TooLong { bytes: usize, max: usize },
+
     /// `position` is the zero-based character index of the `[` that is never closed.
     #[error("the character class opened at position {position} is not closed with ']'")]
     UnterminatedClass { position: usize },
@@ -39,6 +44,9 @@ pub enum WildcardError {
         end: char,
     },
 }
+
+/// Longest pattern accepted (ours).
+pub const MAX_PATTERN_BYTES: usize = 4096;
 
 #[derive(Debug, Clone)]
 pub struct WildcardPattern {
@@ -80,6 +88,9 @@ impl Class {
 
 impl WildcardPattern {
     pub fn parse(pattern: &str) -> Result<Self, WildcardError> {
+        if pattern.len() > MAX_PATTERN_BYTES {
+            return Err(WildcardError::TooLong { bytes: pattern.len(), max: MAX_PATTERN_BYTES });
+        }
         if pattern == "`" {
             return Ok(WildcardPattern { tokens: Vec::new() });
         }
@@ -231,6 +242,15 @@ fn simple_upper(ch: char) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlong_patterns_are_refused_before_parsing() {
+        assert!(WildcardPattern::parse(&"*".repeat(MAX_PATTERN_BYTES)).is_ok());
+        assert_eq!(
+            WildcardPattern::parse(&"*".repeat(MAX_PATTERN_BYTES + 1)).unwrap_err(),
+            WildcardError::TooLong { bytes: MAX_PATTERN_BYTES + 1, max: MAX_PATTERN_BYTES }
+        );
+    }
     use proptest::prelude::*;
 
     fn matches(pattern: &str, text: &str) -> bool {
