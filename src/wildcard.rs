@@ -130,17 +130,16 @@ impl WildcardPattern {
     }
 
     pub fn is_match(&self, text: &str) -> bool {
-        let text: Vec<(char, char)> = text.chars().map(|c| (c, fold(c))).collect();
         let tokens = &self.tokens;
         // Every token other than Star consumes exactly one character, so it suffices to
         // remember the most recent star: on a mismatch, let that star swallow one more
         // character and retry from just after it. Backtracking to an earlier star can never
         // help, because the later star can absorb anything the earlier one would have. This
-        // bounds the work by O(text * pattern) with no recursion.
+        // bounds the work by O(text * pattern) with no recursion. Positions are byte offsets
+        // into `text`, decoded as needed: a filter runs over every partner, so no allocation.
         let (mut t, mut p) = (0, 0);
         let mut resume: Option<(usize, usize)> = None;
-        while t < text.len() {
-            let (ch, folded) = text[t];
+        while let Some(ch) = text[t..].chars().next() {
             let step = match tokens.get(p) {
                 Some(Token::Star) => {
                     resume = Some((p + 1, t));
@@ -148,17 +147,19 @@ impl WildcardPattern {
                     continue;
                 }
                 Some(Token::Any) => true,
-                Some(Token::Literal(lit)) => *lit == folded,
-                Some(Token::Class(class)) => class.contains(ch, folded),
+                Some(Token::Literal(lit)) => *lit == fold(ch),
+                Some(Token::Class(class)) => class.contains(ch, fold(ch)),
                 None => false,
             };
             if step {
                 p += 1;
-                t += 1;
+                t += ch.len_utf8();
             } else if let Some((star_p, star_t)) = resume {
-                resume = Some((star_p, star_t + 1));
+                // star_t <= t < text.len(), so a character starts at star_t.
+                let swallowed = text[star_t..].chars().next().map_or(1, char::len_utf8);
+                resume = Some((star_p, star_t + swallowed));
                 p = star_p;
-                t = star_t + 1;
+                t = star_t + swallowed;
             } else {
                 return false;
             }

@@ -34,8 +34,6 @@ pub struct LogView {
     /// End of the last complete line read.
     offset: u64,
     pub header: Option<Header>,
-    /// The header's exact bytes, to recognise the same generation in a replica.
-    pub header_line: Vec<u8>,
     pub state: State,
     /// Whether an incomplete line follows `offset` (seen at the last refresh).
     torn_tail: bool,
@@ -43,7 +41,7 @@ pub struct LogView {
 
 impl LogView {
     pub fn new(path: PathBuf) -> LogView {
-        LogView { path, reader: None, id: None, offset: 0, header: None, header_line: Vec::new(), state: State::default(), torn_tail: false }
+        LogView { path, reader: None, id: None, offset: 0, header: None, state: State::default(), torn_tail: false }
     }
 
     /// Bring the state up to date with the file.
@@ -91,7 +89,6 @@ impl LogView {
         for payload in &chunk.lines[1..] {
             state.apply(log::parse_record(&self.path, payload)?);
         }
-        self.header_line = log::encode_line(&header);
         self.header = Some(header);
         self.state = state;
         self.offset = chunk.consumed;
@@ -153,14 +150,28 @@ impl LogView {
         Ok(())
     }
 
-    /// Rewrite the file as a header plus one record per partner, atomically (compaction).
+    /// Rewrite the file as a header plus one record per partner, atomically (compaction). The
+    /// state is already in memory, so the new file is not read back: only its identity is taken.
     pub fn rewrite(&mut self) -> Result<()> {
-        let header_line = log::header_line(&log::new_generation(), self.state.seq);
-        let mut bytes = header_line;
+        let header = Header {
+            format: log::FORMAT_NAME.into(),
+            version: log::FORMAT_VERSION,
+            generation: log::new_generation(),
+            seq: self.state.seq,
+        };
+        let mut bytes = log::encode_line(&header);
         for p in self.state.partners.values() {
             bytes.extend(log::encode_line(&Record { seq: p.revision, change: log::Change::Put(p.clone()) }));
         }
         log::write_atomically(&self.path, &bytes, true)?;
-        self.refresh()
+        let reader = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        let meta = reader.metadata().map_err(|e| Error::io(&self.path, e))?;
+        self.id = Some(file_id(&meta));
+        self.reader = Some(reader);
+        self.offset = bytes.len() as u64;
+        self.header = Some(header);
+        self.torn_tail = false;
+        self.state.records = self.state.partners.len() as u64;
+        Ok(())
     }
 }
