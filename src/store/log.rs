@@ -34,19 +34,52 @@ pub struct Header {
 }
 
 /// One committed change. `Seq` numbers commits; a partner's `Revision` is the `Seq` that wrote it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+/// On disk: `{"Seq":n,"Put":{partner}}` or `{"Seq":n,"Remove":"identity"}`.
+#[derive(Debug, Clone)]
 pub struct Record {
     pub seq: u64,
-    #[serde(flatten)]
     pub change: Change,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[derive(Debug, Clone)]
 pub enum Change {
     Put(Partner),
     Remove(String),
+}
+
+/// The on-disk shape of a record. A plain struct rather than `#[serde(flatten)]`, which would
+/// make serde buffer every record through its generic content type: loading a large store is
+/// mostly parsing, so this keeps opening a store fast.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields, bound(deserialize = "P: Deserialize<'de>"))]
+struct WireRecord<P> {
+    seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    put: Option<P>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    remove: Option<String>,
+}
+
+impl Serialize for Record {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let (put, remove) = match &self.change {
+            Change::Put(p) => (Some(p), None),
+            Change::Remove(id) => (None, Some(id.clone())),
+        };
+        WireRecord { seq: self.seq, put, remove }.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Record {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let wire = WireRecord::<Partner>::deserialize(d)?;
+        let change = match (wire.put, wire.remove) {
+            (Some(p), None) => Change::Put(p),
+            (None, Some(id)) => Change::Remove(id),
+            _ => return Err(serde::de::Error::custom("a record holds exactly one of Put and Remove")),
+        };
+        Ok(Record { seq: wire.seq, change })
+    }
 }
 
 /// Frame a JSON value as one log line.
@@ -59,9 +92,9 @@ pub fn encode_line<T: Serialize>(value: &T) -> Vec<u8> {
 }
 
 /// What reading a stretch of the log found.
-pub struct Chunk {
-    /// Complete, checked lines with their JSON payloads.
-    pub lines: Vec<Vec<u8>>,
+pub struct Chunk<'a> {
+    /// The JSON payloads of complete, checked lines.
+    pub lines: Vec<&'a [u8]>,
     /// Bytes consumed: up to the end of the last complete line.
     pub consumed: u64,
     /// An incomplete or unchecked last line follows `consumed` (a write in progress or a crash).
@@ -70,7 +103,7 @@ pub struct Chunk {
 
 /// Split `bytes` (starting at file offset `base`) into checked lines. A bad line that is not the
 /// last one is damage.
-pub fn split_lines(path: &Path, base: u64, bytes: &[u8]) -> Result<Chunk> {
+pub fn split_lines<'a>(path: &Path, base: u64, bytes: &'a [u8]) -> Result<Chunk<'a>> {
     let mut lines = Vec::new();
     let mut pos = 0usize;
     while pos < bytes.len() {
@@ -80,7 +113,7 @@ pub fn split_lines(path: &Path, base: u64, bytes: &[u8]) -> Result<Chunk> {
         let line = &bytes[pos..pos + nl];
         let next = pos + nl + 1;
         match check_line(line) {
-            Some(payload) => lines.push(payload.to_vec()),
+            Some(payload) => lines.push(payload),
             None if next == bytes.len() => return Ok(Chunk { lines, consumed: pos as u64, torn_tail: true }),
             None => {
                 return Err(Error::corrupt(
@@ -215,6 +248,8 @@ mod tests {
         bytes.extend(encode_line(&serde_json::json!({"Seq":1,"Remove":"a.com"})));
         let chunk = split_lines(p, 0, &bytes).unwrap();
         assert_eq!(chunk.lines.len(), 2);
+        let record = parse_record(p, chunk.lines[1]).unwrap();
+        assert!(matches!(record, Record { seq: 1, change: Change::Remove(ref id) } if id == "a.com"));
         assert_eq!(chunk.consumed, bytes.len() as u64);
         assert!(!chunk.torn_tail);
 
@@ -231,6 +266,18 @@ mod tests {
         bad.extend(encode_line(&serde_json::json!({"Seq":2,"Remove":"b.com"})));
         let err = split_lines(p, 0, &bad).err().expect("damage must be reported");
         assert!(err.to_string().contains("byte offset"), "{err}");
+    }
+
+    #[test]
+    fn records_hold_exactly_one_change() {
+        let p = Path::new("x.log");
+        let put = Record { seq: 7, change: Change::Put(Partner::with_defaults("a.com".into())) };
+        let json = serde_json::to_string(&put).unwrap();
+        assert!(json.starts_with(r#"{"Seq":7,"Put":{"Identity":"a.com""#), "{json}");
+        assert!(parse_record(p, json.as_bytes()).is_ok());
+        for bad in [r#"{"Seq":1}"#, r#"{"Seq":1,"Remove":"a.com","Put":null,"Extra":1}"#, r#"{"Seq":1,"Remove":"a.com","Put":{}}"#] {
+            assert!(matches!(parse_record(p, bad.as_bytes()), Err(Error::StoreCorrupt { .. })), "{bad}");
+        }
     }
 
     #[test]
