@@ -232,31 +232,22 @@ impl PartnerChanges {
         if let Some(m) = self.additional_domains {
             partner.additional_domains = m.apply(&partner.additional_domains, &partner.identity)?;
         }
-        if let Some(v) = self.description {
-            partner.description = v;
-        }
-        if let Some(v) = self.proxy_fqdn {
-            partner.proxy_fqdn = v;
-        }
-        if let Some(v) = self.partner_type {
-            partner.partner_type = v;
-        }
-        if let Some(v) = self.tls_negotiation {
-            partner.tls_negotiation = v;
-        }
-        if let Some(v) = self.sasl_negotiation {
-            partner.sasl_negotiation = v;
-        }
-        if let Some(v) = self.support_dialback_negotiation {
-            partner.support_dialback_negotiation = v;
-        }
-        if let Some(v) = self.enable_keep_alive {
-            partner.enable_keep_alive = v;
-        }
-        if let Some(v) = self.connection_limit {
-            partner.connection_limit = v;
-        }
+        set(&mut partner.description, self.description);
+        set(&mut partner.proxy_fqdn, self.proxy_fqdn);
+        set(&mut partner.partner_type, self.partner_type);
+        set(&mut partner.tls_negotiation, self.tls_negotiation);
+        set(&mut partner.sasl_negotiation, self.sasl_negotiation);
+        set(&mut partner.support_dialback_negotiation, self.support_dialback_negotiation);
+        set(&mut partner.enable_keep_alive, self.enable_keep_alive);
+        set(&mut partner.connection_limit, self.connection_limit);
         partner.finish()
+    }
+}
+
+/// A change set's field: absent means "keep the current value".
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
     }
 }
 
