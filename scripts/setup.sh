@@ -9,7 +9,7 @@ APT_PACKAGES=(
     librust-serde-dev librust-serde-derive-dev librust-serde-json-dev librust-thiserror-dev
     librust-libc-dev librust-cbindgen-dev librust-idna-dev librust-fs2-dev librust-crc32fast-dev
     librust-dirs-dev librust-tempfile-dev librust-proptest+default-dev
-    gcc valgrind curl
+    gcc valgrind curl python3
 )
 
 missing=()
@@ -24,6 +24,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-for tool in cargo dotnet gcc valgrind; do
+for tool in cargo dotnet gcc valgrind python3; do
     command -v "$tool" >/dev/null || { echo "setup: '$tool' is not installed; see README 'Set-up'" >&2; exit 1; }
 done

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit and integration tests (including the header check), the C program
-# over the whole ABI under valgrind, and the .NET P/Invoke layer's xunit tests. Ends with one
+# over the whole ABI under valgrind, the ABI from Python (ctypes), and the .NET P/Invoke layer's
+# xunit tests. Ends with one
 # line "total: N passed, M failed".
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -28,6 +29,14 @@ status=0
 read -r p f < <(grep -Eo '^[0-9]+ passed, [0-9]+ failed' "$logs/c.log" | tail -1 | awk '{print $1, $3}')
 count "${p:-0}" "${f:-0}"
 [ "$status" = 0 ] || { echo "C ABI test failed" >&2; exit 1; }
+
+step "Python: tests/python (the C ABI through ctypes)"
+status=0
+XMPPFED_LIB="$NATIVE_DIR/$(native_lib_name)" python3 -m unittest discover -s "$REPO_ROOT/tests/python" -v 2>&1 | tee "$logs/python.log" || status=$?
+ran="$(sed -nE 's/^Ran ([0-9]+) tests?.*/\1/p' "$logs/python.log")"
+bad="$(sed -nE 's/.*FAILED \((failures|errors)=([0-9]+).*/\2/p' "$logs/python.log")"
+count "$(( ${ran:-0} - ${bad:-0} ))" "${bad:-0}"
+[ "$status" = 0 ] || { echo "Python ctypes test failed" >&2; exit 1; }
 
 step ".NET: dotnet test powershell/tests/XmppFederation.Native.Tests"
 status=0

@@ -1,0 +1,175 @@
+"""The C ABI from Python through ctypes: what a Python caller of libxmppfed does.
+
+Run: python3 -m unittest discover -s tests/python -v   (XMPPFED_LIB = path of libxmppfed.so)
+"""
+
+import ctypes
+import json
+import os
+import pathlib
+import tempfile
+import unittest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+LIB_PATH = os.environ.get("XMPPFED_LIB", str(REPO / "target" / "release" / "libxmppfed.so"))
+
+OK, NULL_ARGUMENT, INVALID_UTF8, JSON_SHAPE, INVALID_DOMAIN = 0, 1, 2, 4, 5
+INVALID_NEGOTIATION, ALREADY_EXISTS, NOT_FOUND, DOMAIN_CONFLICT, STALE_INSTANCE = 7, 9, 10, 11, 12
+
+
+def load():
+    lib = ctypes.CDLL(LIB_PATH)
+    c_str, out_str = ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)
+    store_p = ctypes.c_void_p
+    signatures = {
+        "xmppfed_abi_version": ([], ctypes.c_uint32),
+        "xmppfed_result_name": ([ctypes.c_int32], c_str),
+        "xmppfed_last_error_message": ([], c_str),
+        "xmppfed_store_open": ([c_str, c_str, ctypes.POINTER(store_p)], ctypes.c_int),
+        "xmppfed_store_close": ([store_p], None),
+        "xmppfed_partner_new": ([store_p, c_str, ctypes.c_bool, out_str], ctypes.c_int),
+        "xmppfed_partner_get": ([store_p, c_str, ctypes.c_bool, out_str], ctypes.c_int),
+        "xmppfed_partner_list": ([store_p, c_str, ctypes.c_bool, out_str], ctypes.c_int),
+        "xmppfed_partner_set": ([store_p, c_str, c_str, out_str], ctypes.c_int),
+        "xmppfed_partner_set_instance": ([store_p, c_str, ctypes.c_bool, out_str], ctypes.c_int),
+        "xmppfed_partner_remove": ([store_p, c_str, out_str], ctypes.c_int),
+        "xmppfed_string_free": ([ctypes.c_void_p], None),
+    }
+    for name, (args, result) in signatures.items():
+        fn = getattr(lib, name)
+        fn.argtypes, fn.restype = args, result
+    return lib
+
+
+class XmppFedError(Exception):
+    def __init__(self, code, name, message):
+        super().__init__(f"{name}: {message}")
+        self.code, self.name = code, name
+
+
+class Store:
+    """A thin wrapper, as a Python binding would write it: JSON in, JSON out, codes to exceptions."""
+
+    def __init__(self, lib, central, replica):
+        self.lib = lib
+        self.handle = ctypes.c_void_p()
+        self._check(lib.xmppfed_store_open(central.encode(), replica.encode(), ctypes.byref(self.handle)))
+
+    def close(self):
+        self.lib.xmppfed_store_close(self.handle)
+
+    def _check(self, code):
+        if code != OK:
+            name = self.lib.xmppfed_result_name(code).decode()
+            raise XmppFedError(code, name, self.lib.xmppfed_last_error_message().decode())
+
+    def _call(self, fn, *args):
+        out = ctypes.c_void_p()
+        self._check(fn(*args, ctypes.byref(out)))
+        try:
+            return json.loads(ctypes.string_at(out.value).decode())
+        finally:
+            self.lib.xmppfed_string_free(out)
+
+    def new(self, **properties):
+        return self._call(self.lib.xmppfed_partner_new, self.handle, json.dumps(properties).encode(), False)
+
+    def get(self, identity, local=False):
+        return self._call(self.lib.xmppfed_partner_get, self.handle, identity.encode(), local)
+
+    def list(self, filter=None, local=False):
+        return self._call(self.lib.xmppfed_partner_list, self.handle, filter.encode() if filter else None, local)
+
+    def set(self, identity, **changes):
+        return self._call(self.lib.xmppfed_partner_set, self.handle, identity.encode(), json.dumps(changes).encode())
+
+    def set_instance(self, partner, force=False):
+        return self._call(self.lib.xmppfed_partner_set_instance, self.handle, json.dumps(partner).encode(), force)
+
+    def remove(self, identity):
+        return self._call(self.lib.xmppfed_partner_remove, self.handle, identity.encode())
+
+
+class CtypesAbiTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.lib = load()
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        central = os.path.join(self.tmp.name, "central")
+        os.mkdir(central)
+        self.store = Store(self.lib, central, os.path.join(self.tmp.name, "replica"))
+
+    def tearDown(self):
+        self.store.close()
+        self.tmp.cleanup()
+
+    def test_abi_version(self):
+        self.assertEqual(self.lib.xmppfed_abi_version(), 1)
+
+    def test_new_applies_defaults_and_returns_warnings(self):
+        outcome = self.store.new(Identity="Contoso.COM.", PartnerType="publicverified")
+        partner = outcome["Partner"]
+        self.assertEqual(partner["Identity"], "contoso.com")
+        self.assertEqual(partner["PartnerType"], "PublicVerified")
+        self.assertEqual(partner["ConnectionLimit"], 20)
+        self.assertEqual([w["Id"] for w in outcome["Warnings"]], ["DialbackNotUsed"])
+
+    def test_seed_examples_and_filters(self):
+        self.store.new(Identity="contoso.com", PartnerType="PublicVerified")
+        self.store.new(Identity="fabrikam.com", AdditionalDomains="research.fabrikam2.com")
+        self.store.new(Identity="jabber.org")
+        self.assertEqual(self.store.get("fabrikam.com")["AdditionalDomains"], ["research.fabrikam2.com"])
+        self.assertEqual([p["Identity"] for p in self.store.list()], ["contoso.com", "fabrikam.com", "jabber.org"])
+        self.assertEqual([p["Identity"] for p in self.store.list("*.org")], ["jabber.org"])
+        self.assertEqual([p["Identity"] for p in self.store.list(local=True)], ["contoso.com", "fabrikam.com", "jabber.org"])
+
+    def test_list_modifiers(self):
+        self.store.new(Identity="contoso.com", AdditionalDomains=["europe.contoso2.com"])
+        self.store.set("contoso.com", AdditionalDomains={"Add": "na.contoso2.com"})
+        self.store.set("contoso.com", AdditionalDomains={"remove": "europe.contoso2.com"})
+        self.assertEqual(self.store.get("contoso.com")["AdditionalDomains"], ["na.contoso2.com"])
+        self.store.set("contoso.com", AdditionalDomains=None)
+        self.assertEqual(self.store.get("contoso.com")["AdditionalDomains"], [])
+
+    def test_errors_carry_stable_names_and_facts(self):
+        self.store.new(Identity="fabrikam.com", AdditionalDomains="research.fabrikam2.com")
+        cases = [
+            (lambda: self.store.new(Identity="fabrikam.com"), ALREADY_EXISTS, "fabrikam.com"),
+            (lambda: self.store.new(Identity="research.fabrikam2.com"), DOMAIN_CONFLICT, "research.fabrikam2.com"),
+            (lambda: self.store.new(Identity="bad..com"), INVALID_DOMAIN, "bad..com"),
+            (lambda: self.store.new(Identity="x.com", SupportDialbackNegotiation=False, TlsNegotiation="NotSupported"), INVALID_NEGOTIATION, "x.com"),
+            (lambda: self.store.get("missing.com"), NOT_FOUND, "missing.com"),
+            (lambda: self.store.set("fabrikam.com", AdditionalDomains={"Append": "x.com"}), JSON_SHAPE, "Append"),
+        ]
+        for call, code, fact in cases:
+            with self.assertRaises(XmppFedError) as caught:
+                call()
+            self.assertEqual(caught.exception.code, code, str(caught.exception))
+            self.assertIn(fact, str(caught.exception))
+
+    def test_stale_instances_are_refused(self):
+        self.store.new(Identity="contoso.com")
+        copy = self.store.get("contoso.com")
+        self.store.set("contoso.com", Description="changed elsewhere")
+        copy["Description"] = "mine"
+        with self.assertRaises(XmppFedError) as caught:
+            self.store.set_instance(copy)
+        self.assertEqual(caught.exception.code, STALE_INSTANCE)
+        self.assertEqual(self.store.set_instance(copy, force=True)["Partner"]["Description"], "mine")
+
+    def test_remove_returns_the_partner(self):
+        self.store.new(Identity="contoso.com")
+        self.assertEqual(self.store.remove("contoso.com")["Identity"], "contoso.com")
+        self.assertEqual(self.store.list(), [])
+
+    def test_null_and_invalid_utf8_arguments(self):
+        out = ctypes.c_void_p(1234)
+        self.assertEqual(self.lib.xmppfed_partner_get(self.store.handle, None, False, ctypes.byref(out)), NULL_ARGUMENT)
+        self.assertEqual(self.lib.xmppfed_partner_get(self.store.handle, b"\xff\xfe.com", False, ctypes.byref(out)), INVALID_UTF8)
+        self.assertEqual(out.value, 1234, "outputs are untouched on failure")
+
+
+if __name__ == "__main__":
+    unittest.main()
