@@ -5,14 +5,24 @@ using XmppFederation.Native;
 namespace XmppFederation.Commands;
 
 /// <summary>
-/// What every cmdlet of the module shares: the store is opened once per pipeline in
-/// BeginProcessing and closed at the end; library exceptions become ErrorRecords.
+/// What every cmdlet of the module shares: one open store per process, reused by every cmdlet
+/// call; library exceptions become ErrorRecords.
 /// </summary>
+/// <remarks>
+/// Opening a store reads its whole log, while an open handle only reads what other processes
+/// appended since (one stat when nothing changed). A script that calls New- in a loop would
+/// otherwise re-read the list on every call. The handle is thread-safe, so runspaces share it; a
+/// different $env:XMPPFED_STORE or $env:XMPPFED_REPLICA opens another one.
+/// </remarks>
 public abstract class StoreCmdlet : PSCmdlet
 {
+    private static readonly object Gate = new();
+    private static PartnerStore? shared;
+    private static string? sharedKey;
+
     private PartnerStore? store;
 
-    /// <summary>The store opened for this pipeline (central folder from $env:XMPPFED_STORE or the default).</summary>
+    /// <summary>The store for this pipeline (central folder from $env:XMPPFED_STORE or the default).</summary>
     protected PartnerStore Store => store ?? throw new InvalidOperationException("the store is opened in BeginProcessing");
 
     /// <summary>Whether this cmdlet needs the store at all for the current parameters.</summary>
@@ -27,12 +37,28 @@ public abstract class StoreCmdlet : PSCmdlet
         }
         try
         {
-            store = PartnerStore.Open();
+            store = SharedStore();
         }
         catch (Exception e) when (e is XmppFedException or TypeInitializationException or DllNotFoundException)
         {
             // Nothing can go on without a readable store or the native library.
             ThrowTerminatingError(ErrorRecords.From(e, null));
+        }
+    }
+
+    private static PartnerStore SharedStore()
+    {
+        var key = Environment.GetEnvironmentVariable("XMPPFED_STORE") + "\n" + Environment.GetEnvironmentVariable("XMPPFED_REPLICA");
+        lock (Gate)
+        {
+            // A replaced handle is not disposed here: another runspace may still be using it;
+            // its SafeHandle closes it once nothing refers to it.
+            if (shared is null || sharedKey != key)
+            {
+                shared = PartnerStore.Open();
+                sharedKey = key;
+            }
+            return shared;
         }
     }
 
@@ -54,17 +80,5 @@ public abstract class StoreCmdlet : PSCmdlet
         {
             WriteWarning(warning.Message);
         }
-    }
-
-    /// <inheritdoc/>
-    protected override void EndProcessing() => Close();
-
-    /// <inheritdoc/>
-    protected override void StopProcessing() => Close();
-
-    private void Close()
-    {
-        store?.Dispose();
-        store = null;
     }
 }
