@@ -272,9 +272,28 @@ fn a_future_format_version_is_refused() {
 #[test]
 fn a_missing_configured_folder_is_an_error_not_a_new_store() {
     let root = tempfile::tempdir().unwrap();
-    let err = Store::open(StoreOptions { central: Some(root.path().join("not-mounted")), replica: None, lock_timeout: None }).err().unwrap();
+    let missing = root.path().join("not-mounted");
+    let mut s = Store::open(StoreOptions { central: Some(missing.clone()), replica: Some(root.path().join("replica")), lock_timeout: None }).unwrap();
+    let err = s.list(None, Source::Central).unwrap_err();
+    assert!(matches!(err, Error::StoreIo { .. }) && err.to_string().contains("not-mounted"), "{err}");
+    let err = new(&mut s, r#"{"Identity":"a.com"}"#).unwrap_err();
     assert!(matches!(err, Error::StoreIo { .. }), "{err}");
-    assert!(!root.path().join("not-mounted").exists());
+    assert!(matches!(s.replicate(), Err(Error::StoreIo { .. })));
+    assert!(!missing.exists(), "the folder must not be created");
+}
+
+#[test]
+fn the_replica_answers_when_the_central_store_is_unreachable_at_open() {
+    let d = dirs();
+    new(&mut open(&d), r#"{"Identity":"contoso.com"}"#).unwrap();
+    let moved = d._root.path().join("share-down");
+    fs::rename(&d.central, &moved).unwrap();
+    let mut s = open(&d);
+    assert_eq!(s.get("contoso.com", Source::LocalReplica).unwrap().identity, "contoso.com");
+    assert!(matches!(s.get("contoso.com", Source::Central), Err(Error::StoreIo { .. })));
+    // The share comes back: the same handle reads it.
+    fs::rename(&moved, &d.central).unwrap();
+    assert_eq!(s.get("contoso.com", Source::Central).unwrap().identity, "contoso.com");
 }
 
 #[cfg(unix)]

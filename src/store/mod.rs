@@ -78,9 +78,13 @@ impl Store {
             replica_dir,
             lock_timeout,
         };
-        // Fail at open, with the file's name, if the store is damaged or of a future version.
-        store.central.refresh()?;
-        Ok(store)
+        // Report damage or a future format at open, with the file's name. An unreachable central
+        // store (share down, no permission) is not fatal here: the local replica is meant for
+        // exactly that, and central operations report the problem when they are asked for.
+        match store.central.refresh() {
+            Ok(()) | Err(Error::StoreIo { .. }) => Ok(store),
+            Err(e) => Err(e),
+        }
     }
 
     pub fn central_dir(&self) -> &Path {

@@ -1,6 +1,6 @@
 //! Where stores live. The central folder: an explicit path, else `$XMPPFED_STORE`, else a per-user
-//! data folder (the embedded default, created on first use). An explicit or configured folder must
-//! already exist: creating it would silently start an empty list where an admin expected a share.
+//! data folder (the embedded default, created on first use). An explicit or configured folder is
+//! never created: that would silently start an empty list where an admin expected a share.
 //! The replica: an explicit path, else `$XMPPFED_REPLICA`, else a per-user local folder named after
 //! the central path, so one machine can replicate several central stores.
 
@@ -26,22 +26,19 @@ pub fn default_replica_dir(central: &Path) -> Result<PathBuf> {
 }
 
 pub fn central_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
-    let configured = explicit.or_else(|| env_path(ENV_STORE));
-    let dir = match configured {
-        Some(dir) => {
-            if !dir.is_dir() {
-                return Err(Error::io(&dir, std::io::Error::new(std::io::ErrorKind::NotFound, "the central store folder does not exist (create it first)")));
-            }
-            dir
-        }
+    let dir = match explicit.or_else(|| env_path(ENV_STORE)) {
+        // Not created and not required to exist now: an unreachable share is reported by the
+        // operations that need it, while the local replica still answers.
+        Some(dir) => dir,
         None => {
             let dir = default_central_dir()?;
             ensure_dir(&dir)?;
             dir
         }
     };
-    // An absolute path keys the default replica folder the same way from any working directory.
-    dir.canonicalize().map_err(|e| Error::io(&dir, e))
+    // An absolute path keys the default replica folder the same way from any working directory
+    // (without resolving links, so it works while the folder is unreachable).
+    std::path::absolute(&dir).map_err(|e| Error::io(&dir, e))
 }
 
 pub fn replica_dir(explicit: Option<PathBuf>, central: &Path) -> Result<PathBuf> {

@@ -53,7 +53,7 @@ impl LogView {
         };
         let id = file_id(&meta);
         if self.id != Some(id) || meta.len() < self.offset {
-            return self.reload(id);
+            return self.reload();
         }
         if meta.len() == self.offset {
             self.torn_tail = false;
@@ -73,8 +73,12 @@ impl LogView {
         Ok(())
     }
 
-    fn reload(&mut self, id: FileId) -> Result<()> {
+    fn reload(&mut self) -> Result<()> {
         let mut file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        // The identity of the file actually read, not of whatever the path named a moment ago: a
+        // compaction may rename a new file into place in between. Holding `file` open also keeps
+        // its inode from being reused for another file while this view remembers it.
+        let id = file_id(&file.metadata().map_err(|e| Error::io(&self.path, e))?);
         let bytes = log::read_from(&mut file, &self.path, 0)?;
         if bytes.is_empty() {
             return Err(Error::corrupt(&self.path, "the file is empty (a store file always starts with a header)"));

@@ -1,0 +1,313 @@
+//! Shared by the multi-process durability tests (crash_safety, concurrent_writers): a thin safe
+//! wrapper over the C ABI (the workers are C-ABI callers, like the PowerShell layer), a small
+//! seeded PRNG, and the re-exec pattern that turns the test binary itself into a worker process.
+
+#![allow(dead_code)]
+
+use std::ffi::{c_char, CStr, CString};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use xmppfed::ffi::{self, xmppfed_result, xmppfed_store};
+use xmppfed::Partner;
+
+// Result codes of include/xmppfed.h (XMPPFED_RESULT_*), as the C caller sees them.
+pub const OK: i32 = 0;
+pub const ALREADY_EXISTS: i32 = 9;
+pub const NOT_FOUND: i32 = 10;
+pub const DOMAIN_CONFLICT: i32 = 11;
+pub const STALE_INSTANCE: i32 = 12;
+pub const STORE_IO: i32 = 13;
+pub const STORE_CORRUPT: i32 = 14;
+pub const STORE_LOCKED: i32 = 16;
+
+/// Which worker a re-executed test binary is, and its parameters, travel in the environment.
+pub const ROLE_ENV: &str = "XMPPFED_TEST_ROLE";
+pub const DIR_ENV: &str = "XMPPFED_TEST_DIR";
+pub const SEED_ENV: &str = "XMPPFED_TEST_SEED";
+pub const INDEX_ENV: &str = "XMPPFED_TEST_INDEX";
+pub const COUNT_ENV: &str = "XMPPFED_TEST_COUNT";
+
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = ffi::xmppfed_result_name(self.code);
+        let name = if name.is_null() { "?".into() } else { unsafe { CStr::from_ptr(name) }.to_string_lossy() };
+        write!(f, "{} ({}): {}", name, self.code, self.message)
+    }
+}
+
+pub type CallResult = Result<String, Failure>;
+
+fn cstring(s: &str) -> CString {
+    CString::new(s).expect("test strings have no NUL")
+}
+
+fn last_failure(code: xmppfed_result) -> Failure {
+    let msg = ffi::xmppfed_last_error_message();
+    let message = if msg.is_null() { String::new() } else { unsafe { CStr::from_ptr(msg) }.to_string_lossy().into_owned() };
+    Failure { code: code as i32, message }
+}
+
+/// Turn a call's result and its `*_out` string into the text (freed with xmppfed_string_free).
+unsafe fn finish(code: xmppfed_result, out: *mut c_char) -> CallResult {
+    if code != xmppfed_result::Ok {
+        return Err(last_failure(code));
+    }
+    assert!(!out.is_null(), "OK with a NULL output");
+    let text = CStr::from_ptr(out).to_str().expect("library output is UTF-8").to_owned();
+    ffi::xmppfed_string_free(out);
+    Ok(text)
+}
+
+/// A store handle from `xmppfed_store_open`, closed on drop.
+pub struct CStore(*mut xmppfed_store);
+
+impl CStore {
+    pub fn open(central: &Path, replica: &Path) -> Result<CStore, Failure> {
+        let c = cstring(central.to_str().unwrap());
+        let r = cstring(replica.to_str().unwrap());
+        let mut out: *mut xmppfed_store = std::ptr::null_mut();
+        let code = unsafe { ffi::xmppfed_store_open(c.as_ptr(), r.as_ptr(), &mut out) };
+        if code == xmppfed_result::Ok {
+            Ok(CStore(out))
+        } else {
+            Err(last_failure(code))
+        }
+    }
+
+    /// xmppfed_partner_new (stored): the outcome JSON.
+    pub fn create(&self, partner_json: &str) -> CallResult {
+        let j = cstring(partner_json);
+        let mut out = std::ptr::null_mut();
+        unsafe { finish(ffi::xmppfed_partner_new(self.0, j.as_ptr(), false, &mut out), out) }
+    }
+
+    pub fn set(&self, identity: &str, changes_json: &str) -> CallResult {
+        let i = cstring(identity);
+        let j = cstring(changes_json);
+        let mut out = std::ptr::null_mut();
+        unsafe { finish(ffi::xmppfed_partner_set(self.0, i.as_ptr(), j.as_ptr(), &mut out), out) }
+    }
+
+    pub fn set_instance(&self, instance_json: &str, force: bool) -> CallResult {
+        let j = cstring(instance_json);
+        let mut out = std::ptr::null_mut();
+        unsafe { finish(ffi::xmppfed_partner_set_instance(self.0, j.as_ptr(), force, &mut out), out) }
+    }
+
+    /// The removed partner's JSON.
+    pub fn remove(&self, identity: &str) -> CallResult {
+        let i = cstring(identity);
+        let mut out = std::ptr::null_mut();
+        unsafe { finish(ffi::xmppfed_partner_remove(self.0, i.as_ptr(), &mut out), out) }
+    }
+
+    pub fn get(&self, identity: &str, local_store: bool) -> CallResult {
+        let i = cstring(identity);
+        let mut out = std::ptr::null_mut();
+        unsafe { finish(ffi::xmppfed_partner_get(self.0, i.as_ptr(), local_store, &mut out), out) }
+    }
+
+    pub fn list(&self, local_store: bool) -> CallResult {
+        let mut out = std::ptr::null_mut();
+        unsafe { finish(ffi::xmppfed_partner_list(self.0, std::ptr::null(), local_store, &mut out), out) }
+    }
+
+    pub fn replicate(&self) -> Result<(), Failure> {
+        let code = unsafe { ffi::xmppfed_store_replicate(self.0) };
+        if code == xmppfed_result::Ok {
+            Ok(())
+        } else {
+            Err(last_failure(code))
+        }
+    }
+}
+
+impl Drop for CStore {
+    fn drop(&mut self) {
+        unsafe { ffi::xmppfed_store_close(self.0) }
+    }
+}
+
+/// xmppfed_partner_new with in_memory (store NULL): the validated object, revision 0.
+pub fn build_in_memory(partner_json: &str) -> CallResult {
+    let j = cstring(partner_json);
+    let mut out = std::ptr::null_mut();
+    unsafe { finish(ffi::xmppfed_partner_new(std::ptr::null_mut(), j.as_ptr(), true, &mut out), out) }
+}
+
+/// The `Partner` of an outcome `{"Partner":{...},"Warnings":[...]}`.
+pub fn outcome_partner(outcome_json: &str) -> Partner {
+    let v: serde_json::Value = serde_json::from_str(outcome_json).expect("outcome is JSON");
+    serde_json::from_value(v["Partner"].clone()).expect("outcome has a valid Partner")
+}
+
+pub fn parse_partner(json: &str) -> Result<Partner, String> {
+    serde_json::from_str(json).map_err(|e| format!("not a partner ({e}): {json}"))
+}
+
+pub fn parse_list(json: &str) -> Result<Vec<Partner>, String> {
+    serde_json::from_str(json).map_err(|e| format!("not a partner list ({e})"))
+}
+
+/// A partner as the store hands it out must be valid and already canonical.
+pub fn check_valid(p: &Partner) -> Result<(), String> {
+    let mut q = p.clone();
+    q.normalize().map_err(|e| format!("partner '{}' is not valid: {e}", p.identity))?;
+    if &q != p {
+        return Err(format!("partner '{}' is not in canonical form: {p:?}", p.identity));
+    }
+    if p.revision == 0 {
+        return Err(format!("stored partner '{}' has revision 0", p.identity));
+    }
+    Ok(())
+}
+
+/// Equal in every property except Revision.
+pub fn same_content(a: &Partner, b: &Partner) -> bool {
+    let mut a = a.clone();
+    let mut b = b.clone();
+    a.revision = 0;
+    b.revision = 0;
+    a == b
+}
+
+pub fn without_revision(p: &Partner) -> Partner {
+    Partner { revision: 0, ..p.clone() }
+}
+
+/// `p` with the properties of a change set whose values are already canonical (no list
+/// modifiers) written over it, revision 0: what Set should produce.
+pub fn merged(p: &Partner, changes: &serde_json::Value) -> Partner {
+    let mut v = serde_json::to_value(without_revision(p)).unwrap();
+    for (k, val) in changes.as_object().expect("changes are an object") {
+        v[k.as_str()] = val.clone();
+    }
+    serde_json::from_value(v).expect("merged partner")
+}
+
+/// xorshift64: small, seedable, good enough to pick operations and delays.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        // One splitmix64 step, so that nearby seeds give unrelated streams (and 0 is usable).
+        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        Rng(if z == 0 { 0x2545_F491_4F6C_DD1D } else { z })
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    pub fn percent(&mut self) -> u64 {
+        self.below(100)
+    }
+}
+
+pub fn time_seed() -> u64 {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1);
+    nanos ^ ((std::process::id() as u64) << 32)
+}
+
+/// A seed from `var` if set (to repeat a run), else from the clock.
+pub fn seed_from_env(var: &str) -> u64 {
+    std::env::var(var).ok().and_then(|v| v.trim().parse().ok()).unwrap_or_else(time_seed)
+}
+
+/// A count from the environment (the long modes), else `default`.
+pub fn env_count(var: &str, default: usize) -> usize {
+    std::env::var(var).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(default)
+}
+
+/// CLOCK_MONOTONIC in ns: one clock for every process on the machine, so the acknowledgement
+/// logs of different processes can be ordered in real time.
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// This test binary again, running only the hidden (`#[ignore]`d) worker test `test_name`.
+pub fn worker_command(test_name: &str, role: &str, envs: &[(&str, String)]) -> Command {
+    let mut c = Command::new(std::env::current_exe().expect("current_exe"));
+    c.args(["--exact", test_name, "--nocapture", "--ignored", "--test-threads=1"]);
+    c.env(ROLE_ENV, role);
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    c
+}
+
+/// Whether this process was started as the worker `role` (otherwise a worker test does nothing,
+/// e.g. under `cargo test -- --ignored`).
+pub fn is_role(role: &str) -> bool {
+    std::env::var(ROLE_ENV).map_or(false, |r| r == role)
+}
+
+pub fn env_path(var: &str) -> PathBuf {
+    PathBuf::from(std::env::var_os(var).unwrap_or_else(|| panic!("{var} not set")))
+}
+
+pub fn env_u64(var: &str) -> u64 {
+    std::env::var(var).unwrap_or_else(|_| panic!("{var} not set")).parse().expect("a number")
+}
+
+/// A scratch folder on the build's file system (a real disk, so fdatasync costs what it costs),
+/// not /tmp (often tmpfs).
+pub fn scratch(prefix: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(prefix).tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("scratch folder")
+}
+
+/// The bytes of `data` up to and including its last newline.
+pub fn complete_lines(data: &[u8]) -> &[u8] {
+    match data.iter().rposition(|&b| b == b'\n') {
+        Some(i) => &data[..=i],
+        None => &[],
+    }
+}
+
+pub fn first_line(data: &[u8]) -> &[u8] {
+    match data.iter().position(|&b| b == b'\n') {
+        Some(i) => &data[..=i],
+        None => &[],
+    }
+}
+
+/// A thread that reads a worker's stdout to its end and signals once when a line says READY
+/// (libtest prints its own text first, possibly on the same line). The pipe stays open as long
+/// as the worker lives, so its prints never meet a closed pipe.
+pub fn ready_signal(stdout: std::process::ChildStdout) -> std::sync::mpsc::Receiver<()> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if !sent && line.trim() == "READY" {
+                let _ = tx.send(());
+                sent = true;
+            }
+        }
+    });
+    rx
+}
