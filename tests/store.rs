@@ -270,6 +270,20 @@ fn a_future_format_version_is_refused() {
 }
 
 #[test]
+fn an_exhausted_commit_counter_is_damage_not_a_wrap_to_zero() {
+    let d = dirs();
+    let json = format!(r#"{{"Format":"xmppfed-log","Version":1,"Generation":"g","Seq":{}}}"#, u64::MAX);
+    let mut line = format!("{:08x} ", crc32(json.as_bytes())).into_bytes();
+    line.extend_from_slice(json.as_bytes());
+    line.push(b'\n');
+    fs::write(log_path(&d), &line).unwrap();
+    let mut s = open(&d);
+    let err = new(&mut s, r#"{"Identity":"x.example"}"#).unwrap_err();
+    assert!(matches!(err, Error::StoreCorrupt { .. }) && err.to_string().contains("Seq"), "{err}");
+    assert_eq!(fs::read(log_path(&d)).unwrap(), line);
+}
+
+#[test]
 fn a_missing_configured_folder_is_an_error_not_a_new_store() {
     let root = tempfile::tempdir().unwrap();
     let missing = root.path().join("not-mounted");

@@ -210,7 +210,10 @@ impl Store {
     fn commit<T: WithWarnings>(&mut self, decide: impl FnOnce(&state::State, u64) -> Result<(Change, T)>) -> Result<T> {
         let _guard = lock::lock_exclusive(&self.central_dir.join(LOCK_FILE), self.lock_timeout)?;
         self.central.prepare_for_append()?;
-        let seq = self.central.state.seq + 1;
+        // Only an edited file can hold the last number; wrapping to 0 would mean "never stored".
+        let seq = self.central.state.seq.checked_add(1).ok_or_else(|| {
+            Error::corrupt(&self.central.path, "the commit counter (Seq) is at its maximum; the file was not written by this library")
+        })?;
         let (change, mut result) = decide(&self.central.state, seq)?;
         self.central.append(Record { seq, change })?;
         // The change is durable from here on; what follows must not report it as failed.
