@@ -41,8 +41,8 @@ if [ -z "$CLANG" ]; then
         if command -v "$c" >/dev/null 2>&1; then CLANG="$c"; break; fi
     done
 fi
-if [ -z "$CLANG" ]; then
-    echo "error: clang not found. Install it (Debian 12): apt-get install -y clang libclang-rt-14-dev" >&2
+if [ -z "$CLANG" ] || ! command -v "$CLANG" >/dev/null 2>&1; then
+    echo "error: clang${CLANG:+ ($CLANG)} not found. Install it (Debian 12): apt-get install -y clang libclang-rt-14-dev" >&2
     exit 2
 fi
 resource_dir="$("$CLANG" -print-resource-dir)"
