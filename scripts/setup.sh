@@ -4,12 +4,14 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Debian's packaged Rust crates (the offline crate source), and the C test tools.
+# Debian's packaged Rust crates (the offline crate source), the C test tools, and clang's
+# libFuzzer for the fuzz targets.
 APT_PACKAGES=(
     librust-serde-dev librust-serde-derive-dev librust-serde-json-dev librust-thiserror-dev
     librust-libc-dev librust-cbindgen-dev librust-idna-dev librust-fs2-dev librust-crc32fast-dev
     librust-dirs-dev librust-tempfile-dev librust-proptest+default-dev
     gcc valgrind curl python3
+    clang libclang-rt-14-dev
 )
 
 missing=()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit and integration tests (including the header check), the C program
-# over the whole ABI under valgrind, the ABI from Python (ctypes), and the .NET P/Invoke layer's
-# xunit tests. Ends with one
+# over the whole ABI under valgrind, the ABI from Python (ctypes), the .NET P/Invoke layer's
+# xunit tests, and a short fuzz run (XMPPFED_FUZZ_SECONDS per target, default 10). Ends with one
 # line "total: N passed, M failed".
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -45,6 +45,9 @@ dotnet test "$REPO_ROOT/powershell/tests/XmppFederation.Native.Tests" --nologo -
 line="$(grep -E 'Passed!|Failed!' "$logs/dotnet.log" | tail -1)"
 count "$(sed -nE 's/.*Passed: *([0-9]+).*/\1/p' <<<"$line")" "$(sed -nE 's/.*Failed: *([0-9]+).*/\1/p' <<<"$line")"
 [ "$status" = 0 ] || { echo "dotnet test failed" >&2; exit 1; }
+
+step "Fuzzing: scripts/fuzz.sh ${XMPPFED_FUZZ_SECONDS:=10} (each target, plus every saved regression)"
+"$REPO_ROOT/scripts/fuzz.sh" "$XMPPFED_FUZZ_SECONDS"
 
 echo
 echo "total: $passed passed, $failed failed"
