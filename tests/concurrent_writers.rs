@@ -44,27 +44,8 @@ fn identity(i: u64) -> String {
 // A worker (a child process).
 
 fn changes(rng: &mut Rng, worker: u64, n: u64, id: &str) -> Value {
-    let mut c = serde_json::Map::new();
-    while c.is_empty() {
-        if rng.below(2) == 0 {
-            c.insert("Description".into(), json!(format!("w{worker} set {n}")));
-        }
-        if rng.below(2) == 0 {
-            c.insert("ConnectionLimit".into(), json!(1 + rng.below(1000)));
-        }
-        if rng.below(3) == 0 {
-            c.insert("PartnerType".into(), json!(["Federated", "PublicVerified", "PublicUnverified"][rng.below(3) as usize]));
-        }
-        if rng.below(3) == 0 {
-            c.insert("EnableKeepAlive".into(), json!(rng.below(2) == 0));
-        }
-        if rng.below(4) == 0 {
-            // Subdomains of the partner itself: never claimed by another partner.
-            let list: Vec<String> = (0..rng.below(3)).map(|j| format!("x{worker}-{n}-{j}.{id}")).collect();
-            c.insert("AdditionalDomains".into(), json!(list));
-        }
-    }
-    Value::Object(c)
+    // Subdomains of the partner itself: never claimed by another partner.
+    random_changes(rng, &format!("w{worker} set {n}"), |rng| (0..rng.below(3)).map(|j| format!("x{worker}-{n}-{j}.{id}")).collect())
 }
 
 fn create_request(rng: &mut Rng, worker: u64, n: u64, id: &str) -> String {

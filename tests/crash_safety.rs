@@ -93,25 +93,7 @@ fn plan(rng: &mut Rng, id: &str, current: Option<&Partner>, older: Option<u64>, 
     };
     let roll = rng.percent();
     if roll < 45 {
-        let mut changes = serde_json::Map::new();
-        while changes.is_empty() {
-            if rng.below(2) == 0 {
-                changes.insert("Description".into(), json!(format!("set {tag}")));
-            }
-            if rng.below(2) == 0 {
-                changes.insert("ConnectionLimit".into(), json!(1 + rng.below(500)));
-            }
-            if rng.below(3) == 0 {
-                changes.insert("PartnerType".into(), json!(partner_type(rng)));
-            }
-            if rng.below(3) == 0 {
-                changes.insert("EnableKeepAlive".into(), json!(rng.below(2) == 0));
-            }
-            if rng.below(3) == 0 {
-                changes.insert("AdditionalDomains".into(), json!(random_domains(rng, id)));
-            }
-        }
-        let changes = Value::Object(changes);
+        let changes = random_changes(rng, &format!("set {tag}"), |rng| random_domains(rng, id));
         let intended = merged(p, &changes);
         Planned { op: "set", id: id.into(), action: Action::Set(id.into(), changes.to_string()), intended: Some(intended), expect: OK }
     } else if roll < 65 {

@@ -311,3 +311,28 @@ pub fn ready_signal(stdout: std::process::ChildStdout) -> std::sync::mpsc::Recei
     });
     rx
 }
+
+/// A random, non-empty change set for Set (its JSON object). `description` is written when the
+/// Description is changed; `domains` makes an AdditionalDomains list that no other partner claims.
+pub fn random_changes(rng: &mut Rng, description: &str, domains: impl Fn(&mut Rng) -> Vec<String>) -> serde_json::Value {
+    use serde_json::json;
+    let mut c = serde_json::Map::new();
+    while c.is_empty() {
+        if rng.below(2) == 0 {
+            c.insert("Description".into(), json!(description));
+        }
+        if rng.below(2) == 0 {
+            c.insert("ConnectionLimit".into(), json!(1 + rng.below(1000)));
+        }
+        if rng.below(3) == 0 {
+            c.insert("PartnerType".into(), json!(["Federated", "PublicVerified", "PublicUnverified"][rng.below(3) as usize]));
+        }
+        if rng.below(3) == 0 {
+            c.insert("EnableKeepAlive".into(), json!(rng.below(2) == 0));
+        }
+        if rng.below(3) == 0 {
+            c.insert("AdditionalDomains".into(), json!(domains(rng)));
+        }
+    }
+    serde_json::Value::Object(c)
+}
