@@ -1073,9 +1073,14 @@ fn build_corpus(env: &Env, contoso: &Value) -> Vec<Case> {
     k.addc("list: invalid filter with raw ESC", List(Live, s("\u{1b}[31m["), false, Given), R::InvalidFilter, contains("\\u{001b}"));
     k.addc("list: invalid filter with raw U+202E", List(Live, s("[\u{202E}"), false, Given), R::InvalidFilter, contains("\\u{202e}"));
     k.addc("list: valid filter with raw ESC", List(Live, s("\u{1b}*"), false, Given), R::Ok, list_len(0));
-    // Paths: echoed in STORE_IO messages.
-    k.addc("open: missing central folder with raw ESC", Open(s(format!("{central}/nope\u{1b}[2J")), s(&replica), Given), R::StoreIo, contains("\\u{001b}"));
-    k.addc("open: missing central folder with raw U+202E", Open(s(format!("{central}/\u{202E}gpj.exe")), s(&replica), Given), R::StoreIo, contains("\\u{202e}"));
+    // Paths: echoed in messages. A missing central folder no longer fails at open (the replica
+    // must still answer), so these are damaged stores in folders whose names hold the characters.
+    for (name, folder, escaped) in [("raw ESC", "nope\u{1b}[2J", "\\u{001b}"), ("raw U+202E", "\u{202E}gpj.exe", "\\u{202e}")] {
+        let damaged = env.central.parent().unwrap().join(folder);
+        fs::create_dir_all(&damaged).unwrap();
+        fs::write(damaged.join("partners.log"), "not a store\n").unwrap();
+        k.addc(format!("open: damaged store in a folder with {name}"), Open(s(damaged.to_str().unwrap()), s(&replica), Given), R::StoreCorrupt, contains(escaped));
+    }
 
     // ------------------------------------------------------------------------------------------
     k.cat("homograph");
