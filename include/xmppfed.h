@@ -161,13 +161,15 @@ xmppfed_result xmppfed_partner_set_instance(xmppfed_store *store,
                                             bool force,
                                             char **outcome_json_out);
 
-// Remove a partner. `*partner_json_out` receives the removed partner, owned by the caller.
+// Remove a partner. `*outcome_json_out` receives `{"Partner":{the removed partner},"Warnings":[...]}`
+// (warnings about what followed the commit, e.g. a replica that could not be refreshed), owned
+// by the caller.
 //
 // # Safety
 // `store` is a live handle; `identity` is NUL-terminated; the out pointer is valid.
 xmppfed_result xmppfed_partner_remove(xmppfed_store *store,
                                       const char *identity,
-                                      char **partner_json_out);
+                                      char **outcome_json_out);
 
 // Refresh this machine's replica from the central store now (it is also refreshed after every
 // commit made through this library).

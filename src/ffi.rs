@@ -487,7 +487,9 @@ pub unsafe extern "C" fn xmppfed_partner_set_instance(
     })
 }
 
-/// Remove a partner. `*partner_json_out` receives the removed partner, owned by the caller.
+/// Remove a partner. `*outcome_json_out` receives `{"Partner":{the removed partner},"Warnings":[...]}`
+/// (warnings about what followed the commit, e.g. a replica that could not be refreshed), owned
+/// by the caller.
 ///
 /// # Safety
 /// `store` is a live handle; `identity` is NUL-terminated; the out pointer is valid.
@@ -495,13 +497,13 @@ pub unsafe extern "C" fn xmppfed_partner_set_instance(
 pub unsafe extern "C" fn xmppfed_partner_remove(
     store: *mut xmppfed_store,
     identity: *const c_char,
-    partner_json_out: *mut *mut c_char,
+    outcome_json_out: *mut *mut c_char,
 ) -> xmppfed_result {
     boundary(|| {
-        check_out(partner_json_out, "partner_json_out")?;
+        check_out(outcome_json_out, "outcome_json_out")?;
         let identity = required_str(identity, "identity")?;
-        let removed = with_store(store, |s| s.remove(identity))?;
-        *partner_json_out = to_json(&removed).into_raw();
+        let outcome = with_store(store, |s| s.remove(identity))?;
+        *outcome_json_out = to_json(&outcome).into_raw();
         Ok(())
     })
 }

@@ -143,7 +143,8 @@ fn concurrent_writer_child() {
         match &result {
             Ok(text) => {
                 entry["Code"] = json!(OK);
-                entry["Result"] = if op == "remove" || op.ends_with("read") {
+                // Writers (remove included) answer with an outcome; readers with partners.
+                entry["Result"] = if op.ends_with("read") {
                     serde_json::from_str(text).unwrap()
                 } else {
                     serde_json::to_value(partner_of(&result)).unwrap()

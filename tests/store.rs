@@ -145,7 +145,7 @@ fn remove_returns_the_partner_and_frees_its_domains() {
     let d = dirs();
     let mut s = open(&d);
     new(&mut s, r#"{"Identity":"a.com","AdditionalDomains":"x.com"}"#).unwrap();
-    assert_eq!(s.remove("A.com").unwrap().additional_domains, ["x.com"]);
+    assert_eq!(s.remove("A.com").unwrap().partner.additional_domains, ["x.com"]);
     assert!(matches!(s.remove("a.com"), Err(Error::NotFound(_))));
     new(&mut s, r#"{"Identity":"x.com"}"#).unwrap();
 }

@@ -75,7 +75,7 @@ internal static partial class NativeMethods
     internal static partial XmppFedResult xmppfed_partner_remove(
         StoreSafeHandle store,
         string identity,
-        out IntPtr partner_json_out);
+        out IntPtr outcome_json_out);
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial XmppFedResult xmppfed_store_replicate(StoreSafeHandle store);

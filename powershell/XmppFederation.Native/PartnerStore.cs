@@ -152,15 +152,15 @@ public sealed class PartnerStore : IDisposable
         return Deserialize(NativeMethods.TakeString(outcome), Json.PartnerOutcome);
     }
 
-    /// <summary>Remove a partner; returns it as it was.</summary>
+    /// <summary>Remove a partner; returns it as it was, with any warning about what followed the commit.</summary>
     /// <exception cref="PartnerNotFoundException">No partner has that identity.</exception>
-    public PartnerData Remove(string identity)
+    public PartnerOutcome Remove(string identity)
     {
         ArgumentNullException.ThrowIfNull(identity);
         Ensure.NoNulCharacter(identity, nameof(identity), identity);
-        XmppFedResult result = NativeMethods.xmppfed_partner_remove(handle, identity, out IntPtr partner);
+        XmppFedResult result = NativeMethods.xmppfed_partner_remove(handle, identity, out IntPtr outcome);
         Ensure.Success(result, identity);
-        return Deserialize(NativeMethods.TakeString(partner), Json.PartnerData);
+        return Deserialize(NativeMethods.TakeString(outcome), Json.PartnerOutcome);
     }
 
     /// <summary>Refresh this machine's replica from the central store now.</summary>

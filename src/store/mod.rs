@@ -143,12 +143,12 @@ impl Store {
         })
     }
 
-    /// Remove: returns the partner as it was.
-    pub fn remove(&mut self, identity: &str) -> Result<Partner> {
+    /// Remove: returns the partner as it was, with any warning about what followed the commit.
+    pub fn remove(&mut self, identity: &str) -> Result<Outcome> {
         let identity = canonical_domain("Identity", identity)?;
         self.commit(|state, _| {
-            let old = state.partners.get(&identity).cloned().ok_or_else(|| Error::NotFound(identity.clone()))?;
-            Ok((Change::Remove(identity.clone()), old))
+            let partner = state.partners.get(&identity).cloned().ok_or_else(|| Error::NotFound(identity.clone()))?;
+            Ok((Change::Remove(identity.clone()), Outcome { partner, warnings: Vec::new() }))
         })
     }
 
@@ -207,7 +207,7 @@ impl Store {
 
     /// The one way to change the store: under the lock, decide against the current state, append
     /// the change durably, compact if the log has grown, refresh the replica.
-    fn commit<T: WithWarnings>(&mut self, decide: impl FnOnce(&state::State, u64) -> Result<(Change, T)>) -> Result<T> {
+    fn commit(&mut self, decide: impl FnOnce(&state::State, u64) -> Result<(Change, Outcome)>) -> Result<Outcome> {
         let _guard = lock::lock_exclusive(&self.central_dir.join(LOCK_FILE), self.lock_timeout)?;
         self.central.prepare_for_append()?;
         // Only an edited file can hold the last number; wrapping to 0 would mean "never stored".
@@ -220,31 +220,18 @@ impl Store {
         let state = &self.central.state;
         if state.records > 2 * state.partners.len() as u64 + 1000 {
             if let Err(e) = self.central.rewrite() {
-                result.warn("CompactionFailed", format!("the store log could not be compacted: {e}"));
+                result.warnings.push(Warning { id: "CompactionFailed", message: format!("the store log could not be compacted: {e}") });
             }
         }
         if let Err(e) = paths::ensure_dir(&self.replica_dir)
             .and_then(|_| lock::lock_exclusive(&self.replica_dir.join(LOCK_FILE), self.lock_timeout))
             .and_then(|_guard| replica::mirror(&self.central.path, &self.replica.path))
         {
-            result.warn("ReplicaNotRefreshed", format!("the change is committed, but the local replica was not refreshed: {e}"));
+            result.warnings.push(Warning {
+                id: "ReplicaNotRefreshed",
+                message: format!("the change is committed, but the local replica was not refreshed: {e}"),
+            });
         }
         Ok(result)
     }
-}
-
-/// Results that can carry warnings about what happened after the commit itself succeeded.
-trait WithWarnings {
-    fn warn(&mut self, id: &'static str, message: String);
-}
-
-impl WithWarnings for Outcome {
-    fn warn(&mut self, id: &'static str, message: String) {
-        self.warnings.push(Warning { id, message });
-    }
-}
-
-impl WithWarnings for Partner {
-    // Remove has no warning channel; a stale replica is corrected by the next refresh.
-    fn warn(&mut self, _id: &'static str, _message: String) {}
 }

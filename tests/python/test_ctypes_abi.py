@@ -161,7 +161,9 @@ class CtypesAbiTest(unittest.TestCase):
 
     def test_remove_returns_the_partner(self):
         self.store.new(Identity="contoso.com")
-        self.assertEqual(self.store.remove("contoso.com")["Identity"], "contoso.com")
+        outcome = self.store.remove("contoso.com")
+        self.assertEqual(outcome["Partner"]["Identity"], "contoso.com")
+        self.assertEqual(outcome["Warnings"], [])
         self.assertEqual(self.store.list(), [])
 
     def test_null_and_invalid_utf8_arguments(self):

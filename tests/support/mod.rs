@@ -102,7 +102,7 @@ impl CStore {
         unsafe { finish(ffi::xmppfed_partner_set_instance(self.0, j.as_ptr(), force, &mut out), out) }
     }
 
-    /// The removed partner's JSON.
+    /// The outcome's JSON: the removed partner and any warnings.
     pub fn remove(&self, identity: &str) -> CallResult {
         let i = cstring(identity);
         let mut out = std::ptr::null_mut();

@@ -324,9 +324,10 @@ public sealed class PartnerStoreTests : IDisposable
     {
         Store.New(Props(("Identity", "contoso.com"), ("Description", "bye")));
 
-        PartnerData removed = Store.Remove("CONTOSO.com");
-        Assert.Equal("contoso.com", removed.Identity);
-        Assert.Equal("bye", removed.Description);
+        PartnerOutcome removed = Store.Remove("CONTOSO.com");
+        Assert.Equal("contoso.com", removed.Partner.Identity);
+        Assert.Equal("bye", removed.Partner.Description);
+        Assert.Empty(removed.Warnings);
         Assert.Throws<PartnerNotFoundException>(() => Store.Get("contoso.com"));
 
         var e = Assert.Throws<PartnerNotFoundException>(() => Store.Remove("contoso.com"));
