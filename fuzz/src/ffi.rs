@@ -13,7 +13,7 @@
 //! | `L`  | `xmppfed_partner_list(store, filter, central)`                               |
 //! | `R`  | `xmppfed_partner_list(store, filter, local replica)`                         |
 //! | `G`  | `xmppfed_partner_get(store, identity)`, then Set -Instance of it unchanged   |
-//! | `D`  | `xmppfed_partner_remove(store, identity)`                                    |
+//! | `D`  | `xmppfed_partner_remove(store, identity)` (an outcome, as for every writer)   |
 //! | `O`  | replace the central log with the argument's lines (each framed with its correct CRC, unless it starts with `#`) and reopen |
 //!
 //! Any other first byte picks an operation by its value modulo 10. Every input starts from the
@@ -364,10 +364,8 @@ impl Session<'_> {
                 let id = cstr(arg);
                 let (_, out) = self.store.call_out(|out| unsafe { xmppfed_partner_remove(self.store.ptr, id.as_ptr(), out) });
                 if let Some(text) = out {
-                    let p = partner_of(&json(&text));
-                    if self.trusted {
-                        check_partner(&p);
-                    }
+                    // Remove answers like every writer: the partner as it was, and warnings.
+                    let p = check_outcome(&text, self.trusted);
                     let after = self.get(&p.identity, false);
                     check!(after.is_none(), "removed {:?} but Get still finds {after:?}", p.identity);
                 }
