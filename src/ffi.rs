@@ -198,8 +198,7 @@ fn printable(text: &str) -> String {
         .chars()
         .take(MAX_CHARS)
         .map(|c| {
-            let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}');
-            if c.is_control() || bidi {
+            if c.is_control() || crate::model::is_bidi_control(c) {
                 format!("\\u{{{:04x}}}", c as u32)
             } else {
                 c.to_string()

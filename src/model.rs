@@ -279,8 +279,13 @@ fn check_description(text: &str) -> Result<String> {
 }
 
 fn is_forbidden_in_text(c: char) -> bool {
-    let bidi_control = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}');
-    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || bidi_control
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || is_bidi_control(c)
+}
+
+/// The bidirectional marks, embeddings, overrides and isolates: invisible characters that
+/// reorder the text around them, so they can make a value read as something it is not.
+pub(crate) fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 #[cfg(test)]

@@ -223,10 +223,7 @@ impl Store {
                 result.warnings.push(Warning { id: "CompactionFailed", message: format!("the store log could not be compacted: {e}") });
             }
         }
-        if let Err(e) = paths::ensure_dir(&self.replica_dir)
-            .and_then(|_| lock::lock_exclusive(&self.replica_dir.join(LOCK_FILE), self.lock_timeout))
-            .and_then(|_guard| replica::mirror(&self.central.path, &self.replica.path))
-        {
+        if let Err(e) = self.replicate() {
             result.warnings.push(Warning {
                 id: "ReplicaNotRefreshed",
                 message: format!("the change is committed, but the local replica was not refreshed: {e}"),
