@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 // The ABI version. Raised whenever a function's signature or meaning changes incompatibly.
-#define XMPPFED_ABI_VERSION 1
+#define XMPPFED_ABI_VERSION 2
 
 // Largest JSON document accepted from a caller (4 MiB): far above any valid partner.
 #define XMPPFED_MAX_JSON_BYTES ((4 * 1024) * 1024)
@@ -90,6 +90,21 @@ xmppfed_result xmppfed_store_open(const char *central_dir,
                                   const char *replica_dir,
                                   xmppfed_store **store_out);
 
+// As `xmppfed_store_open`, but the `XMPPFED_*` settings (`XMPPFED_STORE`, `XMPPFED_REPLICA`,
+// `XMPPFED_LOCK_TIMEOUT_MS`) are read from `environment_json` instead of the process
+// environment: a JSON object of variable names to string values, e.g.
+// `{"XMPPFED_STORE":"/srv/xmppfed"}`; a variable it does not name is unset. For hosts whose
+// environment is not the process's (PowerShell on Linux keeps `$env:` in a managed copy).
+// The caller may pass every variable it has: only these names are read.
+//
+// # Safety
+// String arguments are NULL (except `environment_json`) or NUL-terminated; `store_out` is valid
+// for one pointer write.
+xmppfed_result xmppfed_store_open_with_environment(const char *central_dir,
+                                                   const char *replica_dir,
+                                                   const char *environment_json,
+                                                   xmppfed_store **store_out);
+
 // Close a handle from `xmppfed_store_open`. NULL is accepted and ignored. The handle must not be
 // in use by another thread and must not be used again.
 //
@@ -117,6 +132,17 @@ xmppfed_result xmppfed_partner_new(xmppfed_store *store,
                                    const char *partner_json,
                                    bool in_memory,
                                    char **outcome_json_out);
+
+// What `xmppfed_partner_new` would do now, without storing anything: the same checks against the
+// central store's current state (AlreadyExists, DomainConflict, every validation) and the same
+// outcome, with the revision the partner would get if nothing else were committed first. For a
+// dry run (`-WhatIf`) or a check before asking for confirmation; the real call decides again.
+//
+// # Safety
+// `store` is a live handle; `partner_json` is NUL-terminated; the out pointer is valid.
+xmppfed_result xmppfed_partner_new_preview(xmppfed_store *store,
+                                           const char *partner_json,
+                                           char **outcome_json_out);
 
 // Read one partner (Get -Identity) from the central store, or from the local replica when
 // `local_store` is true. `*partner_json_out` receives the partner object, owned by the caller.
@@ -150,16 +176,42 @@ xmppfed_result xmppfed_partner_set(xmppfed_store *store,
                                    const char *changes_json,
                                    char **outcome_json_out);
 
-// Write a whole partner object (Set -Instance). An object with `Revision` 0 (from New in memory)
-// is created; one read from the store is refused with `XMPPFED_RESULT_STALE_INSTANCE` if the
-// store changed it since, unless `force`. `*outcome_json_out` as for `xmppfed_partner_new`.
+// What `xmppfed_partner_set` would do now, without storing anything (see
+// `xmppfed_partner_new_preview`).
 //
 // # Safety
-// `store` is a live handle; `instance_json` is NUL-terminated; the out pointer is valid.
+// As `xmppfed_partner_set`.
+xmppfed_result xmppfed_partner_set_preview(xmppfed_store *store,
+                                           const char *identity,
+                                           const char *changes_json,
+                                           char **outcome_json_out);
+
+// Write a whole partner object (Set -Instance). `changes_json`: NULL, or a change set as for
+// `xmppfed_partner_set` applied to the instance before it is written (Set's property parameters
+// given with -Instance). An object with `Revision` 0 (from New in memory) is created; one read
+// from the store is refused with `XMPPFED_RESULT_STALE_INSTANCE` if the store changed it since
+// (`XMPPFED_RESULT_NOT_FOUND` if it was removed since), unless `force`.
+// `*outcome_json_out` as for `xmppfed_partner_new`.
+//
+// # Safety
+// `store` is a live handle; `instance_json` is NUL-terminated; `changes_json` is NULL or
+// NUL-terminated; the out pointer is valid.
 xmppfed_result xmppfed_partner_set_instance(xmppfed_store *store,
                                             const char *instance_json,
+                                            const char *changes_json,
                                             bool force,
                                             char **outcome_json_out);
+
+// What `xmppfed_partner_set_instance` would do now, without storing anything (see
+// `xmppfed_partner_new_preview`).
+//
+// # Safety
+// As `xmppfed_partner_set_instance`.
+xmppfed_result xmppfed_partner_set_instance_preview(xmppfed_store *store,
+                                                    const char *instance_json,
+                                                    const char *changes_json,
+                                                    bool force,
+                                                    char **outcome_json_out);
 
 // Remove a partner. `*outcome_json_out` receives `{"Partner":{the removed partner},"Warnings":[...]}`
 // (warnings about what followed the commit, e.g. a replica that could not be refreshed), owned
@@ -170,6 +222,15 @@ xmppfed_result xmppfed_partner_set_instance(xmppfed_store *store,
 xmppfed_result xmppfed_partner_remove(xmppfed_store *store,
                                       const char *identity,
                                       char **outcome_json_out);
+
+// What `xmppfed_partner_remove` would do now, without removing anything (see
+// `xmppfed_partner_new_preview`): NotFound for a missing identity, else the partner.
+//
+// # Safety
+// As `xmppfed_partner_remove`.
+xmppfed_result xmppfed_partner_remove_preview(xmppfed_store *store,
+                                              const char *identity,
+                                              char **outcome_json_out);
 
 // Refresh this machine's replica from the central store now (it is also refreshed after every
 // commit made through this library).

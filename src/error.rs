@@ -58,6 +58,11 @@ pub enum Error {
         actual: u64,
     },
 
+    /// A store folder that is not there: an unmounted share, a deleted or mistyped folder. Reported
+    /// as such, never replaced by an empty list (maps to the StoreIo code).
+    #[error("store folder '{}' does not exist or is not reachable (a share that is not mounted, or a mistyped path?); it is never created automatically", path.display())]
+    StoreUnreachable { path: PathBuf },
+
     #[error("store I/O error on '{path}': {source}")]
     StoreIo {
         path: PathBuf,

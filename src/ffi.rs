@@ -19,10 +19,10 @@ use std::sync::Mutex;
 
 use crate::error::Error;
 use crate::model::{NewPartner, Partner, PartnerChanges};
-use crate::store::{Source, Store, StoreOptions};
+use crate::store::{Environment, Source, Store, StoreOptions, Write};
 
 /// The ABI version. Raised whenever a function's signature or meaning changes incompatibly.
-pub const XMPPFED_ABI_VERSION: u32 = 1;
+pub const XMPPFED_ABI_VERSION: u32 = 2;
 
 /// Largest JSON document accepted from a caller (4 MiB): far above any valid partner.
 pub const XMPPFED_MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
@@ -135,7 +135,7 @@ impl xmppfed_result {
             Error::NotFound(_) => Self::NotFound,
             Error::DomainConflict { .. } => Self::DomainConflict,
             Error::StaleInstance { .. } => Self::StaleInstance,
-            Error::StoreIo { .. } => Self::StoreIo,
+            Error::StoreIo { .. } | Error::StoreUnreachable { .. } => Self::StoreIo,
             Error::StoreCorrupt { .. } => Self::StoreCorrupt,
             Error::StoreVersion { .. } => Self::StoreVersion,
             Error::StoreLocked { .. } => Self::StoreLocked,
@@ -321,17 +321,50 @@ pub unsafe extern "C" fn xmppfed_store_open(
     replica_dir: *const c_char,
     store_out: *mut *mut xmppfed_store,
 ) -> xmppfed_result {
+    boundary(|| open(central_dir, replica_dir, Environment::process(), store_out))
+}
+
+/// As `xmppfed_store_open`, but the `XMPPFED_*` settings (`XMPPFED_STORE`, `XMPPFED_REPLICA`,
+/// `XMPPFED_LOCK_TIMEOUT_MS`) are read from `environment_json` instead of the process
+/// environment: a JSON object of variable names to string values, e.g.
+/// `{"XMPPFED_STORE":"/srv/xmppfed"}`; a variable it does not name is unset. For hosts whose
+/// environment is not the process's (PowerShell on Linux keeps `$env:` in a managed copy).
+/// The caller may pass every variable it has: only these names are read.
+///
+/// # Safety
+/// String arguments are NULL (except `environment_json`) or NUL-terminated; `store_out` is valid
+/// for one pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_store_open_with_environment(
+    central_dir: *const c_char,
+    replica_dir: *const c_char,
+    environment_json: *const c_char,
+    store_out: *mut *mut xmppfed_store,
+) -> xmppfed_result {
     boundary(|| {
-        check_out(store_out, "store_out")?;
-        let options = StoreOptions {
-            central: optional_str(central_dir, "central_dir")?.map(PathBuf::from),
-            replica: optional_str(replica_dir, "replica_dir")?.map(PathBuf::from),
-            lock_timeout: None,
-        };
-        let store = Store::open(options)?;
-        *store_out = Box::into_raw(Box::new(xmppfed_store { inner: Mutex::new(store) }));
-        Ok(())
+        let vars: std::collections::HashMap<String, String> = json_arg(environment_json, "environment_json")?;
+        open(central_dir, replica_dir, Environment::snapshot(vars), store_out)
     })
+}
+
+/// # Safety
+/// As `xmppfed_store_open`.
+unsafe fn open(
+    central_dir: *const c_char,
+    replica_dir: *const c_char,
+    environment: Environment,
+    store_out: *mut *mut xmppfed_store,
+) -> Outcome<()> {
+    check_out(store_out, "store_out")?;
+    let options = StoreOptions {
+        central: optional_str(central_dir, "central_dir")?.map(PathBuf::from),
+        replica: optional_str(replica_dir, "replica_dir")?.map(PathBuf::from),
+        lock_timeout: None,
+        environment,
+    };
+    let store = Store::open(options)?;
+    *store_out = Box::into_raw(Box::new(xmppfed_store { inner: Mutex::new(store) }));
+    Ok(())
 }
 
 /// Close a handle from `xmppfed_store_open`. NULL is accepted and ignored. The handle must not be
@@ -391,10 +424,30 @@ pub unsafe extern "C" fn xmppfed_partner_new(
         let outcome = if in_memory {
             Store::build(request)?
         } else {
-            with_store(store, |s| s.create(request))?
+            with_store(store, |s| s.write(Write::Create(request)))?
         };
         *outcome_json_out = to_json(&outcome).into_raw();
         Ok(())
+    })
+}
+
+/// What `xmppfed_partner_new` would do now, without storing anything: the same checks against the
+/// central store's current state (AlreadyExists, DomainConflict, every validation) and the same
+/// outcome, with the revision the partner would get if nothing else were committed first. For a
+/// dry run (`-WhatIf`) or a check before asking for confirmation; the real call decides again.
+///
+/// # Safety
+/// `store` is a live handle; `partner_json` is NUL-terminated; the out pointer is valid.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_partner_new_preview(
+    store: *mut xmppfed_store,
+    partner_json: *const c_char,
+    outcome_json_out: *mut *mut c_char,
+) -> xmppfed_result {
+    boundary(|| {
+        check_out(outcome_json_out, "outcome_json_out")?;
+        let request: NewPartner = json_arg(partner_json, "partner_json")?;
+        write_outcome(store, Write::Create(request), true, outcome_json_out)
     })
 }
 
@@ -456,34 +509,83 @@ pub unsafe extern "C" fn xmppfed_partner_set(
 ) -> xmppfed_result {
     boundary(|| {
         check_out(outcome_json_out, "outcome_json_out")?;
-        let identity = required_str(identity, "identity")?;
+        let identity = required_str(identity, "identity")?.to_owned();
         let changes: PartnerChanges = json_arg(changes_json, "changes_json")?;
-        let outcome = with_store(store, |s| s.set(identity, changes))?;
-        *outcome_json_out = to_json(&outcome).into_raw();
-        Ok(())
+        write_outcome(store, Write::Set { identity, changes }, false, outcome_json_out)
     })
 }
 
-/// Write a whole partner object (Set -Instance). An object with `Revision` 0 (from New in memory)
-/// is created; one read from the store is refused with `XMPPFED_RESULT_STALE_INSTANCE` if the
-/// store changed it since, unless `force`. `*outcome_json_out` as for `xmppfed_partner_new`.
+/// What `xmppfed_partner_set` would do now, without storing anything (see
+/// `xmppfed_partner_new_preview`).
 ///
 /// # Safety
-/// `store` is a live handle; `instance_json` is NUL-terminated; the out pointer is valid.
+/// As `xmppfed_partner_set`.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_partner_set_preview(
+    store: *mut xmppfed_store,
+    identity: *const c_char,
+    changes_json: *const c_char,
+    outcome_json_out: *mut *mut c_char,
+) -> xmppfed_result {
+    boundary(|| {
+        check_out(outcome_json_out, "outcome_json_out")?;
+        let identity = required_str(identity, "identity")?.to_owned();
+        let changes: PartnerChanges = json_arg(changes_json, "changes_json")?;
+        write_outcome(store, Write::Set { identity, changes }, true, outcome_json_out)
+    })
+}
+
+/// Write a whole partner object (Set -Instance). `changes_json`: NULL, or a change set as for
+/// `xmppfed_partner_set` applied to the instance before it is written (Set's property parameters
+/// given with -Instance). An object with `Revision` 0 (from New in memory) is created; one read
+/// from the store is refused with `XMPPFED_RESULT_STALE_INSTANCE` if the store changed it since
+/// (`XMPPFED_RESULT_NOT_FOUND` if it was removed since), unless `force`.
+/// `*outcome_json_out` as for `xmppfed_partner_new`.
+///
+/// # Safety
+/// `store` is a live handle; `instance_json` is NUL-terminated; `changes_json` is NULL or
+/// NUL-terminated; the out pointer is valid.
 #[no_mangle]
 pub unsafe extern "C" fn xmppfed_partner_set_instance(
     store: *mut xmppfed_store,
     instance_json: *const c_char,
+    changes_json: *const c_char,
     force: bool,
     outcome_json_out: *mut *mut c_char,
 ) -> xmppfed_result {
     boundary(|| {
         check_out(outcome_json_out, "outcome_json_out")?;
-        let instance: Partner = json_arg(instance_json, "instance_json")?;
-        let outcome = with_store(store, |s| s.set_instance(instance, force))?;
-        *outcome_json_out = to_json(&outcome).into_raw();
-        Ok(())
+        let change = set_instance_args(instance_json, changes_json, force)?;
+        write_outcome(store, change, false, outcome_json_out)
     })
+}
+
+/// What `xmppfed_partner_set_instance` would do now, without storing anything (see
+/// `xmppfed_partner_new_preview`).
+///
+/// # Safety
+/// As `xmppfed_partner_set_instance`.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_partner_set_instance_preview(
+    store: *mut xmppfed_store,
+    instance_json: *const c_char,
+    changes_json: *const c_char,
+    force: bool,
+    outcome_json_out: *mut *mut c_char,
+) -> xmppfed_result {
+    boundary(|| {
+        check_out(outcome_json_out, "outcome_json_out")?;
+        let change = set_instance_args(instance_json, changes_json, force)?;
+        write_outcome(store, change, true, outcome_json_out)
+    })
+}
+
+/// # Safety
+/// As `xmppfed_partner_set_instance`.
+unsafe fn set_instance_args(instance_json: *const c_char, changes_json: *const c_char, force: bool) -> Outcome<Write> {
+    let instance: Partner = json_arg(instance_json, "instance_json")?;
+    let changes: PartnerChanges = if changes_json.is_null() { PartnerChanges::default() } else { json_arg(changes_json, "changes_json")? };
+    Ok(Write::SetInstance { instance, changes, force })
 }
 
 /// Remove a partner. `*outcome_json_out` receives `{"Partner":{the removed partner},"Warnings":[...]}`
@@ -500,11 +602,37 @@ pub unsafe extern "C" fn xmppfed_partner_remove(
 ) -> xmppfed_result {
     boundary(|| {
         check_out(outcome_json_out, "outcome_json_out")?;
-        let identity = required_str(identity, "identity")?;
-        let outcome = with_store(store, |s| s.remove(identity))?;
-        *outcome_json_out = to_json(&outcome).into_raw();
-        Ok(())
+        let identity = required_str(identity, "identity")?.to_owned();
+        write_outcome(store, Write::Remove(identity), false, outcome_json_out)
     })
+}
+
+/// What `xmppfed_partner_remove` would do now, without removing anything (see
+/// `xmppfed_partner_new_preview`): NotFound for a missing identity, else the partner.
+///
+/// # Safety
+/// As `xmppfed_partner_remove`.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_partner_remove_preview(
+    store: *mut xmppfed_store,
+    identity: *const c_char,
+    outcome_json_out: *mut *mut c_char,
+) -> xmppfed_result {
+    boundary(|| {
+        check_out(outcome_json_out, "outcome_json_out")?;
+        let identity = required_str(identity, "identity")?.to_owned();
+        write_outcome(store, Write::Remove(identity), true, outcome_json_out)
+    })
+}
+
+/// Commit (or preview) a change and hand its outcome to the caller.
+///
+/// # Safety
+/// `store` as for `with_store`; `out` was checked with `check_out`.
+unsafe fn write_outcome(store: *mut xmppfed_store, change: Write, preview: bool, out: *mut *mut c_char) -> Outcome<()> {
+    let outcome = with_store(store, |s| if preview { s.preview(change) } else { s.write(change) })?;
+    *out = to_json(&outcome).into_raw();
+    Ok(())
 }
 
 /// Refresh this machine's replica from the central store now (it is also refreshed after every

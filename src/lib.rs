@@ -19,4 +19,4 @@ pub mod wildcard;
 pub use error::{Error, Result};
 pub use model::{NewPartner, Partner, PartnerChanges, PartnerType, SaslNegotiation, TlsNegotiation};
 pub use negotiation::Warning;
-pub use store::{Source, Store, StoreOptions};
+pub use store::{Environment, Source, Store, StoreOptions, Write};

@@ -4,6 +4,10 @@
 //! Wire forms (JSON): a string or an array replaces the list; `null` clears it; an object with any
 //! of the keys `Add`, `Remove`, `Replace` (case-insensitive, like a PowerShell hashtable; each a
 //! string or an array) modifies it. Any other key is an error.
+//!
+//! A value of the wrong form (an unknown key, a number where a domain belongs) is well-formed JSON
+//! that the admin typed as a parameter value, so it is reported as an `InvalidValue` of
+//! `AdditionalDomains` in the admin's terms, not as a JSON shape error with a line and column.
 
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
@@ -27,6 +31,9 @@ pub enum ListModifier {
         remove: Vec<String>,
         replace: Vec<String>,
     },
+    /// A value of the wrong form, kept until it is applied so that it is reported as a problem
+    /// with AdditionalDomains (see the module comment).
+    Invalid(String),
 }
 
 impl ListModifier {
@@ -39,6 +46,7 @@ impl ListModifier {
             ListModifier::Replace(items) => (&[], &[], items),
             ListModifier::Modify { replace, .. } if !replace.is_empty() => (&[], &[], replace),
             ListModifier::Modify { add, remove, .. } => (current, remove, add),
+            ListModifier::Invalid(problem) => return Err(Error::value(FIELD, problem.clone())),
         };
         let canonical = |items: &[String]| -> Result<Vec<String>> { items.iter().map(|d| canonical_domain(FIELD, d)).collect() };
         let remove = canonical(remove)?;
@@ -94,23 +102,56 @@ impl<'de> de::Visitor<'de> for ListModifierVisitor {
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> std::result::Result<ListModifier, A::Error> {
         let items = Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
-        string_list(items, FIELD).map(ListModifier::Replace).map_err(de::Error::custom)
+        Ok(string_list(items, "the list").map_or_else(ListModifier::Invalid, ListModifier::Replace))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<ListModifier, E> {
+        Ok(invalid_form("a boolean"))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<ListModifier, E> {
+        Ok(invalid_form("a number"))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<ListModifier, E> {
+        Ok(invalid_form("a number"))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<ListModifier, E> {
+        Ok(invalid_form("a number"))
     }
 
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<ListModifier, A::Error> {
         let (mut add, mut remove, mut replace) = (None, None, None);
+        // The first problem is kept, but the whole object is still read so the document stays
+        // well-formed JSON to the parser.
+        let mut problem: Option<String> = None;
         while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value::<Value>()?;
+            if problem.is_some() {
+                continue;
+            }
             let slot = match key.to_ascii_lowercase().as_str() {
                 "add" => &mut add,
                 "remove" => &mut remove,
                 "replace" => &mut replace,
-                _ => return Err(de::Error::custom(format!("unknown list modifier key '{key}'; use Add, Remove or Replace"))),
+                _ => {
+                    problem = Some(format!("'{key}' is not a list modifier key; use Add, Remove or Replace (e.g. @{{Add='a.example.com'}})"));
+                    continue;
+                }
             };
-            let items = string_list(map.next_value::<Value>()?, &key).map_err(de::Error::custom)?;
-            // Hashtable keys are case-insensitive: "Add" twice, or "Add" and "add", is ambiguous.
-            if slot.replace(items).is_some() {
-                return Err(de::Error::custom(format!("list modifier key '{key}' is given more than once")));
+            match string_list(value, &format!("the value of '{key}'")) {
+                // Hashtable keys are case-insensitive: "Add" twice, or "Add" and "add", is ambiguous.
+                Ok(items) => {
+                    if slot.replace(items).is_some() {
+                        problem = Some(format!("the list modifier key '{key}' is given more than once"));
+                    }
+                }
+                Err(p) => problem = Some(p),
             }
+        }
+        if let Some(problem) = problem {
+            return Ok(ListModifier::Invalid(problem));
         }
         Ok(ListModifier::Modify {
             add: add.unwrap_or_default(),
@@ -126,6 +167,10 @@ impl<'de> Deserialize<'de> for ListModifier {
     }
 }
 
+fn invalid_form(found: &str) -> ListModifier {
+    ListModifier::Invalid(format!("expected a domain, a list of domains, or a list modifier (Add, Remove, Replace); found {found}"))
+}
+
 /// A string, an array of strings, or null (an empty list).
 fn string_list(value: Value, what: &str) -> std::result::Result<Vec<String>, String> {
     match value {
@@ -135,10 +180,10 @@ fn string_list(value: Value, what: &str) -> std::result::Result<Vec<String>, Str
             .into_iter()
             .map(|v| match v {
                 Value::String(s) => Ok(s),
-                other => Err(format!("{what}: expected a domain string, found {}", json_kind(&other))),
+                other => Err(format!("{what} holds {} where a domain name belongs", json_kind(&other))),
             })
             .collect(),
-        other => Err(format!("{what}: expected a domain string or a list of them, found {}", json_kind(&other))),
+        other => Err(format!("{what} is {}; give a domain name or a list of them", json_kind(&other))),
     }
 }
 
@@ -208,17 +253,25 @@ mod tests {
         assert!(matches!(apply(r#"{"Remove":"*.com"}"#, &["a.com"]), Err(Error::InvalidDomain { .. })));
     }
 
+    /// The problem `apply` reports for a value of the wrong form.
+    fn problem(json: &str) -> String {
+        match apply(json, &["a.com"]) {
+            Err(Error::InvalidValue { field: "AdditionalDomains", problem }) => problem,
+            other => panic!("{json}: expected an InvalidValue of AdditionalDomains, got {other:?}"),
+        }
+    }
+
     #[test]
-    fn unknown_keys_and_wrong_types_are_rejected() {
-        let err = serde_json::from_str::<ListModifier>(r#"{"Append":"a.com"}"#).unwrap_err();
-        assert!(err.to_string().contains("unknown list modifier key 'Append'"), "{err}");
-        assert!(serde_json::from_str::<ListModifier>(r#"[1]"#).is_err());
-        let err = serde_json::from_str::<ListModifier>(r#"{"Add":"a.com","add":"b.com"}"#).unwrap_err();
-        assert!(err.to_string().contains("more than once"), "{err}");
-        let err = serde_json::from_str::<ListModifier>(r#"{"Add":"a.com","Add":"b.com"}"#).unwrap_err();
-        assert!(err.to_string().contains("more than once"), "{err}");
-        assert!(serde_json::from_str::<ListModifier>(r#"true"#).is_err());
-        assert!(serde_json::from_str::<ListModifier>(r#"{"Add":{"x":1}}"#).is_err());
+    fn unknown_keys_and_wrong_types_are_invalid_values_in_the_admins_terms() {
+        let p = problem(r#"{"Append":"a.com"}"#);
+        assert!(p.contains("'Append' is not a list modifier key") && !p.contains("line"), "{p}");
+        assert!(problem(r#"[1]"#).contains("holds a number"));
+        assert!(problem(r#"{"Add":"a.com","add":"b.com"}"#).contains("more than once"));
+        assert!(problem(r#"{"Add":"a.com","Add":"b.com"}"#).contains("more than once"));
+        assert!(problem(r#"true"#).contains("found a boolean"));
+        assert!(problem(r#"{"Add":{"x":1}}"#).contains("'Add' is an object"));
+        // The rest of the document is still read as JSON: a syntax error stays a syntax error.
+        assert!(serde_json::from_str::<ListModifier>(r#"{"Append":"a.com","#).is_err());
     }
 
     #[test]

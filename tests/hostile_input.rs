@@ -369,7 +369,7 @@ unsafe fn execute(call: Call, env: &Env) -> Observed {
         Call::SetInstance(st, json, force, out) => {
             text_given = out == Given;
             let j = json.into_c();
-            xmppfed_partner_set_instance(store_of(st), cptr(&j), force, slot(out))
+            xmppfed_partner_set_instance(store_of(st), cptr(&j), std::ptr::null(), force, slot(out))
         }
         Call::Remove(st, id, out) => {
             text_given = out == Given;
@@ -935,12 +935,12 @@ fn build_corpus(env: &Env, contoso: &Value) -> Vec<Case> {
         ("Description array", r#"{"Identity":"a.com","Description":["x"]}"#, R::JsonShape),
         ("Description object", r#"{"Identity":"a.com","Description":{}}"#, R::JsonShape),
         ("ProxyFqdn bool", r#"{"Identity":"a.com","ProxyFqdn":false}"#, R::JsonShape),
-        ("AdditionalDomains number", r#"{"Identity":"a.com","AdditionalDomains":42}"#, R::JsonShape),
-        ("AdditionalDomains numbers", r#"{"Identity":"a.com","AdditionalDomains":[1,2]}"#, R::JsonShape),
-        ("AdditionalDomains bool", r#"{"Identity":"a.com","AdditionalDomains":true}"#, R::JsonShape),
-        ("AdditionalDomains mixed list", r#"{"Identity":"a.com","AdditionalDomains":["b.com",1]}"#, R::JsonShape),
-        ("AdditionalDomains [null]", r#"{"Identity":"a.com","AdditionalDomains":[null]}"#, R::JsonShape),
-        ("AdditionalDomains nested list", r#"{"Identity":"a.com","AdditionalDomains":[["b.com"]]}"#, R::JsonShape),
+        ("AdditionalDomains number", r#"{"Identity":"a.com","AdditionalDomains":42}"#, R::InvalidValue),
+        ("AdditionalDomains numbers", r#"{"Identity":"a.com","AdditionalDomains":[1,2]}"#, R::InvalidValue),
+        ("AdditionalDomains bool", r#"{"Identity":"a.com","AdditionalDomains":true}"#, R::InvalidValue),
+        ("AdditionalDomains mixed list", r#"{"Identity":"a.com","AdditionalDomains":["b.com",1]}"#, R::InvalidValue),
+        ("AdditionalDomains [null]", r#"{"Identity":"a.com","AdditionalDomains":[null]}"#, R::InvalidValue),
+        ("AdditionalDomains nested list", r#"{"Identity":"a.com","AdditionalDomains":[["b.com"]]}"#, R::InvalidValue),
         ("AdditionalDomains empty string", r#"{"Identity":"a.com","AdditionalDomains":""}"#, R::InvalidDomain),
         ("unknown field", r#"{"Identity":"a.com","Colour":"red"}"#, R::JsonShape),
         ("field in camelCase", r#"{"identity":"a.com"}"#, R::JsonShape),
@@ -989,7 +989,7 @@ fn build_corpus(env: &Env, contoso: &Value) -> Vec<Case> {
         ("top-level array", r#"[]"#, R::JsonShape),
         ("top-level string", r#""Description""#, R::JsonShape),
         ("top-level null", "null", R::JsonShape),
-        ("AdditionalDomains number", r#"{"AdditionalDomains":7}"#, R::JsonShape),
+        ("AdditionalDomains number", r#"{"AdditionalDomains":7}"#, R::InvalidValue),
         ("invalid negotiation", r#"{"TlsNegotiation":"NotSupported","SupportDialbackNegotiation":false}"#, R::InvalidNegotiation),
     ];
     for (name, doc, code) in set_shape {
@@ -1347,17 +1347,17 @@ fn build_corpus(env: &Env, contoso: &Value) -> Vec<Case> {
     // ------------------------------------------------------------------------------------------
     k.cat("modifier");
     let set_mods: Vec<(&str, String, R)> = vec![
-        ("unknown key Append", r#"{"Append":"x.com"}"#.into(), R::JsonShape),
-        ("known and unknown key", r#"{"Add":"x.com","Colour":1}"#.into(), R::JsonShape),
-        ("empty key", r#"{"":"x.com"}"#.into(), R::JsonShape),
-        ("Add number", r#"{"Add":1}"#.into(), R::JsonShape),
-        ("Add [1]", r#"{"Add":[1]}"#.into(), R::JsonShape),
-        ("Add [null]", r#"{"Add":[null]}"#.into(), R::JsonShape),
-        ("Add object", r#"{"Add":{"x":1}}"#.into(), R::JsonShape),
-        ("Add bool", r#"{"Add":true}"#.into(), R::JsonShape),
-        ("Remove bool", r#"{"Remove":true}"#.into(), R::JsonShape),
-        ("Replace float", r#"{"Replace":1.5}"#.into(), R::JsonShape),
-        ("Replace nested list", r#"{"Replace":[["x.com"]]}"#.into(), R::JsonShape),
+        ("unknown key Append", r#"{"Append":"x.com"}"#.into(), R::InvalidValue),
+        ("known and unknown key", r#"{"Add":"x.com","Colour":1}"#.into(), R::InvalidValue),
+        ("empty key", r#"{"":"x.com"}"#.into(), R::InvalidValue),
+        ("Add number", r#"{"Add":1}"#.into(), R::InvalidValue),
+        ("Add [1]", r#"{"Add":[1]}"#.into(), R::InvalidValue),
+        ("Add [null]", r#"{"Add":[null]}"#.into(), R::InvalidValue),
+        ("Add object", r#"{"Add":{"x":1}}"#.into(), R::InvalidValue),
+        ("Add bool", r#"{"Add":true}"#.into(), R::InvalidValue),
+        ("Remove bool", r#"{"Remove":true}"#.into(), R::InvalidValue),
+        ("Replace float", r#"{"Replace":1.5}"#.into(), R::InvalidValue),
+        ("Replace nested list", r#"{"Replace":[["x.com"]]}"#.into(), R::InvalidValue),
         ("Add the primary domain", r#"{"Add":"contoso.com"}"#.into(), R::InvalidValue),
         ("Add the primary domain, other spelling", r#"{"Add":"CONTOSO.COM."}"#.into(), R::InvalidValue),
         ("Add the primary domain, full-width", r#"{"add":"ｃｏｎｔｏｓｏ.com"}"#.into(), R::InvalidValue),
@@ -1391,14 +1391,14 @@ fn build_corpus(env: &Env, contoso: &Value) -> Vec<Case> {
     k.add("new in_memory: 100,000 domains", New(St::Null, s(json!({"Identity":"a.example","AdditionalDomains":(0..100_000).map(|i| format!("m{i}.a.example")).collect::<Vec<_>>()}).to_string()), true, Given), R::InvalidValue);
     k.add("new in_memory: AdditionalDomains holds the primary", New(St::Null, s(r#"{"Identity":"a.example","AdditionalDomains":["A.Example"]}"#), true, Given), R::InvalidValue);
     k.add("new in_memory: Add of the primary (modifier on New)", New(St::Null, s(r#"{"Identity":"a.example","AdditionalDomains":{"Add":"a.example."}}"#), true, Given), R::InvalidValue);
-    k.add("new in_memory: unknown modifier key", New(St::Null, s(r#"{"Identity":"a.example","AdditionalDomains":{"Insert":"b.example"}}"#), true, Given), R::JsonShape);
+    k.add("new in_memory: unknown modifier key", New(St::Null, s(r#"{"Identity":"a.example","AdditionalDomains":{"Insert":"b.example"}}"#), true, Given), R::InvalidValue);
     k.addc("new in_memory: modifier with Add", New(St::Null, s(r#"{"Identity":"a.example","AdditionalDomains":{"Add":["B.example","b.example."]}}"#), true, Given), R::Ok, additional_count(1));
     k.addc("new in_memory: modifier {} (no change)", New(St::Null, s(r#"{"Identity":"a.example","AdditionalDomains":{}}"#), true, Given), R::Ok, additional_count(0));
     k.addc("new in_memory: Remove of a missing domain is ignored", New(St::Null, s(r#"{"Identity":"a.example","AdditionalDomains":{"Remove":"zz.example"}}"#), true, Given), R::Ok, additional_count(0));
     // A key given twice, exactly or in another casing, is ambiguous (PowerShell refuses duplicate
     // hashtable keys): refused rather than one value silently dropped. (Regression, fixed.)
-    k.add("new in_memory: modifier with 'Add' twice", New(St::Null, s(r#"{"Identity":"a.example","AdditionalDomains":{"Add":"x.example","Add":"y.example"}}"#), true, Given), R::JsonShape);
-    k.add("new in_memory: modifier with 'Add' and 'add'", New(St::Null, s(r#"{"Identity":"a.example","AdditionalDomains":{"Add":"x.example","add":"y.example"}}"#), true, Given), R::JsonShape);
+    k.add("new in_memory: modifier with 'Add' twice", New(St::Null, s(r#"{"Identity":"a.example","AdditionalDomains":{"Add":"x.example","Add":"y.example"}}"#), true, Given), R::InvalidValue);
+    k.add("new in_memory: modifier with 'Add' and 'add'", New(St::Null, s(r#"{"Identity":"a.example","AdditionalDomains":{"Add":"x.example","add":"y.example"}}"#), true, Given), R::InvalidValue);
 
     k.cases
 }

@@ -21,7 +21,7 @@ fn unreadable_store_files_are_reported_by_name_and_left_alone() {
     let central = root.path().join("central");
     fs::create_dir(&central).unwrap();
     fs::set_permissions(&central, fs::Permissions::from_mode(0o755)).unwrap();
-    let mut store = Store::open(StoreOptions { central: Some(central.clone()), replica: Some(root.path().join("replica")), lock_timeout: None }).unwrap();
+    let mut store = Store::open(StoreOptions { central: Some(central.clone()), replica: Some(root.path().join("replica")), lock_timeout: None, ..Default::default() }).unwrap();
     store.create(serde_json::from_str::<NewPartner>(r#"{"Identity":"contoso.com"}"#).unwrap()).unwrap();
     drop(store);
     let log = central.join("partners.log");
@@ -64,7 +64,7 @@ fn checks_as_nobody() {
 /// StoreIo naming the file and the OS's reason; opening still works, for the replica's sake.
 fn checks(central: &Path) {
     let replica = tempfile::tempdir().unwrap();
-    let mut store = Store::open(StoreOptions { central: Some(central.to_owned()), replica: Some(replica.path().join("r")), lock_timeout: None })
+    let mut store = Store::open(StoreOptions { central: Some(central.to_owned()), replica: Some(replica.path().join("r")), lock_timeout: None, ..Default::default() })
         .expect("an unreadable central store must not prevent opening");
 
     let err = store.list(None, Source::Central).unwrap_err();

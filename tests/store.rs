@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use xmppfed::store::{Outcome, Source};
-use xmppfed::{Error, NewPartner, Partner, PartnerChanges, Store, StoreOptions};
+use xmppfed::{Environment, Error, NewPartner, Partner, PartnerChanges, Store, StoreOptions, Write};
 
 struct Dirs {
     _root: tempfile::TempDir,
@@ -22,7 +22,7 @@ fn dirs() -> Dirs {
 }
 
 fn open(d: &Dirs) -> Store {
-    Store::open(StoreOptions { central: Some(d.central.clone()), replica: Some(d.replica.clone()), lock_timeout: None }).unwrap()
+    Store::open(StoreOptions { central: Some(d.central.clone()), replica: Some(d.replica.clone()), lock_timeout: None, ..Default::default() }).unwrap()
 }
 
 fn new(store: &mut Store, json: &str) -> xmppfed::Result<Outcome> {
@@ -180,7 +180,7 @@ fn the_replica_follows_commits_and_answers_without_the_central_store() {
     new(&mut s, r#"{"Identity":"fabrikam.com"}"#).unwrap();
     assert_eq!(identities(&s.list(None, Source::LocalReplica).unwrap()), ["contoso.com", "fabrikam.com"]);
     // A commit by another process is seen locally after an on-demand refresh.
-    let mut other = Store::open(StoreOptions { central: Some(d.central.clone()), replica: Some(d._root.path().join("other-replica")), lock_timeout: None }).unwrap();
+    let mut other = Store::open(StoreOptions { central: Some(d.central.clone()), replica: Some(d._root.path().join("other-replica")), lock_timeout: None, ..Default::default() }).unwrap();
     other.remove("contoso.com").unwrap();
     assert_eq!(s.list(None, Source::LocalReplica).unwrap().len(), 2);
     s.replicate().unwrap();
@@ -188,8 +188,8 @@ fn the_replica_follows_commits_and_answers_without_the_central_store() {
     // Central store gone: local reads still work, central reads and writes fail clearly.
     fs::rename(&d.central, d._root.path().join("moved")).unwrap();
     assert_eq!(s.get("fabrikam.com", Source::LocalReplica).unwrap().identity, "fabrikam.com");
-    assert!(matches!(s.list(None, Source::Central), Err(Error::StoreIo { .. })));
-    assert!(matches!(new(&mut s, r#"{"Identity":"new.com"}"#), Err(Error::StoreIo { .. })));
+    assert!(matches!(s.list(None, Source::Central), Err(Error::StoreUnreachable { .. })));
+    assert!(matches!(new(&mut s, r#"{"Identity":"new.com"}"#), Err(Error::StoreUnreachable { .. })));
 }
 
 #[test]
@@ -229,7 +229,7 @@ fn damaged_files_are_reported_by_name_and_never_overwritten() {
     for (what, bytes) in cases {
         let d = dirs();
         fs::write(log_path(&d), bytes).unwrap();
-        let err = Store::open(StoreOptions { central: Some(d.central.clone()), replica: Some(d.replica.clone()), lock_timeout: None })
+        let err = Store::open(StoreOptions { central: Some(d.central.clone()), replica: Some(d.replica.clone()), lock_timeout: None, ..Default::default() })
             .err()
             .unwrap_or_else(|| panic!("{what}: opening must fail"));
         assert!(matches!(err, Error::StoreCorrupt { .. }), "{what}: {err}");
@@ -251,7 +251,7 @@ fn a_damaged_middle_line_is_corruption_not_a_torn_tail() {
     drop(s);
     // An open handle only stats the file (cheap refreshes), so in-place tampering is caught when
     // the file is read: at every open.
-    let err = Store::open(StoreOptions { central: Some(d.central.clone()), replica: None, lock_timeout: None }).err().unwrap();
+    let err = Store::open(StoreOptions { central: Some(d.central.clone()), replica: None, lock_timeout: None, ..Default::default() }).err().unwrap();
     assert!(matches!(err, Error::StoreCorrupt { .. }), "{err}");
     assert!(err.to_string().contains("byte offset"), "{err}");
     assert_eq!(fs::read(log_path(&d)).unwrap(), bytes);
@@ -265,7 +265,7 @@ fn a_future_format_version_is_refused() {
     line.extend_from_slice(json);
     line.push(b'\n');
     fs::write(log_path(&d), &line).unwrap();
-    let err = Store::open(StoreOptions { central: Some(d.central.clone()), replica: None, lock_timeout: None }).err().unwrap();
+    let err = Store::open(StoreOptions { central: Some(d.central.clone()), replica: None, lock_timeout: None, ..Default::default() }).err().unwrap();
     assert!(matches!(err, Error::StoreVersion { found: 2, supported: 1, .. }), "{err}");
 }
 
@@ -287,12 +287,23 @@ fn an_exhausted_commit_counter_is_damage_not_a_wrap_to_zero() {
 fn a_missing_configured_folder_is_an_error_not_a_new_store() {
     let root = tempfile::tempdir().unwrap();
     let missing = root.path().join("not-mounted");
-    let mut s = Store::open(StoreOptions { central: Some(missing.clone()), replica: Some(root.path().join("replica")), lock_timeout: None }).unwrap();
-    let err = s.list(None, Source::Central).unwrap_err();
-    assert!(matches!(err, Error::StoreIo { .. }) && err.to_string().contains("not-mounted"), "{err}");
-    let err = new(&mut s, r#"{"Identity":"a.com"}"#).unwrap_err();
-    assert!(matches!(err, Error::StoreIo { .. }), "{err}");
-    assert!(matches!(s.replicate(), Err(Error::StoreIo { .. })));
+    let mut s = Store::open(StoreOptions { central: Some(missing.clone()), replica: Some(root.path().join("replica")), lock_timeout: None, ..Default::default() }).unwrap();
+    // Every operation on the central store reports the same thing: the folder, by name, and
+    // never a file inside it (the lock file was once what a failed New named).
+    let folder_message = format!("store folder '{}' does not exist or is not reachable", missing.display());
+    let errors = [
+        s.list(None, Source::Central).unwrap_err(),
+        s.get("a.com", Source::Central).unwrap_err(),
+        new(&mut s, r#"{"Identity":"a.com"}"#).unwrap_err(),
+        s.set("a.com", serde_json::from_str(r#"{"Description":"x"}"#).unwrap()).unwrap_err(),
+        s.remove("a.com").unwrap_err(),
+        s.replicate().unwrap_err(),
+        s.preview(Write::Remove("a.com".into())).unwrap_err(),
+    ];
+    for err in errors {
+        assert!(matches!(err, Error::StoreUnreachable { .. }) && err.to_string().contains(&folder_message), "{err}");
+        assert!(!err.to_string().contains("partners."), "{err}");
+    }
     assert!(!missing.exists(), "the folder must not be created");
 }
 
@@ -304,7 +315,7 @@ fn the_replica_answers_when_the_central_store_is_unreachable_at_open() {
     fs::rename(&d.central, &moved).unwrap();
     let mut s = open(&d);
     assert_eq!(s.get("contoso.com", Source::LocalReplica).unwrap().identity, "contoso.com");
-    assert!(matches!(s.get("contoso.com", Source::Central), Err(Error::StoreIo { .. })));
+    assert!(matches!(s.get("contoso.com", Source::Central), Err(Error::StoreUnreachable { .. })));
     // The share comes back: the same handle reads it.
     fs::rename(&moved, &d.central).unwrap();
     assert_eq!(s.get("contoso.com", Source::Central).unwrap().identity, "contoso.com");
@@ -332,6 +343,7 @@ fn a_held_lock_gives_a_bounded_wait_and_a_clear_error() {
         central: Some(d.central.clone()),
         replica: Some(d.replica.clone()),
         lock_timeout: Some(std::time::Duration::from_millis(200)),
+        ..Default::default()
     })
     .unwrap();
     let holder = fs::OpenOptions::new().create(true).write(true).open(d.central.join("partners.lock")).unwrap();
@@ -351,4 +363,94 @@ fn append(path: &Path, bytes: &[u8]) {
 
 fn crc32(bytes: &[u8]) -> u32 {
     crc32fast::hash(bytes)
+}
+
+#[test]
+fn a_preview_decides_like_the_write_and_changes_nothing() {
+    let d = dirs();
+    let mut s = open(&d);
+    new(&mut s, r#"{"Identity":"contoso.com","AdditionalDomains":["eu.contoso2.com"]}"#).unwrap();
+    let before = fs::read(log_path(&d)).unwrap();
+    let create = |json: &str| Write::Create(serde_json::from_str::<NewPartner>(json).unwrap());
+
+    // What would be written, with the revision it would get.
+    let would = s.preview(create(r#"{"Identity":"fabrikam.com","TlsNegotiation":"Optional"}"#)).unwrap();
+    assert_eq!((would.partner.identity.as_str(), would.partner.revision), ("fabrikam.com", 2));
+    // Every refusal the write would give, before anything is asked or written.
+    let refusals = [
+        s.preview(create(r#"{"Identity":"contoso.com"}"#)).unwrap_err(),
+        s.preview(create(r#"{"Identity":"x.com","AdditionalDomains":"EU.contoso2.com"}"#)).unwrap_err(),
+        s.preview(create(r#"{"Identity":"bad..com"}"#)).unwrap_err(),
+        s.preview(Write::Set { identity: "nothere.com".into(), changes: changes(r#"{"Description":"x"}"#) }).unwrap_err(),
+        s.preview(Write::Remove("nothere.com".into())).unwrap_err(),
+    ];
+    let kinds: Vec<&str> = refusals
+        .iter()
+        .map(|e| match e {
+            Error::AlreadyExists(_) => "exists",
+            Error::DomainConflict { .. } => "conflict",
+            Error::InvalidDomain { .. } => "domain",
+            Error::NotFound(_) => "missing",
+            other => panic!("unexpected {other}"),
+        })
+        .collect();
+    assert_eq!(kinds, ["exists", "conflict", "domain", "missing", "missing"]);
+    let removed = s.preview(Write::Remove("CONTOSO.com".into())).unwrap();
+    assert_eq!(removed.partner.identity, "contoso.com");
+    assert_eq!(fs::read(log_path(&d)).unwrap(), before, "a preview must not write");
+    assert_eq!(s.list(None, Source::Central).unwrap().len(), 1);
+}
+
+#[test]
+fn set_instance_applies_property_changes_to_the_instance_and_keeps_the_stale_check() {
+    let d = dirs();
+    let mut s = open(&d);
+    new(&mut s, r#"{"Identity":"contoso.com","AdditionalDomains":["a.contoso2.com"]}"#).unwrap();
+    let mut read = s.get("contoso.com", Source::Central).unwrap();
+    read.description = "edited in the object".into();
+    let changes_ = changes(r#"{"EnableKeepAlive":false,"AdditionalDomains":{"Add":"b.contoso2.com"}}"#);
+    let written = s.write(Write::SetInstance { instance: read.clone(), changes: changes_.clone(), force: false }).unwrap().partner;
+    assert_eq!(written.description, "edited in the object");
+    assert!(!written.enable_keep_alive);
+    assert_eq!(written.additional_domains, ["a.contoso2.com", "b.contoso2.com"]);
+    // The same instance again is stale now: the store moved on since it was read.
+    let err = s.write(Write::SetInstance { instance: read, changes: changes_, force: false }).unwrap_err();
+    assert!(matches!(err, Error::StaleInstance { .. }), "{err}");
+}
+
+#[test]
+fn an_environment_snapshot_replaces_the_process_environment() {
+    let d = dirs();
+    let vars = [
+        ("XMPPFED_STORE".to_string(), d.central.to_string_lossy().into_owned()),
+        ("XMPPFED_REPLICA".to_string(), d.replica.to_string_lossy().into_owned()),
+        ("XMPPFED_LOCK_TIMEOUT_MS".to_string(), String::new()),
+    ];
+    let mut s = Store::open(StoreOptions { environment: Environment::snapshot(vars.into_iter().collect()), ..Default::default() }).unwrap();
+    assert_eq!((s.central_dir(), s.replica_dir()), (d.central.as_path(), d.replica.as_path()));
+    new(&mut s, r#"{"Identity":"contoso.com"}"#).unwrap();
+    assert!(fs::read_to_string(log_path(&d)).unwrap().contains("contoso.com"));
+
+    // A snapshot naming a folder that is not there: an error about that folder, no fallback.
+    let missing = d._root.path().join("typo");
+    let vars = [("XMPPFED_STORE".to_string(), missing.to_string_lossy().into_owned())];
+    let mut s = Store::open(StoreOptions {
+        replica: Some(d._root.path().join("r2")),
+        environment: Environment::snapshot(vars.into_iter().collect()),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(s.central_dir(), missing.as_path());
+    assert!(matches!(new(&mut s, r#"{"Identity":"x.com"}"#), Err(Error::StoreUnreachable { .. })));
+
+    let vars = [("XMPPFED_LOCK_TIMEOUT_MS".to_string(), "soon".to_string())];
+    let err = Store::open(StoreOptions {
+        central: Some(d.central.clone()),
+        replica: Some(d.replica.clone()),
+        environment: Environment::snapshot(vars.into_iter().collect()),
+        ..Default::default()
+    })
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("XMPPFED_LOCK_TIMEOUT_MS"), "{err}");
 }

@@ -253,7 +253,7 @@ impl Session<'_> {
 
     fn set_instance(&self, json: &[u8], force: bool) -> (xmppfed_result, Option<String>) {
         let j = cstr(json);
-        self.store.call_out(|out| unsafe { xmppfed_partner_set_instance(self.store.ptr, j.as_ptr(), force, out) })
+        self.store.call_out(|out| unsafe { xmppfed_partner_set_instance(self.store.ptr, j.as_ptr(), std::ptr::null(), force, out) })
     }
 
     /// After a successful write: the store holds exactly what the call returned.

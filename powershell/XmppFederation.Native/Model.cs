@@ -78,6 +78,9 @@ public sealed class PartnerData
 
     /// <summary>The store revision at which the partner was last written; 0 if never stored.</summary>
     public ulong Revision { get; set; }
+
+    /// <summary>The Identity, so that <c>"$partner"</c> and string parameters read the partner's name.</summary>
+    public override string ToString() => Identity;
 }
 
 /// <summary>A valid but questionable combination of settings, with a stable id.</summary>
@@ -115,6 +118,7 @@ public sealed record StorePaths(string Central, string Replica);
 [JsonSerializable(typeof(List<PartnerData>))]
 [JsonSerializable(typeof(PartnerOutcome))]
 [JsonSerializable(typeof(StorePaths))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
 internal sealed partial class WireJsonContext : JsonSerializerContext
 {
 }

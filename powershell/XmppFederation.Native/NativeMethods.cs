@@ -31,6 +31,13 @@ internal static partial class NativeMethods
     internal static partial XmppFedResult xmppfed_store_open(string? central_dir, string? replica_dir, out StoreSafeHandle store_out);
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_store_open_with_environment(
+        string? central_dir,
+        string? replica_dir,
+        string environment_json,
+        out StoreSafeHandle store_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial void xmppfed_store_close(IntPtr store);
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
@@ -41,6 +48,12 @@ internal static partial class NativeMethods
         StoreSafeHandle store,
         string partner_json,
         [MarshalAs(UnmanagedType.U1)] bool in_memory,
+        out IntPtr outcome_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_partner_new_preview(
+        StoreSafeHandle store,
+        string partner_json,
         out IntPtr outcome_json_out);
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
@@ -65,14 +78,36 @@ internal static partial class NativeMethods
         out IntPtr outcome_json_out);
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_partner_set_preview(
+        StoreSafeHandle store,
+        string identity,
+        string changes_json,
+        out IntPtr outcome_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial XmppFedResult xmppfed_partner_set_instance(
         StoreSafeHandle store,
         string instance_json,
+        string? changes_json,
+        [MarshalAs(UnmanagedType.U1)] bool force,
+        out IntPtr outcome_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_partner_set_instance_preview(
+        StoreSafeHandle store,
+        string instance_json,
+        string? changes_json,
         [MarshalAs(UnmanagedType.U1)] bool force,
         out IntPtr outcome_json_out);
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial XmppFedResult xmppfed_partner_remove(
+        StoreSafeHandle store,
+        string identity,
+        out IntPtr outcome_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_partner_remove_preview(
         StoreSafeHandle store,
         string identity,
         out IntPtr outcome_json_out);

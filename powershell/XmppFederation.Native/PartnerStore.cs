@@ -13,7 +13,7 @@ namespace XmppFederation.Native;
 public sealed class PartnerStore : IDisposable
 {
     /// <summary>The ABI version (<c>XMPPFED_ABI_VERSION</c>) this assembly was built against.</summary>
-    public const uint ExpectedAbiVersion = 1;
+    public const uint ExpectedAbiVersion = 2;
 
     private static readonly WireJsonContext Json = WireJsonContext.Default;
 
@@ -50,12 +50,33 @@ public sealed class PartnerStore : IDisposable
     /// </summary>
     /// <exception cref="StoreException">The store cannot be opened (damaged, newer format, unreadable, no location).</exception>
     /// <exception cref="NativeLibraryException">The native library is missing or of another ABI version.</exception>
-    public static PartnerStore Open(string? centralDir = null, string? replicaDir = null)
+    public static PartnerStore Open(string? centralDir = null, string? replicaDir = null) =>
+        Open(centralDir, replicaDir, environment: null);
+
+    /// <summary>
+    /// Open a store whose defaults come from <paramref name="environment"/> (variable name to
+    /// value; the library reads its <c>XMPPFED_*</c> names from it) instead of the process
+    /// environment; null means the process environment. A PowerShell session passes its own
+    /// <c>$env:</c> values, which on Linux native code cannot see.
+    /// </summary>
+    public static PartnerStore Open(string? centralDir, string? replicaDir, IReadOnlyDictionary<string, string>? environment)
     {
         NativeLibraryGuard.EnsureUsable();
         Ensure.NoNulCharacter(centralDir, nameof(centralDir), centralDir);
         Ensure.NoNulCharacter(replicaDir, nameof(replicaDir), centralDir);
-        XmppFedResult result = NativeMethods.xmppfed_store_open(centralDir, replicaDir, out StoreSafeHandle handle);
+        StoreSafeHandle handle;
+        XmppFedResult result;
+        if (environment is null)
+        {
+            result = NativeMethods.xmppfed_store_open(centralDir, replicaDir, out handle);
+        }
+        else
+        {
+            var variables = new Dictionary<string, string>(environment, StringComparer.Ordinal);
+            result = NativeMethods.xmppfed_store_open_with_environment(
+                centralDir, replicaDir, JsonSerializer.Serialize(variables, Json.DictionaryStringString), out handle);
+        }
+
         try
         {
             Ensure.Success(result, centralDir);
@@ -76,14 +97,12 @@ public sealed class PartnerStore : IDisposable
     /// bool, number, enum value, list of strings, null, or for AdditionalDomains a dictionary with
     /// Add / Remove / Replace). Missing properties take the library's defaults.
     /// </summary>
-    public PartnerOutcome New(IReadOnlyDictionary<string, object?> properties)
-    {
-        string? target = KeyOf(properties);
-        string json = JsonInput.Serialize(properties);
-        XmppFedResult result = NativeMethods.xmppfed_partner_new(handle, json, false, out IntPtr outcome);
-        Ensure.Success(result, target);
-        return Deserialize(NativeMethods.TakeString(outcome), Json.PartnerOutcome);
-    }
+    public PartnerOutcome New(IReadOnlyDictionary<string, object?> properties) =>
+        Write(properties, KeyOf(properties), (string json, out IntPtr o) => NativeMethods.xmppfed_partner_new(handle, json, false, out o));
+
+    /// <summary>What <see cref="New"/> would do now (the same checks against the store), storing nothing.</summary>
+    public PartnerOutcome PreviewNew(IReadOnlyDictionary<string, object?> properties) =>
+        Write(properties, KeyOf(properties), (string json, out IntPtr o) => NativeMethods.xmppfed_partner_new_preview(handle, json, out o));
 
     /// <summary>
     /// Build and validate a partner as <see cref="New"/> would, storing nothing (New -InMemory).
@@ -92,24 +111,15 @@ public sealed class PartnerStore : IDisposable
     public static PartnerOutcome NewInMemory(IReadOnlyDictionary<string, object?> properties)
     {
         NativeLibraryGuard.EnsureUsable();
-        string? target = KeyOf(properties);
-        string json = JsonInput.Serialize(properties);
         using var noStore = new StoreSafeHandle();
-        XmppFedResult result = NativeMethods.xmppfed_partner_new(noStore, json, true, out IntPtr outcome);
-        Ensure.Success(result, target);
-        return Deserialize(NativeMethods.TakeString(outcome), Json.PartnerOutcome);
+        return Write(properties, KeyOf(properties), (string json, out IntPtr o) => NativeMethods.xmppfed_partner_new(noStore, json, true, out o));
     }
 
     /// <summary>Read one partner from the central store, or from the local replica.</summary>
     /// <exception cref="PartnerNotFoundException">No partner has that identity.</exception>
-    public PartnerData Get(string identity, bool localStore = false)
-    {
-        ArgumentNullException.ThrowIfNull(identity);
-        Ensure.NoNulCharacter(identity, nameof(identity), identity);
-        XmppFedResult result = NativeMethods.xmppfed_partner_get(handle, identity, localStore, out IntPtr partner);
-        Ensure.Success(result, identity);
-        return Deserialize(NativeMethods.TakeString(partner), Json.PartnerData);
-    }
+    public PartnerData Get(string identity, bool localStore = false) =>
+        Call(Checked(identity, nameof(identity)), Json.PartnerData,
+            (out IntPtr o) => NativeMethods.xmppfed_partner_get(handle, identity, localStore, out o));
 
     /// <summary>
     /// Every partner, or those whose Identity matches a PowerShell wildcard <paramref name="filter"/>
@@ -119,9 +129,8 @@ public sealed class PartnerStore : IDisposable
     public IReadOnlyList<PartnerData> List(string? filter = null, bool localStore = false)
     {
         Ensure.NoNulCharacter(filter, nameof(filter), filter);
-        XmppFedResult result = NativeMethods.xmppfed_partner_list(handle, filter, localStore, out IntPtr partners);
-        Ensure.Success(result, filter);
-        return Deserialize(NativeMethods.TakeString(partners), Json.ListPartnerData);
+        return Call(filter, Json.ListPartnerData,
+            (out IntPtr o) => NativeMethods.xmppfed_partner_list(handle, filter, localStore, out o));
     }
 
     /// <summary>
@@ -129,39 +138,36 @@ public sealed class PartnerStore : IDisposable
     /// Identity/Domain). AdditionalDomains: a list replaces, null clears, a dictionary with
     /// Add / Remove / Replace modifies.
     /// </summary>
-    public PartnerOutcome Set(string identity, IReadOnlyDictionary<string, object?> changes)
-    {
-        ArgumentNullException.ThrowIfNull(identity);
-        Ensure.NoNulCharacter(identity, nameof(identity), identity);
-        string json = JsonInput.Serialize(changes);
-        XmppFedResult result = NativeMethods.xmppfed_partner_set(handle, identity, json, out IntPtr outcome);
-        Ensure.Success(result, identity);
-        return Deserialize(NativeMethods.TakeString(outcome), Json.PartnerOutcome);
-    }
+    public PartnerOutcome Set(string identity, IReadOnlyDictionary<string, object?> changes) =>
+        Write(changes, Checked(identity, nameof(identity)), (string json, out IntPtr o) => NativeMethods.xmppfed_partner_set(handle, identity, json, out o));
+
+    /// <summary>What <see cref="Set"/> would do now, storing nothing.</summary>
+    public PartnerOutcome PreviewSet(string identity, IReadOnlyDictionary<string, object?> changes) =>
+        Write(changes, Checked(identity, nameof(identity)), (string json, out IntPtr o) => NativeMethods.xmppfed_partner_set_preview(handle, identity, json, out o));
 
     /// <summary>
-    /// Write a whole partner. Revision 0 (from <see cref="NewInMemory"/>) creates it; an instance read
-    /// from the store is refused (StaleInstance) if the store changed it since, unless <paramref name="force"/>.
+    /// Write a whole partner, with <paramref name="changes"/> (as for <see cref="Set"/>; may be
+    /// empty) applied to it first. Revision 0 (from <see cref="NewInMemory"/>) creates it; an
+    /// instance read from the store is refused (StaleInstance) if the store changed it since, unless
+    /// <paramref name="force"/>.
     /// </summary>
-    public PartnerOutcome SetInstance(PartnerData instance, bool force)
-    {
-        ArgumentNullException.ThrowIfNull(instance);
-        string json = JsonSerializer.Serialize(instance, Json.PartnerData);
-        XmppFedResult result = NativeMethods.xmppfed_partner_set_instance(handle, json, force, out IntPtr outcome);
-        Ensure.Success(result, instance.Identity);
-        return Deserialize(NativeMethods.TakeString(outcome), Json.PartnerOutcome);
-    }
+    public PartnerOutcome SetInstance(PartnerData instance, bool force, IReadOnlyDictionary<string, object?>? changes = null) =>
+        WriteInstance(instance, force, changes, preview: false);
+
+    /// <summary>What <see cref="SetInstance"/> would do now, storing nothing.</summary>
+    public PartnerOutcome PreviewSetInstance(PartnerData instance, bool force, IReadOnlyDictionary<string, object?>? changes = null) =>
+        WriteInstance(instance, force, changes, preview: true);
 
     /// <summary>Remove a partner; returns it as it was, with any warning about what followed the commit.</summary>
     /// <exception cref="PartnerNotFoundException">No partner has that identity.</exception>
-    public PartnerOutcome Remove(string identity)
-    {
-        ArgumentNullException.ThrowIfNull(identity);
-        Ensure.NoNulCharacter(identity, nameof(identity), identity);
-        XmppFedResult result = NativeMethods.xmppfed_partner_remove(handle, identity, out IntPtr outcome);
-        Ensure.Success(result, identity);
-        return Deserialize(NativeMethods.TakeString(outcome), Json.PartnerOutcome);
-    }
+    public PartnerOutcome Remove(string identity) =>
+        Call(Checked(identity, nameof(identity)), Json.PartnerOutcome,
+            (out IntPtr o) => NativeMethods.xmppfed_partner_remove(handle, identity, out o));
+
+    /// <summary>What <see cref="Remove"/> would do now (NotFound for a missing partner), removing nothing.</summary>
+    public PartnerOutcome PreviewRemove(string identity) =>
+        Call(Checked(identity, nameof(identity)), Json.PartnerOutcome,
+            (out IntPtr o) => NativeMethods.xmppfed_partner_remove_preview(handle, identity, out o));
 
     /// <summary>Refresh this machine's replica from the central store now.</summary>
     public void Replicate()
@@ -172,6 +178,44 @@ public sealed class PartnerStore : IDisposable
 
     /// <summary>Close the native handle (after any call in progress on another thread returns).</summary>
     public void Dispose() => handle.Dispose();
+
+    private PartnerOutcome WriteInstance(PartnerData instance, bool force, IReadOnlyDictionary<string, object?>? changes, bool preview)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        string json = JsonSerializer.Serialize(instance, Json.PartnerData);
+        string? changesJson = changes is null || changes.Count == 0 ? null : JsonInput.Serialize(changes);
+        return Call(instance.Identity, Json.PartnerOutcome, (out IntPtr o) => preview
+            ? NativeMethods.xmppfed_partner_set_instance_preview(handle, json, changesJson, force, out o)
+            : NativeMethods.xmppfed_partner_set_instance(handle, json, changesJson, force, out o));
+    }
+
+    /// <summary>A native call whose output is one library-allocated JSON string.</summary>
+    private delegate XmppFedResult JsonCall(out IntPtr json);
+
+    /// <summary>A native writer taking one caller JSON document.</summary>
+    private delegate XmppFedResult WriteCall(string inputJson, out IntPtr outcomeJson);
+
+    /// <summary>The one call path: call, turn a failure into its exception, take and decode the output.</summary>
+    private static T Call<T>(string? target, JsonTypeInfo<T> type, JsonCall call)
+    {
+        XmppFedResult result = call(out IntPtr json);
+        Ensure.Success(result, target);
+        return Deserialize(NativeMethods.TakeString(json), type);
+    }
+
+    private static PartnerOutcome Write(IReadOnlyDictionary<string, object?> properties, string? target, WriteCall call)
+    {
+        string input = JsonInput.Serialize(properties);
+        return Call(target, Json.PartnerOutcome, (out IntPtr o) => call(input, out o));
+    }
+
+    /// <summary>A required identity argument, checked before it crosses the C ABI.</summary>
+    private static string Checked(string identity, string argumentName)
+    {
+        ArgumentNullException.ThrowIfNull(identity, argumentName);
+        Ensure.NoNulCharacter(identity, argumentName, identity);
+        return identity;
+    }
 
     /// <summary>The identity a New request is about, for exception targets: Identity, else Domain.</summary>
     private static string? KeyOf(IReadOnlyDictionary<string, object?> properties)

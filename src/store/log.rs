@@ -154,12 +154,16 @@ pub fn parse_record(path: &Path, payload: &[u8]) -> Result<Record> {
 
 /// A store file that does not exist is a fresh store, unless its whole folder is gone: then the
 /// store is unreachable (an unmounted share, a deleted folder), never silently empty.
-pub fn check_folder_reachable(file: &Path, e: std::io::Error) -> Result<()> {
-    let dir = file.parent().unwrap_or(Path::new("."));
+pub fn check_folder_reachable(file: &Path) -> Result<()> {
+    require_folder(file.parent().unwrap_or(Path::new(".")))
+}
+
+/// The folder must exist: a missing one is reported as unreachable, by its own name.
+pub fn require_folder(dir: &Path) -> Result<()> {
     if dir.is_dir() {
         Ok(())
     } else {
-        Err(Error::io(dir, std::io::Error::new(e.kind(), "the store folder is not reachable")))
+        Err(Error::StoreUnreachable { path: dir.to_owned() })
     }
 }
 

@@ -22,7 +22,7 @@ use crate::wildcard::WildcardPattern;
 use log::{Change, Record};
 use view::LogView;
 
-pub use paths::{default_central_dir, default_replica_dir, ENV_LOCK_TIMEOUT_MS, ENV_REPLICA, ENV_STORE};
+pub use paths::{default_central_dir, default_replica_dir, Environment, ENV_LOCK_TIMEOUT_MS, ENV_REPLICA, ENV_STORE};
 
 const LOG_FILE: &str = "partners.log";
 const LOCK_FILE: &str = "partners.lock";
@@ -45,6 +45,23 @@ pub struct StoreOptions {
     pub replica: Option<PathBuf>,
     /// Longest wait for another writer's lock; default `$XMPPFED_LOCK_TIMEOUT_MS`, else 10 s.
     pub lock_timeout: Option<Duration>,
+    /// Where the `XMPPFED_*` defaults above are read (default: the process environment).
+    pub environment: Environment,
+}
+
+/// A change to the store, to commit ([`Store::write`]) or to preview ([`Store::preview`]).
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// New: create a partner; an existing identity or a claimed domain is an error.
+    Create(NewPartner),
+    /// Set -Identity: apply a change set to the partner as it is in the store now.
+    Set { identity: String, changes: PartnerChanges },
+    /// Set -Instance: write a whole object, with `changes` (Set's property parameters) applied to
+    /// it first. One never stored (revision 0, from New -InMemory) is created; one read from the
+    /// store is refused if the store has changed it since, unless `force`.
+    SetInstance { instance: Partner, changes: PartnerChanges, force: bool },
+    /// Remove: the outcome holds the partner as it was.
+    Remove(String),
 }
 
 /// A written partner and what the rules had to say about it.
@@ -65,11 +82,12 @@ pub struct Store {
 
 impl Store {
     pub fn open(options: StoreOptions) -> Result<Store> {
-        let central_dir = paths::central_dir(options.central)?;
-        let replica_dir = paths::replica_dir(options.replica, &central_dir)?;
+        let env = &options.environment;
+        let central_dir = paths::central_dir(options.central, env)?;
+        let replica_dir = paths::replica_dir(options.replica, &central_dir, env)?;
         let lock_timeout = match options.lock_timeout {
             Some(t) => t,
-            None => paths::lock_timeout_from_env()?.unwrap_or(DEFAULT_LOCK_TIMEOUT),
+            None => paths::lock_timeout_from_env(env)?.unwrap_or(DEFAULT_LOCK_TIMEOUT),
         };
         let mut store = Store {
             central: LogView::new(central_dir.join(LOG_FILE)),
@@ -82,7 +100,7 @@ impl Store {
         // store (share down, no permission) is not fatal here: the local replica is meant for
         // exactly that, and central operations report the problem when they are asked for.
         match store.central.refresh() {
-            Ok(()) | Err(Error::StoreIo { .. }) => Ok(store),
+            Ok(()) | Err(Error::StoreIo { .. } | Error::StoreUnreachable { .. }) => Ok(store),
             Err(e) => Err(e),
         }
     }
@@ -101,54 +119,87 @@ impl Store {
         Ok(Outcome { partner, warnings })
     }
 
-    /// New: create a partner; an existing identity or a claimed domain is an error.
+    /// New: create a partner (see [`Write::Create`]).
     pub fn create(&mut self, request: NewPartner) -> Result<Outcome> {
-        let (partner, warnings) = request.build()?;
-        self.put(partner, warnings, |state, p| {
-            if state.partners.contains_key(&p.identity) {
-                return Err(Error::AlreadyExists(p.identity.clone()));
-            }
-            Ok(())
-        })
+        self.write(Write::Create(request))
     }
 
-    /// Set -Identity: apply a change set to the partner as it is in the store now.
+    /// Set -Identity (see [`Write::Set`]).
     pub fn set(&mut self, identity: &str, changes: PartnerChanges) -> Result<Outcome> {
-        let identity = canonical_domain("Identity", identity)?;
-        self.commit(|state, seq| {
-            let mut partner = state.partners.get(&identity).cloned().ok_or_else(|| Error::NotFound(identity.clone()))?;
-            let warnings = changes.apply_to(&mut partner)?;
-            state.check_conflicts(&partner)?;
-            partner.revision = seq;
-            Ok((Change::Put(partner.clone()), Outcome { partner, warnings }))
-        })
+        self.write(Write::Set { identity: identity.to_owned(), changes })
     }
 
-    /// Set -Instance: write a whole object. One never stored (revision 0, from New -InMemory) is
-    /// created; one read from the store is refused if the store has changed it since, unless `force`.
-    pub fn set_instance(&mut self, mut instance: Partner, force: bool) -> Result<Outcome> {
-        let warnings = instance.normalize()?;
-        self.put(instance, warnings, |state, p| {
-            match (state.partners.get(&p.identity), p.revision) {
-                (None, 0) => Ok(()),
-                (Some(_), 0) if !force => Err(Error::AlreadyExists(p.identity.clone())),
-                (None, _) if !force => Err(Error::NotFound(p.identity.clone())),
-                (Some(current), read_at) if !force && current.revision != read_at => Err(Error::StaleInstance {
-                    identity: p.identity.clone(),
-                    expected: read_at,
-                    actual: current.revision,
-                }),
-                _ => Ok(()),
-            }
-        })
+    /// Set -Instance without property changes (see [`Write::SetInstance`]).
+    pub fn set_instance(&mut self, instance: Partner, force: bool) -> Result<Outcome> {
+        self.write(Write::SetInstance { instance, changes: PartnerChanges::default(), force })
     }
 
-    /// Remove: returns the partner as it was, with any warning about what followed the commit.
+    /// Remove (see [`Write::Remove`]).
     pub fn remove(&mut self, identity: &str) -> Result<Outcome> {
-        let identity = canonical_domain("Identity", identity)?;
-        self.commit(|state, _| {
-            let partner = state.partners.get(&identity).cloned().ok_or_else(|| Error::NotFound(identity.clone()))?;
-            Ok((Change::Remove(identity.clone()), Outcome { partner, warnings: Vec::new() }))
+        self.write(Write::Remove(identity.to_owned()))
+    }
+
+    /// Commit a change: durable when this returns.
+    pub fn write(&mut self, change: Write) -> Result<Outcome> {
+        let decide = Self::decision(change)?;
+        self.commit(decide)
+    }
+
+    /// What [`Store::write`] would do now, decided by the same rules against the central store's
+    /// current state, without writing anything (`-WhatIf`, and the check before `-Confirm` asks).
+    /// A later write decides again: the store may change in between.
+    pub fn preview(&mut self, change: Write) -> Result<Outcome> {
+        let decide = Self::decision(change)?;
+        let view = self.view(Source::Central)?;
+        let seq = view.state.seq.saturating_add(1);
+        decide(&view.state, seq).map(|(_, outcome)| outcome)
+    }
+
+    /// The rules of one change as a decision against a state, shared by `write` and `preview`.
+    /// What needs no state (the shape and validity of the input) is checked before any I/O.
+    fn decision(change: Write) -> Result<Box<Decision>> {
+        Ok(match change {
+            Write::Create(request) => {
+                let (partner, warnings) = request.build()?;
+                Box::new(move |state, seq| {
+                    if state.partners.contains_key(&partner.identity) {
+                        return Err(Error::AlreadyExists(partner.identity.clone()));
+                    }
+                    put(state, seq, partner, warnings)
+                })
+            }
+            Write::Set { identity, changes } => {
+                let identity = canonical_domain("Identity", &identity)?;
+                Box::new(move |state, seq| {
+                    let mut partner = state.partners.get(&identity).cloned().ok_or_else(|| Error::NotFound(identity.clone()))?;
+                    let warnings = changes.apply_to(&mut partner)?;
+                    put(state, seq, partner, warnings)
+                })
+            }
+            Write::SetInstance { mut instance, changes, force } => {
+                instance.normalize()?;
+                let warnings = changes.apply_to(&mut instance)?;
+                Box::new(move |state, seq| {
+                    let p = &instance;
+                    match (state.partners.get(&p.identity), p.revision) {
+                        (None, 0) => {}
+                        (Some(_), 0) if !force => return Err(Error::AlreadyExists(p.identity.clone())),
+                        (None, _) if !force => return Err(Error::NotFound(p.identity.clone())),
+                        (Some(current), read_at) if !force && current.revision != read_at => {
+                            return Err(Error::StaleInstance { identity: p.identity.clone(), expected: read_at, actual: current.revision })
+                        }
+                        _ => {}
+                    }
+                    put(state, seq, instance, warnings)
+                })
+            }
+            Write::Remove(identity) => {
+                let identity = canonical_domain("Identity", &identity)?;
+                Box::new(move |state, _| {
+                    let partner = state.partners.get(&identity).cloned().ok_or_else(|| Error::NotFound(identity.clone()))?;
+                    Ok((Change::Remove(identity), Outcome { partner, warnings: Vec::new() }))
+                })
+            }
         })
     }
 
@@ -177,6 +228,7 @@ impl Store {
 
     /// Refresh the local replica from the central store now.
     pub fn replicate(&mut self) -> Result<()> {
+        log::require_folder(&self.central_dir)?;
         paths::ensure_dir(&self.replica_dir)?;
         let _guard = lock::lock_exclusive(&self.replica_dir.join(LOCK_FILE), self.lock_timeout)?;
         replica::mirror(&self.central.path, &self.replica.path)
@@ -184,30 +236,21 @@ impl Store {
 
     fn view(&mut self, source: Source) -> Result<&mut LogView> {
         let view = match source {
-            Source::Central => &mut self.central,
+            Source::Central => {
+                log::require_folder(&self.central_dir)?;
+                &mut self.central
+            }
             Source::LocalReplica => &mut self.replica,
         };
         view.refresh()?;
         Ok(view)
     }
 
-    fn put(
-        &mut self,
-        mut partner: Partner,
-        warnings: Vec<Warning>,
-        precondition: impl FnOnce(&state::State, &Partner) -> Result<()>,
-    ) -> Result<Outcome> {
-        self.commit(|state, seq| {
-            precondition(state, &partner)?;
-            state.check_conflicts(&partner)?;
-            partner.revision = seq;
-            Ok((Change::Put(partner.clone()), Outcome { partner, warnings }))
-        })
-    }
-
     /// The one way to change the store: under the lock, decide against the current state, append
     /// the change durably, compact if the log has grown, refresh the replica.
-    fn commit(&mut self, decide: impl FnOnce(&state::State, u64) -> Result<(Change, Outcome)>) -> Result<Outcome> {
+    fn commit(&mut self, decide: Box<Decision>) -> Result<Outcome> {
+        // Named before the lock file inside it, which would otherwise be what the error names.
+        log::require_folder(&self.central_dir)?;
         let _guard = lock::lock_exclusive(&self.central_dir.join(LOCK_FILE), self.lock_timeout)?;
         self.central.prepare_for_append()?;
         // Only an edited file can hold the last number; wrapping to 0 would mean "never stored".
@@ -231,4 +274,14 @@ impl Store {
         }
         Ok(result)
     }
+}
+
+/// One change's rules, applied to the state at the commit number it would get.
+type Decision = dyn FnOnce(&state::State, u64) -> Result<(Change, Outcome)>;
+
+/// Write `partner` at `seq` unless another partner claims one of its domains.
+fn put(state: &state::State, seq: u64, mut partner: Partner, warnings: Vec<Warning>) -> Result<(Change, Outcome)> {
+    state.check_conflicts(&partner)?;
+    partner.revision = seq;
+    Ok((Change::Put(partner.clone()), Outcome { partner, warnings }))
 }

@@ -4,6 +4,8 @@
 //! The replica: an explicit path, else `$XMPPFED_REPLICA`, else a per-user local folder named after
 //! the central path, so one machine can replicate several central stores.
 
+use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -25,8 +27,39 @@ pub fn default_replica_dir(central: &Path) -> Result<PathBuf> {
     Ok(base.join("xmppfed").join("replicas").join(format!("{:016x}", fnv1a(central.to_string_lossy().as_bytes()))))
 }
 
-pub fn central_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
-    let dir = match explicit.or_else(|| env_path(ENV_STORE)) {
+/// Where the `XMPPFED_*` settings are read: the process environment, or a snapshot that a host
+/// passes in. PowerShell on Linux keeps `$env:` in a managed copy that native code never sees, so
+/// the module hands the session's values over explicitly; with a snapshot, the process
+/// environment is not consulted at all (a variable absent from it is unset).
+#[derive(Debug, Clone, Default)]
+pub struct Environment(Option<HashMap<String, String>>);
+
+impl Environment {
+    /// The process environment.
+    pub fn process() -> Environment {
+        Environment(None)
+    }
+
+    /// Exactly these variables.
+    pub fn snapshot(vars: HashMap<String, String>) -> Environment {
+        Environment(Some(vars))
+    }
+
+    fn var_os(&self, name: &str) -> Option<OsString> {
+        match &self.0 {
+            None => std::env::var_os(name),
+            Some(vars) => vars.get(name).map(OsString::from),
+        }
+    }
+
+    /// A variable's value; an empty value counts as unset, as shells make it easy to leave one so.
+    fn non_empty(&self, name: &str) -> Option<OsString> {
+        self.var_os(name).filter(|v| !v.is_empty())
+    }
+}
+
+pub fn central_dir(explicit: Option<PathBuf>, env: &Environment) -> Result<PathBuf> {
+    let dir = match explicit.or_else(|| env.non_empty(ENV_STORE).map(PathBuf::from)) {
         // Not created and not required to exist now: an unreachable share is reported by the
         // operations that need it, while the local replica still answers.
         Some(dir) => dir,
@@ -41,8 +74,8 @@ pub fn central_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
     std::path::absolute(&dir).map_err(|e| Error::io(&dir, e))
 }
 
-pub fn replica_dir(explicit: Option<PathBuf>, central: &Path) -> Result<PathBuf> {
-    match explicit.or_else(|| env_path(ENV_REPLICA)) {
+pub fn replica_dir(explicit: Option<PathBuf>, central: &Path, env: &Environment) -> Result<PathBuf> {
+    match explicit.or_else(|| env.non_empty(ENV_REPLICA).map(PathBuf::from)) {
         Some(dir) => Ok(dir),
         None => default_replica_dir(central),
     }
@@ -55,19 +88,15 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
     super::log::create_dir_private(dir)
 }
 
-pub fn lock_timeout_from_env() -> Result<Option<Duration>> {
-    match std::env::var(ENV_LOCK_TIMEOUT_MS) {
-        Ok(v) => v
-            .trim()
-            .parse::<u64>()
-            .map(|ms| Some(Duration::from_millis(ms)))
-            .map_err(|_| Error::value("XMPPFED_LOCK_TIMEOUT_MS", format!("'{v}' is not a number of milliseconds"))),
-        Err(_) => Ok(None),
-    }
-}
-
-fn env_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
+pub fn lock_timeout_from_env(env: &Environment) -> Result<Option<Duration>> {
+    let Some(value) = env.non_empty(ENV_LOCK_TIMEOUT_MS) else {
+        return Ok(None);
+    };
+    let text = value.to_string_lossy();
+    text.trim()
+        .parse::<u64>()
+        .map(|ms| Some(Duration::from_millis(ms)))
+        .map_err(|_| Error::value("XMPPFED_LOCK_TIMEOUT_MS", format!("'{text}' is not a number of milliseconds")))
 }
 
 /// A stable, dependency-free hash for folder names (not for security).

@@ -19,7 +19,7 @@ pub fn mirror(central: &Path, replica: &Path) -> Result<()> {
     let mut source = match File::open(central) {
         Ok(f) => f,
         // A store nobody has written to yet: nothing to copy (if its folder is there at all).
-        Err(e) if e.kind() == ErrorKind::NotFound => return log::check_folder_reachable(central, e),
+        Err(e) if e.kind() == ErrorKind::NotFound => return log::check_folder_reachable(central),
         Err(e) => return Err(Error::io(central, e)),
     };
     // Everything is read through this one handle, so a concurrent compaction (which renames a

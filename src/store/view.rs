@@ -48,7 +48,7 @@ impl LogView {
     pub fn refresh(&mut self) -> Result<()> {
         let meta = match fs::metadata(&self.path) {
             Ok(m) => m,
-            Err(e) if e.kind() == ErrorKind::NotFound => return self.missing(e),
+            Err(e) if e.kind() == ErrorKind::NotFound => return self.missing(),
             Err(e) => return Err(Error::io(&self.path, e)),
         };
         let id = file_id(&meta);
@@ -64,8 +64,8 @@ impl LogView {
         self.consume(&bytes)
     }
 
-    fn missing(&mut self, e: std::io::Error) -> Result<()> {
-        log::check_folder_reachable(&self.path, e)?;
+    fn missing(&mut self) -> Result<()> {
+        log::check_folder_reachable(&self.path)?;
         if self.header.is_some() {
             // Never start empty behind the admin's back: the list existed a moment ago.
             return Err(Error::corrupt(&self.path, "the store file has disappeared since it was read"));

@@ -715,12 +715,19 @@ static void test_new(xmppfed_store *st) {
         "{\"Identity\":5}", "{\"Identity\":\"a.com\",\"ConnectionLimit\":\"20\"}",
         "{\"Identity\":\"a.com\",\"ConnectionLimit\":-1}", "{\"Identity\":\"a.com\",\"ConnectionLimit\":4294967296}",
         "{\"Identity\":\"a.com\",\"ConnectionLimit\":1.5}", "{\"Identity\":\"a.com\",\"EnableKeepAlive\":\"yes\"}",
-        "{\"Identity\":\"a.com\",\"PartnerType\":\"Trusted\"}", "{\"Identity\":\"a.com\",\"AdditionalDomains\":[1]}",
-        "{\"Identity\":\"a.com\",\"AdditionalDomains\":true}", "{\"Identity\":\"a.com\",\"AdditionalDomains\":{\"Append\":\"b.com\"}}",
-        "\"a.com\"", "42", "null",
+        "{\"Identity\":\"a.com\",\"PartnerType\":\"Trusted\"}", "\"a.com\"", "42", "null",
     };
     for (size_t i = 0; i < sizeof shape / sizeof shape[0]; i++) {
         EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_new(st, shape[i], false, &out));
+    }
+    /* An AdditionalDomains value of the wrong form is reported in the terms of that property. */
+    static const char *const list_form[] = {
+        "{\"Identity\":\"a.com\",\"AdditionalDomains\":[1]}", "{\"Identity\":\"a.com\",\"AdditionalDomains\":true}",
+        "{\"Identity\":\"a.com\",\"AdditionalDomains\":{\"Append\":\"b.com\"}}",
+    };
+    for (size_t i = 0; i < sizeof list_form / sizeof list_form[0]; i++) {
+        EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_new(st, list_form[i], false, &out));
+        CHECK_MSG("AdditionalDomains");
     }
     EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_new(st, "{\"Identity\":\"a.com\",\"Colour\":\"red\"}", false, &out));
     CHECK_MSG("Colour");
@@ -764,9 +771,9 @@ static void test_input_too_large(xmppfed_store *st) {
     over = big_json("{\"Description\":\"", XMPPFED_MAX_JSON_BYTES + 1);
     EXPECT_FAIL(XMPPFED_RESULT_INPUT_TOO_LARGE, out, xmppfed_partner_set(st, "contoso.com", over, &out));
     CHECK_MSG("changes_json");
-    EXPECT_FAIL(XMPPFED_RESULT_INPUT_TOO_LARGE, out, xmppfed_partner_set_instance(st, over, false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INPUT_TOO_LARGE, out, xmppfed_partner_set_instance(st, over, NULL, false, &out));
     CHECK_MSG("instance_json");
-    EXPECT_FAIL(XMPPFED_RESULT_INPUT_TOO_LARGE, out, xmppfed_partner_set_instance(st, over, true, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INPUT_TOO_LARGE, out, xmppfed_partner_set_instance(st, over, NULL, true, &out));
     free(over);
     free(at_limit);
 }
@@ -943,11 +950,11 @@ static void test_set(xmppfed_store *st) {
     EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":[\"x.contoso.com\"]}", &out));
     FREE(out);
 
-    /* Unknown modifier key, wrong types, unknown fields, the key itself: JsonShape. */
-    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":{\"Append\":\"y.contoso.com\"}}", &out));
+    /* A modifier of the wrong form is an InvalidValue of AdditionalDomains; unknown fields and the key itself: JsonShape. */
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":{\"Append\":\"y.contoso.com\"}}", &out));
     CHECK_MSG("Append");
-    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":{\"Add\":{\"x\":1}}}", &out));
-    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":[1]}", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":{\"Add\":{\"x\":1}}}", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_set(st, "contoso.com", "{\"AdditionalDomains\":[1]}", &out));
     EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set(st, "contoso.com", "{\"Identity\":\"other.com\"}", &out));
     CHECK_MSG("Identity");
     EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set(st, "contoso.com", "{\"Domain\":\"other.com\"}", &out));
@@ -993,7 +1000,7 @@ static void test_set_instance(xmppfed_store *st) {
     EXPECT_OK(a, xmppfed_partner_get(st, "contoso.com", false, &a));
     long long rev_a = revision_of(a);
     CHECK(rev_a > 0);
-    EXPECT_OK(out, xmppfed_partner_set_instance(st, a, false, &out));
+    EXPECT_OK(out, xmppfed_partner_set_instance(st, a, NULL, false, &out));
     CHECK_HAS(out, "\"Identity\":\"contoso.com\"");
     CHECK_HAS(out, "\"Description\":\"Contoso Ltd\"");
     CHECK(revision_of(out) > rev_a);
@@ -1003,13 +1010,13 @@ static void test_set_instance(xmppfed_store *st) {
     /* The store changes it; the old JSON is now stale and refused without changing anything. */
     EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{\"Description\":\"changed meanwhile\"}", &out));
     FREE(out);
-    EXPECT_FAIL(XMPPFED_RESULT_STALE_INSTANCE, out, xmppfed_partner_set_instance(st, a, false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_STALE_INSTANCE, out, xmppfed_partner_set_instance(st, a, NULL, false, &out));
     CHECK_MSG("contoso.com");
     EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", false, &out));
     CHECK_HAS(out, "\"Description\":\"changed meanwhile\"");
     FREE(out);
     /* With force, it wins. */
-    EXPECT_OK(out, xmppfed_partner_set_instance(st, a, true, &out));
+    EXPECT_OK(out, xmppfed_partner_set_instance(st, a, NULL, true, &out));
     CHECK_HAS(out, "\"Description\":\"Contoso Ltd\"");
     FREE(out);
     EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", false, &out));
@@ -1025,7 +1032,7 @@ static void test_set_instance(xmppfed_store *st) {
                                  "\"AdditionalDomains\":[\"X.contoso.com\",\"x.contoso.com.\",\"y.contoso.com\"]");
     CHECK(edited3 != NULL);
     if (edited3) {
-        EXPECT_OK(out, xmppfed_partner_set_instance(st, edited3, false, &out));
+        EXPECT_OK(out, xmppfed_partner_set_instance(st, edited3, NULL, false, &out));
         CHECK_HAS(out, "\"Identity\":\"contoso.com\"");
         CHECK_HAS(out, "\"ConnectionLimit\":7");
         CHECK_HAS(out, "\"AdditionalDomains\":[\"x.contoso.com\",\"y.contoso.com\"]");
@@ -1040,36 +1047,36 @@ static void test_set_instance(xmppfed_store *st) {
     /* Invalid instances. */
     EXPECT_OK(b, xmppfed_partner_get(st, "contoso.com", false, &b));
     char *bad = replace_once(b, "\"Domain\":\"contoso.com\"", "\"Domain\":\"other.com\"");
-    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_set_instance(st, bad, false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_set_instance(st, bad, NULL, false, &out));
     CHECK_MSG("Domain");
     free(bad);
     bad = replace_once(b, "\"ConnectionLimit\":7", "\"ConnectionLimit\":0");
-    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_set_instance(st, bad, true, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_set_instance(st, bad, NULL, true, &out));
     free(bad);
     bad = replace_once(b, "\"Identity\":\"contoso.com\"", "\"Identity\":\"contoso..com\"");
-    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_set_instance(st, bad, false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_set_instance(st, bad, NULL, false, &out));
     free(bad);
     char *tmp = replace_once(b, "\"SupportDialbackNegotiation\":true", "\"SupportDialbackNegotiation\":false");
     bad = replace_once(tmp, "\"TlsNegotiation\":\"Required\"", "\"TlsNegotiation\":\"NotSupported\"");
-    EXPECT_FAIL(XMPPFED_RESULT_INVALID_NEGOTIATION, out, xmppfed_partner_set_instance(st, bad, false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_NEGOTIATION, out, xmppfed_partner_set_instance(st, bad, NULL, false, &out));
     CHECK_MSG("contoso.com");
     free(tmp); free(bad);
     bad = replace_once(b, "\"AdditionalDomains\":[", "\"AdditionalDomains\":[\"eu.fabrikam.com\",");
-    EXPECT_FAIL(XMPPFED_RESULT_DOMAIN_CONFLICT, out, xmppfed_partner_set_instance(st, bad, false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_DOMAIN_CONFLICT, out, xmppfed_partner_set_instance(st, bad, NULL, false, &out));
     CHECK_MSG("eu.fabrikam.com");
     free(bad);
     bad = replace_once(b, "{", "{\"Colour\":\"red\",");
-    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set_instance(st, bad, false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set_instance(st, bad, NULL, false, &out));
     CHECK_MSG("Colour");
     free(bad);
     bad = replace_once(b, "\"Revision\":", "\"Revision\":-");
-    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set_instance(st, bad, false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set_instance(st, bad, NULL, false, &out));
     free(bad);
     FREE(b);
     /* A whole object is required: a change set is not one. */
-    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set_instance(st, "{\"Identity\":\"contoso.com\",\"Domain\":\"contoso.com\"}", false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set_instance(st, "{\"Identity\":\"contoso.com\",\"Domain\":\"contoso.com\"}", NULL, false, &out));
     CHECK_MSG("missing field");
-    EXPECT_FAIL(XMPPFED_RESULT_JSON_SYNTAX, out, xmppfed_partner_set_instance(st, "{\"Identity\":", false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SYNTAX, out, xmppfed_partner_set_instance(st, "{\"Identity\":", NULL, false, &out));
     EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", false, &out));
     CHECK_HAS(out, "\"ConnectionLimit\":7");
     FREE(out);
@@ -1082,7 +1089,7 @@ static void test_set_instance(xmppfed_store *st) {
     CHECK(mem != NULL && revision_of(mem) == 0);
     if (mem) {
         char *edited_mem = replace_once(mem, "\"Description\":\"draft\"", "\"Description\":\"final\"");
-        EXPECT_OK(out, xmppfed_partner_set_instance(st, edited_mem, false, &out));
+        EXPECT_OK(out, xmppfed_partner_set_instance(st, edited_mem, NULL, false, &out));
         CHECK_HAS(out, "\"Identity\":\"memory.net\"");
         CHECK_HAS(out, "\"Description\":\"final\"");
         CHECK(revision_of(out) > 0);
@@ -1092,9 +1099,9 @@ static void test_set_instance(xmppfed_store *st) {
         CHECK_HAS(out, "\"Description\":\"final\"");
         FREE(out);
         /* The same never-stored object again: it exists now. */
-        EXPECT_FAIL(XMPPFED_RESULT_ALREADY_EXISTS, out, xmppfed_partner_set_instance(st, mem, false, &out));
+        EXPECT_FAIL(XMPPFED_RESULT_ALREADY_EXISTS, out, xmppfed_partner_set_instance(st, mem, NULL, false, &out));
         CHECK_MSG("memory.net");
-        EXPECT_OK(out, xmppfed_partner_set_instance(st, mem, true, &out));
+        EXPECT_OK(out, xmppfed_partner_set_instance(st, mem, NULL, true, &out));
         CHECK_HAS(out, "\"Description\":\"draft\"");
         FREE(out);
         free(edited_mem);
@@ -1104,7 +1111,7 @@ static void test_set_instance(xmppfed_store *st) {
     EXPECT_OK(outcome, xmppfed_partner_new(NULL, "{\"Identity\":\"grab.net\",\"AdditionalDomains\":\"na.fabrikam.com\"}", true, &outcome));
     mem = outcome_partner(outcome);
     FREE(outcome);
-    EXPECT_FAIL(XMPPFED_RESULT_DOMAIN_CONFLICT, out, xmppfed_partner_set_instance(st, mem, false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_DOMAIN_CONFLICT, out, xmppfed_partner_set_instance(st, mem, NULL, false, &out));
     EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "grab.net", false, &out));
     free(mem);
 }
@@ -1135,11 +1142,11 @@ static void test_remove(xmppfed_store *st) {
     FREE(out);
 
     /* An object read from the store, whose partner is gone since: NotFound without force. */
-    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_set_instance(st, removed, false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_set_instance(st, removed, NULL, false, &out));
     CHECK_MSG("fabrikam.com");
     EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "fabrikam.com", false, &out));
     /* With force, the removed partner is written back. */
-    EXPECT_OK(out, xmppfed_partner_set_instance(st, removed, true, &out));
+    EXPECT_OK(out, xmppfed_partner_set_instance(st, removed, NULL, true, &out));
     CHECK_HAS(out, "\"Identity\":\"fabrikam.com\"");
     FREE(out);
     EXPECT_OK(out, xmppfed_partner_remove(st, "fabrikam.com", &out));
@@ -1201,7 +1208,7 @@ static void test_replica_and_handles(xmppfed_store *st, const char *root, const 
         EXPECT_OK(old, xmppfed_partner_get(st, "second.net", false, &old));
         EXPECT_OK(out, xmppfed_partner_set(st2, "second.net", "{\"ConnectionLimit\":3}", &out));
         FREE(out);
-        EXPECT_FAIL(XMPPFED_RESULT_STALE_INSTANCE, out, xmppfed_partner_set_instance(st, old, false, &out));
+        EXPECT_FAIL(XMPPFED_RESULT_STALE_INSTANCE, out, xmppfed_partner_set_instance(st, old, NULL, false, &out));
         CHECK_MSG("second.net");
         FREE(old);
         EXPECT_OK(out, xmppfed_partner_remove(st2, "second.net", &out));
@@ -1366,21 +1373,21 @@ static void test_null_and_utf8(xmppfed_store *st) {
     CHECK_MSG("changes_json");
 
     /* partner_set_instance */
-    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_set_instance(st, NULL, false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_set_instance(st, NULL, NULL, false, &out));
     CHECK_MSG("instance_json");
-    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_set_instance(st, NULL, true, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_set_instance(st, NULL, NULL, true, &out));
     char *instance;
     EXPECT_OK(instance, xmppfed_partner_get(st, "contoso.com", false, &instance));
-    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_set_instance(NULL, instance, false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_set_instance(NULL, instance, NULL, false, &out));
     CHECK_MSG("store");
-    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_partner_set_instance(st, instance, false, NULL));
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_partner_set_instance(st, instance, NULL, false, NULL));
     CHECK_MSG("outcome_json_out");
     char *bad_instance = replace_once(instance, "\"Description\":\"", "\"Description\":\"\xff\xfe");
-    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_partner_set_instance(st, bad_instance, false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_partner_set_instance(st, bad_instance, NULL, false, &out));
     CHECK_MSG("instance_json");
     free(bad_instance);
     /* None of the failures above changed it: the instance is still current. */
-    EXPECT_OK(out, xmppfed_partner_set_instance(st, instance, false, &out));
+    EXPECT_OK(out, xmppfed_partner_set_instance(st, instance, NULL, false, &out));
     FREE(out);
     FREE(instance);
 
@@ -1462,6 +1469,98 @@ static void test_threads(xmppfed_store *st) {
     }
 }
 
+/* The whole contents of a file (NULL if it cannot be read); *len receives its length. */
+static char *read_all(const char *path, long *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    *len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *bytes = malloc((size_t)*len + 1);
+    if (bytes && fread(bytes, 1, (size_t)*len, f) != (size_t)*len) {
+        free(bytes);
+        bytes = NULL;
+    }
+    fclose(f);
+    return bytes;
+}
+
+/* Previews decide like the writers against the current state and write nothing. */
+static void test_preview(xmppfed_store *st, const char *central) {
+    char *out;
+    char *log = xasprintf("%s/partners.log", central);
+    long before_len = 0, after_len = 0;
+    char *before = read_all(log, &before_len);
+    CHECK(before != NULL);
+
+    EXPECT_OK(out, xmppfed_partner_new_preview(st, "{\"Identity\":\"Preview.example\"}", &out));
+    CHECK_HAS(out, "\"Identity\":\"preview.example\"");
+    FREE(out);
+    EXPECT_FAIL(XMPPFED_RESULT_ALREADY_EXISTS, out, xmppfed_partner_new_preview(st, "{\"Identity\":\"contoso.com\"}", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_new_preview(st, "{\"Identity\":\"bad..com\"}", &out));
+    EXPECT_OK(out, xmppfed_partner_set_preview(st, "contoso.com", "{\"Description\":\"would be\"}", &out));
+    CHECK_HAS(out, "\"Description\":\"would be\"");
+    FREE(out);
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_set_preview(st, "nothere.example", "{}", &out));
+    char *read;
+    EXPECT_OK(read, xmppfed_partner_get(st, "contoso.com", false, &read));
+    EXPECT_OK(out, xmppfed_partner_set_instance_preview(st, read, "{\"EnableKeepAlive\":false}", false, &out));
+    CHECK_HAS(out, "\"EnableKeepAlive\":false");
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_remove_preview(st, "CONTOSO.com", &out));
+    CHECK_HAS(out, "\"Identity\":\"contoso.com\"");
+    FREE(out);
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_remove_preview(st, "nothere.example", &out));
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_partner_remove_preview(st, "contoso.com", NULL));
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_new_preview(NULL, "{\"Identity\":\"a.com\"}", &out));
+
+    char *after = read_all(log, &after_len);
+    CHECK(after && before && after_len == before_len && memcmp(after, before, (size_t)before_len) == 0);
+
+    /* Set -Instance with property changes applied to the instance: committed for real. */
+    EXPECT_OK(out, xmppfed_partner_set_instance(st, read, "{\"ConnectionLimit\":7}", false, &out));
+    CHECK_HAS(out, "\"ConnectionLimit\":7");
+    FREE(out);
+    EXPECT_FAIL(XMPPFED_RESULT_STALE_INSTANCE, out, xmppfed_partner_set_instance(st, read, "{\"ConnectionLimit\":8}", false, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_partner_set_instance(st, read, "{\"Identity\":\"x.com\"}", true, &out));
+    FREE(read);
+    free(before);
+    free(after);
+    free(log);
+}
+
+/* The XMPPFED_* settings from a JSON snapshot instead of the process environment. */
+static void test_open_with_environment(const char *root) {
+    char *out;
+    char *central = make_dir(root, "env-central");
+    char *env = xasprintf("{\"XMPPFED_STORE\":\"%s\",\"XMPPFED_REPLICA\":\"%s/env-replica\",\"XMPPFED_LOCK_TIMEOUT_MS\":\"\"}", central, root);
+    xmppfed_store *st = STORE_SENTINEL;
+    if (CHECK_RC(xmppfed_store_open_with_environment(NULL, NULL, env, &st), XMPPFED_RESULT_OK) == XMPPFED_RESULT_OK) {
+        EXPECT_OK(out, xmppfed_store_paths(st, &out));
+        CHECK_HAS(out, "env-central");
+        CHECK_HAS(out, "env-replica");
+        FREE(out);
+        xmppfed_store_close(st);
+    }
+    /* A missing folder named there is reported, never replaced by the default store. */
+    char *missing = xasprintf("{\"XMPPFED_STORE\":\"%s/env-typo\"}", root);
+    st = STORE_SENTINEL;
+    if (CHECK_RC(xmppfed_store_open_with_environment(NULL, NULL, missing, &st), XMPPFED_RESULT_OK) == XMPPFED_RESULT_OK) {
+        EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_new(st, "{\"Identity\":\"a.com\"}", false, &out));
+        CHECK_MSG("env-typo");
+        xmppfed_store_close(st);
+    }
+    st = STORE_SENTINEL;
+    CHECK_RC(xmppfed_store_open_with_environment(NULL, NULL, "{\"XMPPFED_STORE\":5}", &st), XMPPFED_RESULT_JSON_SHAPE);
+    CHECK(st == STORE_SENTINEL);
+    CHECK_RC(xmppfed_store_open_with_environment(NULL, NULL, NULL, &st), XMPPFED_RESULT_NULL_ARGUMENT);
+    CHECK_RC(xmppfed_store_open_with_environment(NULL, NULL, "{\"XMPPFED_LOCK_TIMEOUT_MS\":\"soon\"}", &st), XMPPFED_RESULT_INVALID_VALUE);
+    CHECK(st == STORE_SENTINEL);
+    free(missing);
+    free(env);
+    free(central);
+}
+
 int main(void) {
     char template[] = "/tmp/xmppfed-abi-test-XXXXXX";
     const char *tmp = getenv("TMPDIR");
@@ -1480,6 +1579,7 @@ int main(void) {
 
     test_static_functions();
     test_open(root);
+    test_open_with_environment(root);
 
     char *central = make_dir(root, "central");
     char *replica = xasprintf("%s/replica", root); /* created by the library on the first commit */
@@ -1507,6 +1607,7 @@ int main(void) {
         test_get_and_list(st);
         test_set(st);
         test_set_instance(st);
+        test_preview(st, central);
         test_remove(st);
         test_replica_and_handles(st, root, central, replica);
         test_lock(central, replica);

@@ -13,7 +13,7 @@ import unittest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 LIB_PATH = os.environ.get("XMPPFED_LIB", str(REPO / "target" / "release" / "libxmppfed.so"))
 
-OK, NULL_ARGUMENT, INVALID_UTF8, JSON_SHAPE, INVALID_DOMAIN = 0, 1, 2, 4, 5
+OK, NULL_ARGUMENT, INVALID_UTF8, JSON_SHAPE, INVALID_DOMAIN, INVALID_VALUE = 0, 1, 2, 4, 5, 6
 INVALID_NEGOTIATION, ALREADY_EXISTS, NOT_FOUND, DOMAIN_CONFLICT, STALE_INSTANCE = 7, 9, 10, 11, 12
 
 
@@ -31,7 +31,7 @@ def load():
         "xmppfed_partner_get": ([store_p, c_str, ctypes.c_bool, out_str], ctypes.c_int),
         "xmppfed_partner_list": ([store_p, c_str, ctypes.c_bool, out_str], ctypes.c_int),
         "xmppfed_partner_set": ([store_p, c_str, c_str, out_str], ctypes.c_int),
-        "xmppfed_partner_set_instance": ([store_p, c_str, ctypes.c_bool, out_str], ctypes.c_int),
+        "xmppfed_partner_set_instance": ([store_p, c_str, c_str, ctypes.c_bool, out_str], ctypes.c_int),
         "xmppfed_partner_remove": ([store_p, c_str, out_str], ctypes.c_int),
         "xmppfed_string_free": ([ctypes.c_void_p], None),
     }
@@ -84,7 +84,7 @@ class Store:
         return self._call(self.lib.xmppfed_partner_set, self.handle, identity.encode(), json.dumps(changes).encode())
 
     def set_instance(self, partner, force=False):
-        return self._call(self.lib.xmppfed_partner_set_instance, self.handle, json.dumps(partner).encode(), force)
+        return self._call(self.lib.xmppfed_partner_set_instance, self.handle, json.dumps(partner).encode(), None, force)
 
     def remove(self, identity):
         return self._call(self.lib.xmppfed_partner_remove, self.handle, identity.encode())
@@ -106,7 +106,7 @@ class CtypesAbiTest(unittest.TestCase):
         self.tmp.cleanup()
 
     def test_abi_version(self):
-        self.assertEqual(self.lib.xmppfed_abi_version(), 1)
+        self.assertEqual(self.lib.xmppfed_abi_version(), 2)
 
     def test_new_applies_defaults_and_returns_warnings(self):
         outcome = self.store.new(Identity="Contoso.COM.", PartnerType="publicverified")
@@ -141,7 +141,7 @@ class CtypesAbiTest(unittest.TestCase):
             (lambda: self.store.new(Identity="bad..com"), INVALID_DOMAIN, "bad..com"),
             (lambda: self.store.new(Identity="x.com", SupportDialbackNegotiation=False, TlsNegotiation="NotSupported"), INVALID_NEGOTIATION, "x.com"),
             (lambda: self.store.get("missing.com"), NOT_FOUND, "missing.com"),
-            (lambda: self.store.set("fabrikam.com", AdditionalDomains={"Append": "x.com"}), JSON_SHAPE, "Append"),
+            (lambda: self.store.set("fabrikam.com", AdditionalDomains={"Append": "x.com"}), INVALID_VALUE, "Append"),
         ]
         for call, code, fact in cases:
             with self.assertRaises(XmppFedError) as caught:

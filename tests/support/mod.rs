@@ -99,7 +99,7 @@ impl CStore {
     pub fn set_instance(&self, instance_json: &str, force: bool) -> CallResult {
         let j = cstring(instance_json);
         let mut out = std::ptr::null_mut();
-        unsafe { finish(ffi::xmppfed_partner_set_instance(self.0, j.as_ptr(), force, &mut out), out) }
+        unsafe { finish(ffi::xmppfed_partner_set_instance(self.0, j.as_ptr(), std::ptr::null(), force, &mut out), out) }
     }
 
     /// The outcome's JSON: the removed partner and any warnings.

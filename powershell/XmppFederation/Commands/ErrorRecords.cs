@@ -12,6 +12,8 @@ internal static class ErrorRecords
 {
     public static ErrorRecord From(Exception e, object? target) => e switch
     {
+        // A library that cannot be loaded or used is unavailable, not an unspecified failure.
+        NativeLibraryException x when x.ErrorId != nameof(XmppFedResult.Panic) => new ErrorRecord(x, x.ErrorId, ErrorCategory.ResourceUnavailable, target ?? x.Target),
         XmppFedException x => new ErrorRecord(x, x.ErrorId, Category(x.Result), target ?? x.Target),
         // A parameter value that has no JSON form (e.g. a script block in a domain list).
         ArgumentException => new ErrorRecord(e, "InvalidValue", ErrorCategory.InvalidArgument, target),

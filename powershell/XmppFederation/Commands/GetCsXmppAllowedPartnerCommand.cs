@@ -1,4 +1,3 @@
-using System;
 using System.Management.Automation;
 using XmppFederation.Native;
 
@@ -14,12 +13,19 @@ public sealed class GetCsXmppAllowedPartnerCommand : StoreCmdlet
     /// <summary>Parameter set selecting partners by a wildcard pattern.</summary>
     public const string FilterSet = "Filter";
 
-    /// <summary>The identity (primary domain) of one partner; no wildcards. Omit it for every partner.</summary>
+    /// <summary>
+    /// The identity (primary domain) of one partner; no wildcards. Omit it for every partner; an
+    /// explicit $null or empty value is an error (a typo must never select the whole list).
+    /// </summary>
     [Parameter(Position = 0, ParameterSetName = IdentitySet)]
+    [PartnerIdentityTransformation]
+    [ValidateNotNullOrEmpty]
     public string? Identity { get; set; }
 
     /// <summary>A wildcard pattern (*, ?, [abc], [a-z], backtick escapes) matched against Identity, case-insensitively.</summary>
     [Parameter(Mandatory = true, ParameterSetName = FilterSet)]
+    [SupportsWildcards]
+    [ValidateNotNull]
     public string Filter { get; set; } = string.Empty;
 
     /// <summary>Read this machine's local replica instead of the central store.</summary>
@@ -29,20 +35,17 @@ public sealed class GetCsXmppAllowedPartnerCommand : StoreCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        try
+        if (Identity is not null)
         {
-            if (ParameterSetName == IdentitySet && Identity is not null)
-            {
-                WriteObject(Store.Get(Identity, LocalStore));
-            }
-            else
-            {
-                WriteObject(Store.List(ParameterSetName == FilterSet ? Filter : null, LocalStore), enumerateCollection: true);
-            }
+            ForItem(Identity, () => WriteObject(Store.Get(Identity, LocalStore)));
+            return;
         }
-        catch (XmppFedException e)
+        string? filter = ParameterSetName == FilterSet ? Filter : null;
+        ForItem(filter, () =>
         {
-            Fail(e, (object?)Identity ?? Filter);
-        }
+            var partners = Store.List(filter, LocalStore);
+            WriteVerbose($"{partners.Count} partner(s) {(filter is null ? "in" : $"matching '{filter}' in")} the {(LocalStore ? "local replica" : "central store")}.");
+            WriteObject(partners, enumerateCollection: true);
+        });
     }
 }

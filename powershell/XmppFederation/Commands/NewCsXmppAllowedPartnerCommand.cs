@@ -1,4 +1,3 @@
-using System;
 using System.Management.Automation;
 using XmppFederation.Native;
 
@@ -17,11 +16,13 @@ public sealed class NewCsXmppAllowedPartnerCommand : StoreCmdlet
 
     /// <summary>The partner's primary domain (the key).</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdentitySet)]
+    [PartnerIdentityTransformation]
     [ValidateNotNullOrEmpty]
     public string Identity { get; set; } = string.Empty;
 
     /// <summary>The partner's primary domain; the same as -Identity.</summary>
     [Parameter(Mandatory = true, ParameterSetName = DomainSet)]
+    [PartnerIdentityTransformation]
     [ValidateNotNullOrEmpty]
     public string Domain { get; set; } = string.Empty;
 
@@ -66,7 +67,7 @@ public sealed class NewCsXmppAllowedPartnerCommand : StoreCmdlet
     [Parameter]
     public SwitchParameter InMemory { get; set; }
 
-    /// <summary>Suppresses non-fatal messages (accepted for compatibility with Lync's cmdlet).</summary>
+    /// <summary>Suppresses non-fatal messages: the library's warnings go to the verbose stream.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -77,28 +78,27 @@ public sealed class NewCsXmppAllowedPartnerCommand : StoreCmdlet
     protected override void ProcessRecord()
     {
         var name = ParameterSetName == DomainSet ? Domain : Identity;
-        var properties = PropertyBag.FromBound(MyInvocation.BoundParameters);
-        try
+        var properties = PropertyBag.ForNew(MyInvocation.BoundParameters);
+        ForItem(name, () =>
         {
-            PartnerOutcome outcome;
             if (InMemory)
             {
-                outcome = PartnerStore.NewInMemory(properties);
+                var built = PartnerStore.NewInMemory(properties);
+                WriteWarnings(built, Force);
+                WriteObject(built.Partner);
+                return;
             }
-            else if (ShouldProcess(name, "Create XMPP allowed partner"))
-            {
-                outcome = Store.New(properties);
-            }
-            else
+            // Decided by the library first, so that -WhatIf and -Confirm never offer a change
+            // that would be refused.
+            var preview = Store.PreviewNew(properties);
+            if (!ShouldProcess(preview.Partner.Identity, "Create XMPP allowed partner"))
             {
                 return;
             }
-            WriteWarnings(outcome);
+            var outcome = Store.New(properties);
+            WriteWarnings(outcome, Force);
+            WriteVerbose($"Created '{outcome.Partner.Identity}' (revision {outcome.Partner.Revision}).");
             WriteObject(outcome.Partner);
-        }
-        catch (Exception e) when (e is XmppFedException or ArgumentException or DllNotFoundException)
-        {
-            Fail(e, name);
-        }
+        });
     }
 }

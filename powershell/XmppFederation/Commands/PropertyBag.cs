@@ -1,3 +1,4 @@
+using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
@@ -13,17 +14,26 @@ namespace XmppFederation.Commands;
 /// </summary>
 internal static class PropertyBag
 {
-    /// <summary>Parameter names that are partner properties (the library's JSON names).</summary>
+    /// <summary>The partner's key parameters (New only: Set names the partner by -Identity or -Instance).</summary>
+    private static readonly string[] KeyNames = { "Identity", "Domain" };
+
+    /// <summary>Parameter names that are partner properties other than the key (the library's JSON names).</summary>
     private static readonly string[] PropertyNames =
     {
-        "Identity", "Domain", "AdditionalDomains", "Description", "ProxyFqdn", "PartnerType",
-        "TlsNegotiation", "SaslNegotiation", "SupportDialbackNegotiation", "EnableKeepAlive", "ConnectionLimit",
+        "AdditionalDomains", "Description", "ProxyFqdn", "PartnerType", "TlsNegotiation", "SaslNegotiation",
+        "SupportDialbackNegotiation", "EnableKeepAlive", "ConnectionLimit",
     };
 
-    public static Dictionary<string, object?> FromBound(IDictionary<string, object> bound)
+    /// <summary>New's request: the key and every bound property.</summary>
+    public static Dictionary<string, object?> ForNew(IDictionary<string, object> bound) => From(bound, KeyNames.Concat(PropertyNames));
+
+    /// <summary>Set's change set: the bound properties only.</summary>
+    public static Dictionary<string, object?> ForSet(IDictionary<string, object> bound) => From(bound, PropertyNames);
+
+    private static Dictionary<string, object?> From(IDictionary<string, object> bound, IEnumerable<string> names)
     {
         var properties = new Dictionary<string, object?>();
-        foreach (var name in PropertyNames)
+        foreach (var name in names)
         {
             if (bound.TryGetValue(name, out var value))
             {
@@ -56,6 +66,10 @@ internal static class PropertyBag
         }
     }
 
+    /// <summary>
+    /// Domain names as given. Only strings are domain names: any other object (a script block,
+    /// a number, a partner) would otherwise reach the library as its ToString() text.
+    /// </summary>
     private static List<string> Strings(object? value)
     {
         value = Unwrap(value);
@@ -63,10 +77,18 @@ internal static class PropertyBag
         {
             null => new List<string>(),
             string s => new List<string> { s },
-            IEnumerable items => items.Cast<object?>().Select(i => Unwrap(i)?.ToString() ?? string.Empty).ToList(),
-            _ => new List<string> { value.ToString() ?? string.Empty },
+            IEnumerable items => items.Cast<object?>().Select(DomainName).ToList(),
+            _ => new List<string> { DomainName(value) },
         };
     }
+
+    private static string DomainName(object? item) => Unwrap(item) switch
+    {
+        string s => s,
+        var other => throw new ArgumentException(
+            $"AdditionalDomains takes domain names (strings), a list of them, $null, or a list modifier such as @{{Add='a.example.com'}}; "
+            + $"a {other?.GetType().Name ?? "null"} is not a domain name."),
+    };
 
     private static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;
 }

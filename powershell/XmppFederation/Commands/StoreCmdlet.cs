@@ -1,28 +1,34 @@
 using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using XmppFederation.Native;
 
 namespace XmppFederation.Commands;
 
 /// <summary>
-/// What every cmdlet of the module shares: one open store per process, reused by every cmdlet
-/// call; library exceptions become ErrorRecords.
+/// What every cmdlet of the module shares: one open store per process and session settings,
+/// reused by every cmdlet call; the one place where exceptions become ErrorRecords.
 /// </summary>
 /// <remarks>
 /// Opening a store reads its whole log, while an open handle only reads what other processes
 /// appended since (one stat when nothing changed). A script that calls New- in a loop would
-/// otherwise re-read the list on every call. The handle is thread-safe, so runspaces share it; a
-/// different $env:XMPPFED_STORE or $env:XMPPFED_REPLICA opens another one.
+/// otherwise re-read the list on every call. The handle is thread-safe, so runspaces share it.
+/// The store is opened with the session's own XMPPFED_* variables: on Linux, $env: changes made in
+/// the session live in .NET's copy of the environment, which the native library cannot see. Other
+/// values open another handle.
 /// </remarks>
 public abstract class StoreCmdlet : PSCmdlet
 {
+    private const string VariablePrefix = "XMPPFED_";
     private static readonly object Gate = new();
     private static PartnerStore? shared;
     private static string? sharedKey;
 
     private PartnerStore? store;
 
-    /// <summary>The store for this pipeline (central folder from $env:XMPPFED_STORE or the default).</summary>
+    /// <summary>The store for this pipeline.</summary>
     protected PartnerStore Store => store ?? throw new InvalidOperationException("the store is opened in BeginProcessing");
 
     /// <summary>Whether this cmdlet needs the store at all for the current parameters.</summary>
@@ -39,46 +45,78 @@ public abstract class StoreCmdlet : PSCmdlet
         {
             store = SharedStore();
         }
-        catch (Exception e) when (e is XmppFedException or TypeInitializationException or DllNotFoundException)
+        catch (Exception e) when (IsReportable(e) || e is TypeInitializationException)
         {
             // Nothing can go on without a readable store or the native library.
             ThrowTerminatingError(ErrorRecords.From(e, null));
         }
+        WriteVerbose($"Central store: {store.Paths.Central}; local replica: {store.Paths.Replica}");
     }
 
     private static PartnerStore SharedStore()
     {
-        var key = Environment.GetEnvironmentVariable("XMPPFED_STORE") + "\n" + Environment.GetEnvironmentVariable("XMPPFED_REPLICA");
+        var variables = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            if (entry.Key is string name && name.StartsWith(VariablePrefix, StringComparison.OrdinalIgnoreCase) && entry.Value is string value)
+            {
+                variables[name] = value;
+            }
+        }
+        var key = string.Join("\n", variables.Select(v => v.Key + "=" + v.Value));
         lock (Gate)
         {
             // A replaced handle is not disposed here: another runspace may still be using it;
             // its SafeHandle closes it once nothing refers to it.
             if (shared is null || sharedKey != key)
             {
-                shared = PartnerStore.Open();
+                shared = PartnerStore.Open(null, null, variables);
                 sharedKey = key;
             }
             return shared;
         }
     }
 
-    /// <summary>Reports a per-item failure without stopping the pipeline, unless nothing can go on.</summary>
-    protected void Fail(Exception e, object? target)
+    /// <summary>
+    /// Runs one item's work; a failure becomes an ErrorRecord with <paramref name="target"/> as
+    /// its target: non-terminating, so the rest of the pipeline goes on, unless nothing can.
+    /// </summary>
+    protected void ForItem(object? target, Action work)
     {
-        var record = ErrorRecords.From(e, target);
-        if (ErrorRecords.IsFatal(e))
+        try
         {
-            ThrowTerminatingError(record);
+            work();
         }
-        WriteError(record);
+        catch (Exception e) when (IsReportable(e))
+        {
+            var record = ErrorRecords.From(e, target);
+            if (ErrorRecords.IsFatal(e))
+            {
+                ThrowTerminatingError(record);
+            }
+            WriteError(record);
+        }
     }
 
-    /// <summary>Shows the library's negotiation warnings as PowerShell warnings.</summary>
-    protected void WriteWarnings(PartnerOutcome outcome)
+    /// <summary>Exceptions that are reports about the request, the store or the library, not bugs of this module.</summary>
+    private static bool IsReportable(Exception e) => e is XmppFedException or ArgumentException or DllNotFoundException;
+
+    /// <summary>
+    /// Shows the library's warnings as PowerShell warnings; with -Force (Lync: "suppresses the
+    /// display of any non-fatal error message") they are written to the verbose stream instead.
+    /// </summary>
+    protected void WriteWarnings(PartnerOutcome outcome, bool force)
     {
         foreach (var warning in outcome.Warnings)
         {
-            WriteWarning(warning.Message);
+            if (force)
+            {
+                WriteVerbose($"WARNING ({warning.Id}): {warning.Message}");
+            }
+            else
+            {
+                WriteWarning(warning.Message);
+            }
         }
     }
 }

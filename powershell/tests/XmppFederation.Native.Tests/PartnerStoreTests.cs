@@ -234,16 +234,70 @@ public sealed class PartnerStoreTests : IDisposable
     }
 
     [Fact]
-    public void AnUnknownListModifierKeyThrowsJsonShape()
+    public void AnUnknownListModifierKeyIsAnInvalidValueOfAdditionalDomains()
     {
         Store.New(Props(("Identity", "contoso.com")));
 
         var e = Assert.Throws<InvalidPartnerException>(() =>
             Store.Set("contoso.com", Props(("AdditionalDomains", new Dictionary<string, object?> { ["Append"] = "x.contoso.com" }))));
-        Assert.Equal(XmppFedResult.JsonShape, e.Result);
-        Assert.Equal("JsonShape", e.ErrorId);
+        Assert.Equal(XmppFedResult.InvalidValue, e.Result);
+        Assert.Equal("InvalidValue", e.ErrorId);
         Assert.Equal("contoso.com", e.Target);
-        Assert.Contains("Append", e.Message);
+        Assert.StartsWith("AdditionalDomains: 'Append' is not a list modifier key", e.Message);
+        Assert.DoesNotContain("line", e.Message);
+    }
+
+    [Fact]
+    public void PreviewsDecideLikeTheWritersAndWriteNothing()
+    {
+        Store.New(Props(("Identity", "contoso.com")));
+        string log = Path.Combine(temp.CentralDir, "partners.log");
+        byte[] before = File.ReadAllBytes(log);
+
+        Assert.Equal("fabrikam.com", Store.PreviewNew(Props(("Identity", "Fabrikam.com"))).Partner.Identity);
+        Assert.Equal("AlreadyExists", Assert.Throws<PartnerExistsException>(() => Store.PreviewNew(Props(("Identity", "contoso.com")))).ErrorId);
+        Assert.Equal("InvalidDomain", Assert.Throws<InvalidPartnerException>(() => Store.PreviewNew(Props(("Identity", "bad..com")))).ErrorId);
+        Assert.Equal("x", Store.PreviewSet("contoso.com", Props(("Description", "x"))).Partner.Description);
+        Assert.Throws<PartnerNotFoundException>(() => Store.PreviewSet("nothere.com", Props(("Description", "x"))));
+        PartnerData read = Store.Get("contoso.com");
+        Assert.False(Store.PreviewSetInstance(read, false, Props(("EnableKeepAlive", false))).Partner.EnableKeepAlive);
+        Assert.Equal("contoso.com", Store.PreviewRemove("contoso.com").Partner.Identity);
+        Assert.Throws<PartnerNotFoundException>(() => Store.PreviewRemove("nothere.com"));
+
+        Assert.Equal(before, File.ReadAllBytes(log));
+        Assert.True(Store.Get("contoso.com").EnableKeepAlive);
+    }
+
+    [Fact]
+    public void SetInstanceAppliesChangesToTheInstance()
+    {
+        Store.New(Props(("Identity", "contoso.com")));
+        PartnerData read = Store.Get("contoso.com");
+        read.Description = "edited";
+        PartnerData written = Store.SetInstance(read, false, Props(("ConnectionLimit", 5u))).Partner;
+        Assert.Equal(("edited", 5u), (written.Description, written.ConnectionLimit));
+        Assert.Equal("contoso.com", written.ToString());
+    }
+
+    [Fact]
+    public void AnEnvironmentSnapshotChoosesTheFoldersInsteadOfTheProcessEnvironment()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["XMPPFED_STORE"] = temp.CentralDir,
+            ["XMPPFED_REPLICA"] = Path.Combine(temp.Root, "snapshot-replica"),
+        };
+        using PartnerStore s = PartnerStore.Open(null, null, environment);
+        Assert.Equal(temp.CentralDir, s.Paths.Central);
+        s.New(Props(("Identity", "contoso.com")));
+        Assert.Equal("contoso.com", Store.Get("contoso.com").Identity);
+
+        environment["XMPPFED_STORE"] = Path.Combine(temp.Root, "not-there");
+        using PartnerStore missing = PartnerStore.Open(null, null, environment);
+        var e = Assert.Throws<StoreException>(() => missing.New(Props(("Identity", "x.com"))));
+        Assert.Equal("StoreIo", e.ErrorId);
+        Assert.Contains("not-there", e.Message);
+        Assert.DoesNotContain("partners.lock", e.Message);
     }
 
     [Fact]

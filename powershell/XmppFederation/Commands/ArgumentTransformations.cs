@@ -1,0 +1,103 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using XmppFederation.Native;
+
+namespace XmppFederation.Commands;
+
+/// <summary>
+/// An -Identity value: a domain name, or a partner object (its Identity). Anything else is
+/// refused at binding: PowerShell would otherwise turn any object into a string (a hashtable into
+/// "System.Collections.Hashtable", a valid-looking domain) and create a partner by that name.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+public sealed class PartnerIdentityTransformationAttribute : ArgumentTransformationAttribute
+{
+    /// <inheritdoc/>
+    public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+    {
+        object? value = PartnerObjects.Unwrap(inputData);
+        switch (value)
+        {
+            case null:
+            case string:
+                return value;
+            case PartnerData partner:
+                return partner.Identity;
+        }
+        if (PartnerObjects.IsDeserializedPartner(inputData) && ((PSObject)inputData!).Properties["Identity"]?.Value is string identity)
+        {
+            return identity;
+        }
+        throw new ArgumentTransformationMetadataException(
+            $"Identity takes a domain name or an allowed-partner object, not a {PartnerObjects.Describe(value)}.");
+    }
+}
+
+/// <summary>
+/// A -Instance value: a partner object as the cmdlets write it, or one deserialized from
+/// Export-Clixml / a remote session (a property bag with the same names).
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+public sealed class PartnerInstanceTransformationAttribute : ArgumentTransformationAttribute
+{
+    /// <inheritdoc/>
+    public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+    {
+        object? value = PartnerObjects.Unwrap(inputData);
+        if (value is null or PartnerData)
+        {
+            return value;
+        }
+        if (PartnerObjects.IsDeserializedPartner(inputData))
+        {
+            return PartnerObjects.FromDeserialized((PSObject)inputData!);
+        }
+        throw new ArgumentTransformationMetadataException(
+            $"Instance takes an allowed-partner object (from Get- or New-CsXmppAllowedPartner), not a {PartnerObjects.Describe(value)}.");
+    }
+}
+
+/// <summary>Recognising and rebuilding partner objects that crossed PowerShell's serializer.</summary>
+internal static class PartnerObjects
+{
+    private static readonly string DeserializedTypeName = "Deserialized." + typeof(PartnerData).FullName;
+
+    public static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;
+
+    public static bool IsDeserializedPartner(object? value) =>
+        value is PSObject ps && ps.TypeNames.Contains(DeserializedTypeName);
+
+    public static string Describe(object? value) => value?.GetType().Name ?? "null";
+
+    /// <summary>Copies the properties by name, converting with PowerShell's own rules; the library validates the result.</summary>
+    public static PartnerData FromDeserialized(PSObject source)
+    {
+        T Get<T>(string name, T fallback)
+        {
+            object? raw = source.Properties[name]?.Value;
+            return raw is null ? fallback : LanguagePrimitives.ConvertTo<T>(raw);
+        }
+
+        object? domains = Unwrap(source.Properties[nameof(PartnerData.AdditionalDomains)]?.Value);
+        return new PartnerData
+        {
+            Identity = Get(nameof(PartnerData.Identity), string.Empty),
+            Domain = Get(nameof(PartnerData.Domain), string.Empty),
+            AdditionalDomains = domains is IEnumerable items and not string
+                ? items.Cast<object?>().Select(d => LanguagePrimitives.ConvertTo<string>(d)).ToList()
+                : new List<string>(),
+            Description = Get(nameof(PartnerData.Description), string.Empty),
+            ProxyFqdn = Get(nameof(PartnerData.ProxyFqdn), string.Empty),
+            PartnerType = Get(nameof(PartnerData.PartnerType), default(PartnerType)),
+            TlsNegotiation = Get(nameof(PartnerData.TlsNegotiation), default(TlsNegotiation)),
+            SaslNegotiation = Get(nameof(PartnerData.SaslNegotiation), default(SaslNegotiation)),
+            SupportDialbackNegotiation = Get(nameof(PartnerData.SupportDialbackNegotiation), false),
+            EnableKeepAlive = Get(nameof(PartnerData.EnableKeepAlive), false),
+            ConnectionLimit = Get(nameof(PartnerData.ConnectionLimit), 0u),
+            Revision = Get(nameof(PartnerData.Revision), 0ul),
+        };
+    }
+}
