@@ -9,11 +9,10 @@ cd "$REPO_ROOT"
 if ! dotnet tool restore; then
     cat >&2 <<MSG
 
-shell: PowerShell could not be restored from the configured NuGet source (the 'PowerShell' .NET
-tool pinned in .config/dotnet-tools.json). On this project's machines the NuGet copy does not
-hold PowerShell yet; see README "Status". The module itself is staged at:
+shell: PowerShell 7.6.9 (the 'PowerShell' .NET tool pinned in .config/dotnet-tools.json) could
+not be restored from the configured NuGet source. The module itself is staged at:
   $STAGE_DIR
-and can be imported by path in any PowerShell 7.4+ session:
+and can be imported by path in any PowerShell 7.6+ session:
   Import-Module '$STAGE_DIR/XmppFederation.psd1'
 MSG
     exit 1

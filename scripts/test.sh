@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit and integration tests (including the header check), the C program
 # over the whole ABI under valgrind, the ABI from Python (ctypes), the .NET P/Invoke layer's
-# xunit tests, and a short fuzz run (XMPPFED_FUZZ_SECONDS per target, default 10). Ends with one
-# line "total: N passed, M failed".
+# xunit tests, the PowerShell module's Pester suite (in the pinned pwsh, sandboxed), and a short
+# fuzz run (XMPPFED_FUZZ_SECONDS per target, default 10). Ends with one line
+# "total: N passed, M failed".
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 "$REPO_ROOT/scripts/build.sh"
 export XMPPFED_CARGO_SOURCE
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
+# A test that forgets to name its store must not reach the real user's: the per-user default
+# folders (XDG data folders on Linux) point into the temporary folder for every step.
+export XDG_DATA_HOME="$logs/xdg-data"
+unset XMPPFED_STORE XMPPFED_REPLICA XMPPFED_LOCK_TIMEOUT_MS
 passed=0
 failed=0
 
@@ -45,6 +50,16 @@ dotnet test "$REPO_ROOT/powershell/tests/XmppFederation.Native.Tests" --nologo -
 line="$(grep -E 'Passed!|Failed!' "$logs/dotnet.log" | tail -1)"
 count "$(sed -nE 's/.*Passed: *([0-9]+).*/\1/p' <<<"$line")" "$(sed -nE 's/.*Failed: *([0-9]+).*/\1/p' <<<"$line")"
 [ "$status" = 0 ] || { echo "dotnet test failed" >&2; exit 1; }
+
+# run.sh starts pwsh with HOME, XDG_DATA_HOME, XDG_CONFIG_HOME (and the other XDG folders, TMPDIR
+# and the .NET CLI home) inside a temporary folder that it deletes afterwards, and with no XMPPFED_*
+# variable in the environment: the tests never touch the real user's store.
+step "PowerShell: Pester suite powershell/tests/XmppFederation.Tests (pwsh from .config/dotnet-tools.json)"
+status=0
+"$REPO_ROOT/powershell/tests/XmppFederation.Tests/run.sh" "$STAGE_DIR/XmppFederation.psd1" 2>&1 | tee "$logs/pester.log" || status=$?
+read -r p f < <(sed 's/\x1b\[[0-9;]*m//g' "$logs/pester.log" | grep -Eo '^pester: [0-9]+ passed, [0-9]+ failed' | tail -1 | awk '{print $2, $4}') || true
+count "${p:-0}" "${f:-0}"
+[ "$status" = 0 ] || { echo "Pester tests failed" >&2; exit 1; }
 
 step "Fuzzing: scripts/fuzz.sh ${XMPPFED_FUZZ_SECONDS:=10} (each target, plus every saved regression)"
 "$REPO_ROOT/scripts/fuzz.sh" "$XMPPFED_FUZZ_SECONDS"

@@ -83,12 +83,13 @@ pub struct Store {
 impl Store {
     pub fn open(options: StoreOptions) -> Result<Store> {
         let env = &options.environment;
-        let central_dir = paths::central_dir(options.central, env)?;
-        let replica_dir = paths::replica_dir(options.replica, &central_dir, env)?;
+        // Settings are checked before the default folder is created: a typo creates nothing.
         let lock_timeout = match options.lock_timeout {
             Some(t) => t,
             None => paths::lock_timeout_from_env(env)?.unwrap_or(DEFAULT_LOCK_TIMEOUT),
         };
+        let central_dir = paths::central_dir(options.central, env)?;
+        let replica_dir = paths::replica_dir(options.replica, &central_dir, env)?;
         let mut store = Store {
             central: LogView::new(central_dir.join(LOG_FILE)),
             replica: LogView::new(replica_dir.join(LOG_FILE)),

@@ -1554,7 +1554,9 @@ static void test_open_with_environment(const char *root) {
     CHECK_RC(xmppfed_store_open_with_environment(NULL, NULL, "{\"XMPPFED_STORE\":5}", &st), XMPPFED_RESULT_JSON_SHAPE);
     CHECK(st == STORE_SENTINEL);
     CHECK_RC(xmppfed_store_open_with_environment(NULL, NULL, NULL, &st), XMPPFED_RESULT_NULL_ARGUMENT);
-    CHECK_RC(xmppfed_store_open_with_environment(NULL, NULL, "{\"XMPPFED_LOCK_TIMEOUT_MS\":\"soon\"}", &st), XMPPFED_RESULT_INVALID_VALUE);
+    char *bad_timeout = xasprintf("{\"XMPPFED_STORE\":\"%s\",\"XMPPFED_LOCK_TIMEOUT_MS\":\"soon\"}", central);
+    CHECK_RC(xmppfed_store_open_with_environment(NULL, NULL, bad_timeout, &st), XMPPFED_RESULT_INVALID_VALUE);
+    free(bad_timeout);
     CHECK(st == STORE_SENTINEL);
     free(missing);
     free(env);

@@ -78,9 +78,9 @@ public sealed class NewCsXmppAllowedPartnerCommand : StoreCmdlet
     protected override void ProcessRecord()
     {
         var name = ParameterSetName == DomainSet ? Domain : Identity;
-        var properties = PropertyBag.ForNew(MyInvocation.BoundParameters);
         ForItem(name, () =>
         {
+            var properties = PropertyBag.ForNew(MyInvocation.BoundParameters);
             if (InMemory)
             {
                 var built = PartnerStore.NewInMemory(properties);

@@ -87,11 +87,11 @@ public sealed class SetCsXmppAllowedPartnerCommand : StoreCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        var changes = PropertyBag.ForSet(MyInvocation.BoundParameters);
         var instance = Instance;
         var target = instance?.Identity ?? Identity;
         ForItem(target, () =>
         {
+            var changes = PropertyBag.ForSet(MyInvocation.BoundParameters);
             var preview = instance is null
                 ? Store.PreviewSet(Identity, changes)
                 : Store.PreviewSetInstance(instance, Force, changes);

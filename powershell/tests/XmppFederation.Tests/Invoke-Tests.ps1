@@ -1,0 +1,68 @@
+<#
+.SYNOPSIS
+Runs every *.Tests.ps1 of this folder with Pester against a staged XmppFederation module.
+
+.DESCRIPTION
+Prints Pester's normal output, then one line "pester: N passed, M failed" (skipped and not-run
+tests, and failed blocks or containers, count as failed). Exits 1 on any failure.
+
+Start it through run.sh next to it: that restores Pester, and runs this script in a pwsh whose
+HOME and XDG folders are a temporary sandbox, so that no test can reach the real user's store.
+This script refuses to run outside such a sandbox (XMPPFED_TEST_SANDBOX must contain HOME).
+
+.PARAMETER ModulePath
+The staged module manifest, e.g. target/XmppFederation/XmppFederation.psd1.
+
+.PARAMETER PesterManifest
+Pester.psd1 of Pester 5.7.1 in the NuGet cache (<global-packages>/pester/5.7.1/tools/Pester.psd1).
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [Parameter(Mandatory)] [string] $PesterManifest
+)
+
+$ErrorActionPreference = 'Stop'
+
+function Stop-Run([string] $Message) {
+    [Console]::Error.WriteLine("Invoke-Tests: $Message")
+    exit 2
+}
+
+$sandbox = $env:XMPPFED_TEST_SANDBOX
+if (-not $sandbox -or -not [System.IO.Path]::GetFullPath($HOME).StartsWith([System.IO.Path]::GetFullPath($sandbox) + [System.IO.Path]::DirectorySeparatorChar)) {
+    Stop-Run "refusing to run: HOME ($HOME) is not inside a test sandbox (XMPPFED_TEST_SANDBOX); start the tests with run.sh so they cannot touch the real user's store"
+}
+if ($env:XMPPFED_STORE -or $env:XMPPFED_REPLICA) {
+    Stop-Run 'refusing to run: XMPPFED_STORE or XMPPFED_REPLICA is set in the environment'
+}
+
+Import-Module $PesterManifest -Force
+$pester = Get-Module Pester
+if ($pester.Version -ne [version]'5.7.1') {
+    Stop-Run "expected Pester 5.7.1, loaded $($pester.Version) from $($pester.Path)"
+}
+$ModulePath = (Resolve-Path -LiteralPath $ModulePath).ProviderPath
+
+$containers = @(Get-ChildItem -LiteralPath $PSScriptRoot -Filter '*.Tests.ps1' | Sort-Object Name |
+        ForEach-Object { New-PesterContainer -Path $_.FullName -Data @{ ModulePath = $ModulePath } })
+
+$config = New-PesterConfiguration
+$config.Run.Container = $containers
+$config.Run.PassThru = $true
+$config.Output.Verbosity = 'Detailed'
+$config.Should.ErrorAction = 'Stop'
+
+$result = Invoke-Pester -Configuration $config
+
+$failed = $result.FailedCount + $result.SkippedCount + $result.NotRunCount + $result.InconclusiveCount +
+    $result.FailedBlocksCount + $result.FailedContainersCount
+if ($result.TotalCount -eq 0) {
+    # A suite that ran nothing proves nothing.
+    $failed += 1
+}
+"pester: $($result.PassedCount) passed, $failed failed"
+if ($failed -ne 0) {
+    exit 1
+}
+exit 0

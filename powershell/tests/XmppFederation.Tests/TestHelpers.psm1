@@ -1,0 +1,200 @@
+# Shared by the *.Tests.ps1 files of this folder (the layout of PowerShell/PowerShell's own
+# test/powershell/Modules tests): temporary stores, the store log's fingerprint, and a child pwsh
+# whose whole console output can be read (ShouldProcess's "What if:" lines go to the host, not to a
+# stream that Pester can capture).
+#
+# These helpers never call the module's cmdlets themselves: the tests do, so that every call the
+# tests make is visible in the test.
+
+Set-StrictMode -Version 3.0
+
+$script:ModulePath = $null
+$script:StoreRoots = [System.Collections.Generic.List[string]]::new()
+
+function Set-TestModulePath {
+    <# The staged module manifest that child sessions import. #>
+    param([Parameter(Mandatory)] [string] $Path)
+    $script:ModulePath = (Resolve-Path -LiteralPath $Path).ProviderPath
+}
+
+function New-TestStore {
+    <#
+    A fresh, empty central store folder and replica folder under the temporary folder. Unless
+    -NoSessionVariables, it points $env:XMPPFED_STORE and $env:XMPPFED_REPLICA at them inside this
+    session, the way a user would. -CentralMissing names a central folder that does not exist.
+    #>
+    param([switch] $NoSessionVariables, [switch] $CentralMissing)
+    $root = Join-Path ([System.IO.Path]::GetTempPath()) ("xmppfed-pester-" + [guid]::NewGuid().ToString('N').Substring(0, 12))
+    $central = Join-Path $root 'central'
+    $replica = Join-Path $root 'replica'
+    $null = New-Item -ItemType Directory -Path $root, $replica
+    if (-not $CentralMissing) {
+        $null = New-Item -ItemType Directory -Path $central
+    }
+    $script:StoreRoots.Add($root)
+    $store = [pscustomobject]@{
+        Root    = $root
+        Central = $central
+        Replica = $replica
+        Log     = Join-Path $central 'partners.log'
+    }
+    if (-not $NoSessionVariables) {
+        $env:XMPPFED_STORE = $central
+        $env:XMPPFED_REPLICA = $replica
+    }
+    $store
+}
+
+function Remove-TestStore {
+    <# Deletes every folder New-TestStore made and clears the session's store variables. #>
+    foreach ($root in $script:StoreRoots) {
+        if (Test-Path -LiteralPath $root) {
+            Remove-Item -LiteralPath $root -Recurse -Force
+        }
+    }
+    $script:StoreRoots.Clear()
+    Remove-Item Env:XMPPFED_STORE, Env:XMPPFED_REPLICA -ErrorAction SilentlyContinue
+}
+
+function Get-LogHash {
+    <#
+    The SHA-256 of a store folder's partners.log bytes, or '<no partners.log>' when there is none:
+    equal values before and after a command mean it did not touch the store.
+    #>
+    param([Parameter(Mandatory)] [string] $Folder)
+    $log = Join-Path $Folder 'partners.log'
+    if (Test-Path -LiteralPath $log -PathType Leaf) {
+        (Get-FileHash -LiteralPath $log -Algorithm SHA256).Hash
+    }
+    else {
+        '<no partners.log>'
+    }
+}
+
+function Get-DefaultStoreRoot {
+    <# The per-user data folder the library uses when no store is named: <XDG data home>/xmppfed. #>
+    $dataHome = if ($env:XDG_DATA_HOME) { $env:XDG_DATA_HOME } else { Join-Path $HOME '.local/share' }
+    Join-Path $dataHome 'xmppfed'
+}
+
+function Get-DefaultStoreFingerprint {
+    <#
+    Every partners.log under the default data folder with its hash, as one string: equal values
+    before and after a command mean it wrote nothing to the default store or its replicas.
+    #>
+    $root = Get-DefaultStoreRoot
+    if (-not (Test-Path -LiteralPath $root)) {
+        return '<no default store folder>'
+    }
+    $logs = @(Get-ChildItem -LiteralPath $root -Recurse -File -Filter 'partners.log' | Sort-Object FullName)
+    if ($logs.Count -eq 0) {
+        return '<no partners.log in the default store folder>'
+    }
+    ($logs | ForEach-Object { "$($_.FullName)=$((Get-FileHash -LiteralPath $_.FullName -Algorithm SHA256).Hash)" }) -join "`n"
+}
+
+function Get-ChildPwshCommand {
+    <# The program and leading arguments that start this same PowerShell (pwsh or dotnet pwsh.dll). #>
+    $process = [Environment]::ProcessPath
+    if ([System.IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') {
+        # Run as a .NET tool (`dotnet tool run pwsh`): the host is dotnet, PowerShell is pwsh.dll.
+        , @($process, (Join-Path $PSHOME 'pwsh.dll'))
+    }
+    else {
+        , @($process)
+    }
+}
+
+function Invoke-ChildPwsh {
+    <#
+    Runs -Script in a new, non-interactive pwsh that imports the staged module and, like a user,
+    sets $env:XMPPFED_STORE and $env:XMPPFED_REPLICA to -Store's folders inside its session (they
+    are removed from the child's process environment). Returns ExitCode, Output (stdout: the
+    host's whole console output, including "What if:" lines), Errors (stderr), Lines (stdout
+    lines), WhatIf (the "What if:" lines) and ErrorLines (what the child's Show-Errors printed,
+    without the "ERROR " prefix).
+    #>
+    param(
+        [Parameter(Mandatory)] [pscustomobject] $Store,
+        [Parameter(Mandatory)] [string] $Script,
+        [int] $TimeoutSeconds = 120
+    )
+    if (-not $script:ModulePath) {
+        throw 'Set-TestModulePath was not called'
+    }
+    $quote = { param($s) "'" + ($s -replace "'", "''") + "'" }
+    $preamble = @(
+        '$ErrorActionPreference = ''Continue'''
+        '$PSStyle.OutputRendering = ''PlainText'''
+        "`$env:XMPPFED_STORE = $(& $quote $Store.Central)"
+        "`$env:XMPPFED_REPLICA = $(& $quote $Store.Replica)"
+        "Import-Module $(& $quote $script:ModulePath) -ErrorAction Stop"
+        # Prints each error as "ERROR <FullyQualifiedErrorId>|<Category>|<TargetObject>".
+        'function Show-Errors($records) { foreach ($r in $records) { "ERROR $($r.FullyQualifiedErrorId)|$($r.CategoryInfo.Category)|$($r.TargetObject)" } }'
+    ) -join "`n"
+    $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($preamble + "`n" + $Script))
+
+    $command = Get-ChildPwshCommand
+    $start = [System.Diagnostics.ProcessStartInfo]::new($command[0])
+    foreach ($argument in @($command | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', $encoded)) {
+        $start.ArgumentList.Add($argument)
+    }
+    $start.UseShellExecute = $false
+    $start.RedirectStandardInput = $true
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $start.WorkingDirectory = $Store.Root
+    # Only the child's own session names the store, as when a user types it.
+    [void] $start.Environment.Remove('XMPPFED_STORE')
+    [void] $start.Environment.Remove('XMPPFED_REPLICA')
+    $start.Environment['NO_COLOR'] = '1'
+
+    $process = [System.Diagnostics.Process]::Start($start)
+    try {
+        $process.StandardInput.Close()
+        $stdout = $process.StandardOutput.ReadToEndAsync()
+        $stderr = $process.StandardError.ReadToEndAsync()
+        if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
+            $process.Kill($true)
+            throw "child pwsh did not finish within $TimeoutSeconds s (a prompt?)"
+        }
+        $process.WaitForExit()
+        $output = $stdout.GetAwaiter().GetResult()
+        $lines = @($output -split '\r?\n')
+        [pscustomobject]@{
+            ExitCode = $process.ExitCode
+            Output   = $output
+            Errors   = $stderr.GetAwaiter().GetResult()
+            Lines    = $lines
+            WhatIf   = @($lines | Where-Object { $_ -like 'What if:*' })
+            ErrorLines = @($lines | Where-Object { $_ -like 'ERROR *' } | ForEach-Object { $_.Substring(6) })
+        }
+    }
+    finally {
+        $process.Dispose()
+    }
+}
+
+function Assert-XmppError {
+    <#
+    -Errors holds exactly one error record, a cmdlet's error with the library's stable id:
+    FullyQualifiedErrorId "<Id>,XmppFederation.Commands.<Verb>CsXmppAllowedPartnerCommand", the
+    given category and target object.
+    #>
+    param(
+        [AllowNull()] [AllowEmptyCollection()] [object[]] $Errors,
+        [Parameter(Mandatory)] [string] $Id,
+        [Parameter(Mandatory)] [ValidateSet('New', 'Get', 'Set', 'Remove')] [string] $Verb,
+        [Parameter(Mandatory)] [System.Management.Automation.ErrorCategory] $Category,
+        [Parameter(Mandatory)] [AllowEmptyString()] [string] $Target
+    )
+    @($Errors).Count | Should -Be 1 -Because "exactly one error was expected, got: $(@($Errors) -join ' / ')"
+    $record = @($Errors)[0]
+    $record | Should -BeOfType System.Management.Automation.ErrorRecord
+    $record.FullyQualifiedErrorId | Should -BeExactly "$Id,XmppFederation.Commands.${Verb}CsXmppAllowedPartnerCommand"
+    $record.CategoryInfo.Category | Should -Be $Category
+    "$($record.TargetObject)" | Should -BeExactly $Target
+}
+
+Export-ModuleMember -Function Set-TestModulePath, New-TestStore, Remove-TestStore, Get-LogHash,
+    Get-DefaultStoreRoot, Get-DefaultStoreFingerprint, Get-ChildPwshCommand, Invoke-ChildPwsh, Assert-XmppError

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs the Pester suite of this folder in the pinned PowerShell (.config/dotnet-tools.json) against
+# a staged module (default: target/XmppFederation/XmppFederation.psd1; build it first with
+# scripts/build.sh). Ends with Invoke-Tests.ps1's line "pester: N passed, M failed"; exits non-zero
+# on any failure.
+#
+# The tests must never read or write the real user's data: pwsh runs with HOME, the XDG folders,
+# TMPDIR and the .NET CLI home inside a temporary sandbox that is deleted afterwards, and with no
+# XMPPFED_* variable in its environment (the tests name their stores inside the session).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../../.." && pwd)"
+module="$(realpath "${1:-$repo/target/XmppFederation/XmppFederation.psd1}")"
+[ -f "$module" ] || { echo "no staged module at $module (run scripts/build.sh)" >&2; exit 1; }
+
+cd "$repo"
+# Pester is a PowerShell module packed as a NuGet package: this restore brings it into the cache.
+dotnet tool restore >/dev/null
+dotnet restore "$repo/powershell/tests/Pester/Pester.Restore.csproj" --nologo -v quiet
+packages="$(dotnet nuget locals global-packages --list | sed -n 's/^global-packages: *//p')"
+packages="${packages%/}"
+pester="$packages/pester/5.7.1/tools/Pester.psd1"
+[ -f "$pester" ] || { echo "Pester 5.7.1 not found at $pester after restore" >&2; exit 1; }
+
+sandbox="$(mktemp -d)"
+trap 'rm -rf "$sandbox"' EXIT
+mkdir -p "$sandbox/home/.local/share" "$sandbox/home/.config" "$sandbox/home/.cache" \
+         "$sandbox/home/.local/state" "$sandbox/tmp"
+mkdir -m 700 "$sandbox/run"
+
+unset_args=()
+while read -r name; do unset_args+=(-u "$name"); done < <(compgen -e | grep '^XMPPFED_' || true)
+
+status=0
+env "${unset_args[@]}" -u PSModulePath \
+    HOME="$sandbox/home" \
+    XDG_DATA_HOME="$sandbox/home/.local/share" \
+    XDG_CONFIG_HOME="$sandbox/home/.config" \
+    XDG_CACHE_HOME="$sandbox/home/.cache" \
+    XDG_STATE_HOME="$sandbox/home/.local/state" \
+    XDG_RUNTIME_DIR="$sandbox/run" \
+    TMPDIR="$sandbox/tmp" \
+    DOTNET_CLI_HOME="$sandbox/home" \
+    NUGET_PACKAGES="$packages" \
+    DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
+    POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off \
+    XMPPFED_TEST_SANDBOX="$sandbox" \
+    bash -c 'dotnet tool restore >/dev/null &&
+             exec dotnet tool run pwsh -NoProfile -NonInteractive -File "$1" -ModulePath "$2" -PesterManifest "$3"' \
+    _ "$here/Invoke-Tests.ps1" "$module" "$pester" || status=$?
+exit "$status"
