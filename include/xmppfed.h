@@ -52,6 +52,12 @@ typedef enum {
   XMPPFED_RESULT_NO_STORE_LOCATION = 17,
   // An input larger than the library accepts (see XMPPFED_MAX_JSON_BYTES).
   XMPPFED_RESULT_INPUT_TOO_LARGE = 18,
+  // A store folder or file that other users could have written, or a symbolic link or
+  // special file where a store file belongs; nothing was read from it or written to it.
+  XMPPFED_RESULT_STORE_UNTRUSTED = 19,
+  // The central store is not the store this handle or this machine's replica knew (replaced,
+  // rolled back, or missing from its folder); nothing was read from it as the truth or written.
+  XMPPFED_RESULT_STORE_MISMATCH = 20,
   // An internal error (a bug) was caught at the boundary. The handle may still be used.
   XMPPFED_RESULT_PANIC = 100,
 } xmppfed_result;

@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 APT_PACKAGES=(
     librust-serde-dev librust-serde-derive-dev librust-serde-json-dev librust-thiserror-dev
     librust-libc-dev librust-cbindgen-dev librust-idna-dev librust-fs2-dev librust-crc32fast-dev
-    librust-dirs-dev librust-tempfile-dev librust-proptest+default-dev
+    librust-dirs-dev librust-tempfile-dev librust-proptest+default-dev librust-getrandom-dev
     gcc valgrind curl python3
     clang libclang-rt-14-dev
 )

@@ -63,6 +63,10 @@ pub enum Error {
     #[error("store folder '{}' does not exist or is not reachable (a share that is not mounted, or a mistyped path?); it is never created automatically", path.display())]
     StoreUnreachable { path: PathBuf },
 
+    /// `-LocalStore` on a machine that has no replica yet (maps to the StoreIo code).
+    #[error("this machine has no local replica at '{}' yet: refresh it with Invoke-CsXmppAllowedPartnerReplication (xmppfed_store_replicate), or make a change on this machine", path.display())]
+    NoReplica { path: PathBuf },
+
     #[error("store I/O error on '{path}': {source}")]
     StoreIo {
         path: PathBuf,
@@ -82,8 +86,20 @@ pub enum Error {
         supported: u64,
     },
 
-    #[error("timed out after {waited_ms} ms waiting for the lock on '{path}' (another process holds it)")]
-    StoreLocked { path: PathBuf, waited_ms: u64 },
+    /// `holder`: who holds the lock, as its note says (process, user, machine, since when).
+    #[error("timed out after {waited_ms} ms waiting for the store lock of '{}': {holder}; it is released when that process finishes or dies (do not delete store files to break it)", path.display())]
+    StoreLocked { path: PathBuf, waited_ms: u64, holder: String },
+
+    /// A store folder or file that other users could have written (see `store::trust`), or a
+    /// symbolic link or special file where a store file belongs. Nothing is read from it.
+    #[error("store path '{}' is not trusted: {problem}. To fix: {fix}", path.display())]
+    StoreUntrusted { path: PathBuf, problem: String, fix: String },
+
+    /// The central store is not the one this handle or this machine's replica knew: replaced by
+    /// another store, rolled back to an older copy, or gone from a folder that held it. Nothing
+    /// is read from it as the truth, and nothing is written over it.
+    #[error("store '{}' {problem}. {fix}", path.display())]
+    StoreMismatch { path: PathBuf, problem: String, fix: String },
 
     #[error("no store location: {0}")]
     NoStoreLocation(String),
@@ -102,6 +118,10 @@ impl Error {
             path: path.into(),
             problem: problem.into(),
         }
+    }
+
+    pub(crate) fn untrusted(path: impl Into<PathBuf>, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+        Error::StoreUntrusted { path: path.into(), problem: problem.into(), fix: fix.into() }
     }
 
     pub(crate) fn value(field: &'static str, problem: impl Into<String>) -> Self {

@@ -68,12 +68,18 @@ pub enum xmppfed_result {
     NoStoreLocation = 17,
     /// An input larger than the library accepts (see XMPPFED_MAX_JSON_BYTES).
     InputTooLarge = 18,
+    /// A store folder or file that other users could have written, or a symbolic link or
+    /// special file where a store file belongs; nothing was read from it or written to it.
+    StoreUntrusted = 19,
+    /// The central store is not the store this handle or this machine's replica knew (replaced,
+    /// rolled back, or missing from its folder); nothing was read from it as the truth or written.
+    StoreMismatch = 20,
     /// An internal error (a bug) was caught at the boundary. The handle may still be used.
     Panic = 100,
 }
 
 impl xmppfed_result {
-    const ALL: [xmppfed_result; 20] = [
+    const ALL: [xmppfed_result; 22] = [
         Self::Ok,
         Self::NullArgument,
         Self::InvalidUtf8,
@@ -93,6 +99,8 @@ impl xmppfed_result {
         Self::StoreLocked,
         Self::NoStoreLocation,
         Self::InputTooLarge,
+        Self::StoreUntrusted,
+        Self::StoreMismatch,
         Self::Panic,
     ];
 
@@ -118,6 +126,8 @@ impl xmppfed_result {
             Self::StoreLocked => b"StoreLocked\0",
             Self::NoStoreLocation => b"NoStoreLocation\0",
             Self::InputTooLarge => b"InputTooLarge\0",
+            Self::StoreUntrusted => b"StoreUntrusted\0",
+            Self::StoreMismatch => b"StoreMismatch\0",
             Self::Panic => b"Panic\0",
         };
         CStr::from_bytes_with_nul(bytes).expect("names are NUL-terminated")
@@ -135,11 +145,13 @@ impl xmppfed_result {
             Error::NotFound(_) => Self::NotFound,
             Error::DomainConflict { .. } => Self::DomainConflict,
             Error::StaleInstance { .. } => Self::StaleInstance,
-            Error::StoreIo { .. } | Error::StoreUnreachable { .. } => Self::StoreIo,
+            Error::StoreIo { .. } | Error::StoreUnreachable { .. } | Error::NoReplica { .. } => Self::StoreIo,
             Error::StoreCorrupt { .. } => Self::StoreCorrupt,
             Error::StoreVersion { .. } => Self::StoreVersion,
             Error::StoreLocked { .. } => Self::StoreLocked,
             Error::NoStoreLocation(_) => Self::NoStoreLocation,
+            Error::StoreUntrusted { .. } => Self::StoreUntrusted,
+            Error::StoreMismatch { .. } => Self::StoreMismatch,
         }
     }
 }

@@ -511,7 +511,7 @@ fn concurrent_writers_lose_nothing() {
             }
         }
     }
-    let header = fs::read(central.join("partners.log")).ok().and_then(|b| first_line(&b).get(9..).and_then(|h| serde_json::from_slice::<Value>(h).ok()));
+    let header = current_log(&central).and_then(|p| fs::read(p).ok()).and_then(|b| first_line(&b).get(9..).and_then(|h| serde_json::from_slice::<Value>(h).ok()));
     let compacted = header.as_ref().and_then(|h| h["Seq"].as_u64()).map_or(false, |s| s > 0);
 
     let f = &check.figures;
@@ -553,28 +553,27 @@ fn concurrent_writers_lose_nothing() {
 // ---------------------------------------------------------------------------------------------
 // A handle opened while another writer compacts the log.
 //
-// Compaction (LogView::rewrite) replaces partners.log by rename. A handle that opens the store at
-// that moment must end up with the new file, or notice later that it has the old one. The
-// library stats the path (file identity) and then opens the path again (view.rs, refresh ->
-// reload): when the rename falls between the two, the handle reads the NEW file but records the
-// OLD file's identity. The old file is then freed, and file systems such as ext4 hand its inode
-// number to the next new file, i.e. to the next compaction's log. From then on the handle
-// believes it is up to date with the log at the path while it reads another file: it misses
-// commits, and a Set through it decides on that stale state, losing another process's
-// acknowledged change and reusing its revision number.
+// Compaction (LogView::compact) writes the next generation of the log under a new name and
+// deletes the old one. A handle that opens the store while that happens must end up reading the
+// newest generation, and see every later commit. (Regression: when compaction still renamed a
+// new file over the log, a handle that opened during the rename recorded the new file with the
+// OLD file's identity; once ext4 reused the freed inode number, the handle believed it was
+// current while it read another file, missed commits, and a Set through it lost another
+// process's acknowledged change and reused its revision number.)
 //
 // Real compactions come once per ~1000 commits, so the other writer's compaction is done here the
-// way the library does it (under the store lock: header with a new generation and the last commit
-// number, one Put per partner, temporary file renamed over the log, written with the library's own
-// format functions), as fast as possible, while this process opens handles through the C ABI.
+// way the library does it (under the store folder's lock: the next generation with the last
+// commit number, one Put per partner, linked into place, then the old generation deleted, written
+// with the library's own format functions), as fast as possible, while this process opens
+// handles through the C ABI.
 
-/// Another writer's compaction: what LogView::rewrite does, under the store lock.
+/// Another writer's compaction: what LogView::compact does, under the store lock.
 fn compact_like_another_writer(central: &Path) {
     use std::os::unix::io::AsRawFd;
-    use xmppfed::store::log::{self, Change, Record};
-    let lock = File::options().read(true).write(true).create(true).open(central.join("partners.lock")).unwrap();
+    use xmppfed::store::log::{self, Change, Header, Record};
+    let lock = File::open(central).unwrap();
     assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
-    let path = central.join("partners.log");
+    let path = current_log(central).unwrap();
     let bytes = fs::read(&path).unwrap();
     let chunk = log::split_lines(&path, 0, &bytes).unwrap();
     let header = log::parse_header(&path, &chunk.lines[0]).unwrap();
@@ -592,19 +591,22 @@ fn compact_like_another_writer(central: &Path) {
             }
         }
     }
-    let mut out = log::header_line(&log::new_generation(), seq);
+    let next = Header { store_id: header.store_id.clone(), generation: header.generation + 1, seq };
+    let mut out = log::header_line(&next);
     for p in partners.values() {
         out.extend(log::encode_line(&Record { seq: p.revision, change: Change::Put(p.clone()) }));
     }
-    let tmp = central.join("partners.tmp-compactor");
+    let tmp = central.join("partners.compactor.tmp");
     File::create(&tmp).and_then(|mut f| f.write_all(&out)).unwrap();
-    fs::rename(&tmp, &path).unwrap();
+    fs::hard_link(&tmp, log::generation_path(central, next.generation)).unwrap();
+    fs::remove_file(&tmp).unwrap();
+    fs::remove_file(&path).unwrap();
     // The lock is released when `lock` is closed.
 }
 
-fn inode(path: &Path) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    fs::metadata(path).map(|m| m.ino()).unwrap_or(0)
+/// The generation a store folder is at (0 if none).
+fn generation(central: &Path) -> u64 {
+    xmppfed::store::log::generations(central).ok().and_then(|g| g.first().copied()).unwrap_or(0)
 }
 
 #[test]
@@ -616,7 +618,6 @@ fn a_handle_opened_during_another_writers_compaction_sees_later_commits() {
     let central = root.path().join("central");
     let replica = root.path().join("replica");
     fs::create_dir(&central).unwrap();
-    let log = central.join("partners.log");
     {
         let s = CStore::open(&central, &replica).unwrap();
         for i in 0..20 {
@@ -642,9 +643,9 @@ fn a_handle_opened_during_another_writers_compaction_sees_later_commits() {
         let mut candidate = None;
         let t = Instant::now();
         while t.elapsed() < Duration::from_secs(1) {
-            let before = inode(&log);
+            let before = generation(&central);
             let handle = CStore::open(&central, &replica).unwrap();
-            let after = inode(&log);
+            let after = generation(&central);
             if before != after {
                 candidate = Some((handle, before, after));
                 break;
@@ -658,7 +659,7 @@ fn a_handle_opened_during_another_writers_compaction_sees_later_commits() {
         // 2. One more compaction (its new file may get the inode number just freed), then a
         //    commit by someone else.
         compact_like_another_writer(&central);
-        let now = inode(&log);
+        let now = generation(&central);
         let other = CStore::open(&central, &replica).unwrap();
         let committed = outcome_partner(&other.set("p0.compaction.example", &json!({ "Description": format!("attempt {attempts}") }).to_string()).unwrap());
 
@@ -670,14 +671,12 @@ fn a_handle_opened_during_another_writers_compaction_sees_later_commits() {
             let stored = parse_partner(&fresh.get("p0.compaction.example", false).unwrap()).unwrap();
             panic!(
                 "BUG (after {attempts} attempts, {:.2}s): a handle opened while another writer compacted the log reads a stale store \
-                 (log inode {before} before its open, {after} after, {now} after one more compaction).\n\
+                 (log generation {before} before its open, {after} after, {now} after one more compaction).\n\
                  - another handle committed revision {}: Description={:?}\n\
                  - the handle reads revision {}: Description={:?}\n\
                  - a Set(ConnectionLimit=7) through it was acknowledged as revision {} with Description={:?}{}\n\
                  - the store now holds revision {} with Description={:?}: the acknowledged {:?} is {}\n\
-                 Cause: src/store/view.rs refresh() stats the path and reload() then opens the path again; a rename in \
-                 between gives the view the new file with the old file's identity, and once the inode number is reused \
-                 the view does not reload.",
+                 See src/store/view.rs: refresh() must move to a newer generation and reload() must read the newest one.",
                 started.elapsed().as_secs_f64(),
                 committed.revision,
                 committed.description,
@@ -693,6 +692,6 @@ fn a_handle_opened_during_another_writers_compaction_sees_later_commits() {
             );
         }
     }
-    println!("open during compaction: attempts={attempts} opens_straddling_a_rename={straddled} stale_handles=0 elapsed={:.1}s", started.elapsed().as_secs_f64());
+    println!("open during compaction: attempts={attempts} opens_straddling_a_compaction={straddled} stale_handles=0 elapsed={:.1}s", started.elapsed().as_secs_f64());
     assert!(straddled > 0, "no open ever straddled a compaction: the test did not exercise the race");
 }

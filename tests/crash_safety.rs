@@ -29,7 +29,6 @@ use xmppfed::Partner;
 const CHILD_TEST: &str = "crash_writer_child";
 const ROLE: &str = "crash-writer";
 const IDENTITIES: u64 = 6;
-const LOG_FILE: &str = "partners.log";
 
 fn identity(i: u64) -> String {
     format!("p{i}.crash.example")
@@ -299,7 +298,7 @@ impl Harness {
         let (expected, pending) = self.replay_acks(round, &self.central.parent().unwrap().join(format!("acks-{round}.log")));
         self.figures.in_flight += pending.is_some() as usize;
 
-        let central_bytes = fs::read(self.central.join(LOG_FILE)).unwrap_or_default();
+        let central_bytes = current_log(&self.central).map(|p| fs::read(p).unwrap_or_default()).unwrap_or_default();
         if !central_bytes.is_empty() && central_bytes.last() != Some(&b'\n') {
             self.figures.torn_tails += 1;
         }
@@ -367,8 +366,7 @@ impl Harness {
     /// The replica, if there is one, must open and hold a state the central store went through;
     /// an explicit refresh must then make it equal to the central store.
     fn check_replica(&mut self, round: usize, store: &CStore, central_bytes: &[u8]) {
-        let replica_log = self.replica.join(LOG_FILE);
-        if replica_log.exists() {
+        if let Some(replica_log) = current_log(&self.replica) {
             match store.list(true).map_err(|f| f.to_string()).and_then(|j| parse_list(&j)) {
                 Err(e) => self.fail(round, format!("the replica cannot be read with local_store=true: {e}")),
                 Ok(list) => {

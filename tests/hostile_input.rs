@@ -87,6 +87,9 @@ const NO_OUT: Out = Out::Null;
 
 enum Call {
     Open(Arg, Arg, Out),
+    /// Open, then list the central store (problems of the central store are reported there, not
+    /// at open, so that the replica stays usable).
+    OpenList(Arg, Arg),
     Paths(St, Out),
     New(St, Arg, bool, Out),
     Get(St, Arg, bool, Out),
@@ -101,6 +104,7 @@ impl Call {
     fn function(&self) -> &'static str {
         match self {
             Call::Open(..) => "xmppfed_store_open",
+            Call::OpenList(..) => "xmppfed_store_open + xmppfed_partner_list",
             Call::Paths(..) => "xmppfed_store_paths",
             Call::New(..) => "xmppfed_partner_new",
             Call::Get(..) => "xmppfed_partner_get",
@@ -342,6 +346,23 @@ unsafe fn execute(call: Call, env: &Env) -> Observed {
             }
             code
         }
+        Call::OpenList(central, replica) => {
+            let (c, r) = (central.into_c(), replica.into_c());
+            let mut handle: *mut xmppfed_store = ptr::null_mut();
+            text_given = false;
+            let code = xmppfed_store_open(cptr(&c), cptr(&r), &mut handle);
+            if code != R::Ok {
+                problems.push(format!("open failed with {code:?}; central problems belong to the operations"));
+                code
+            } else {
+                let mut out: *mut c_char = ptr::null_mut();
+                let code = xmppfed_partner_list(handle, ptr::null(), false, &mut out);
+                xmppfed_string_free(out);
+                // Closing does not touch the last error, which the harness reads next.
+                xmppfed_store_close(handle);
+                code
+            }
+        }
         Call::Paths(st, out) => {
             text_given = out == Given;
             xmppfed_store_paths(store_of(st), slot(out))
@@ -502,7 +523,7 @@ fn hostile_input_through_the_c_abi() {
 
     let corpus = build_corpus(&env, &contoso);
     let mut baseline = snapshot(&[&env.central, &env.replica]);
-    assert!(baseline.keys().any(|p| p.ends_with("partners.log") && p.starts_with(&env.replica)), "setup created the replica");
+    assert!(baseline.keys().any(|p| p.to_string_lossy().ends_with(".log") && p.starts_with(&env.replica)), "setup created the replica");
 
     let total = corpus.len();
     let (mut passed, mut panics) = (0usize, 0usize);
@@ -1078,8 +1099,8 @@ fn build_corpus(env: &Env, contoso: &Value) -> Vec<Case> {
     for (name, folder, escaped) in [("raw ESC", "nope\u{1b}[2J", "\\u{001b}"), ("raw U+202E", "\u{202E}gpj.exe", "\\u{202e}")] {
         let damaged = env.central.parent().unwrap().join(folder);
         fs::create_dir_all(&damaged).unwrap();
-        fs::write(damaged.join("partners.log"), "not a store\n").unwrap();
-        k.addc(format!("open: damaged store in a folder with {name}"), Open(s(damaged.to_str().unwrap()), s(&replica), Given), R::StoreCorrupt, contains(escaped));
+        fs::write(damaged.join("partners.1.log"), "not a store\n").unwrap();
+        k.addc(format!("open + list: damaged store in a folder with {name}"), OpenList(s(damaged.to_str().unwrap()), s(&replica)), R::StoreCorrupt, contains(escaped));
     }
 
     // ------------------------------------------------------------------------------------------

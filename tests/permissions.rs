@@ -24,7 +24,7 @@ fn unreadable_store_files_are_reported_by_name_and_left_alone() {
     let mut store = Store::open(StoreOptions { central: Some(central.clone()), replica: Some(root.path().join("replica")), lock_timeout: None, ..Default::default() }).unwrap();
     store.create(serde_json::from_str::<NewPartner>(r#"{"Identity":"contoso.com"}"#).unwrap()).unwrap();
     drop(store);
-    let log = central.join("partners.log");
+    let log = xmppfed::store::log::current_file(&central).unwrap().unwrap();
     let before = fs::read(&log).unwrap();
 
     if unsafe { libc::geteuid() } == 0 {
@@ -70,7 +70,7 @@ fn checks(central: &Path) {
     let err = store.list(None, Source::Central).unwrap_err();
     assert!(matches!(err, Error::StoreIo { .. }), "{err}");
     let text = err.to_string();
-    assert!(text.contains("partners.log") && text.contains("Permission denied"), "{text}");
+    assert!(text.contains("partners.1.log") && text.contains("Permission denied"), "{text}");
 
     let err = store.create(serde_json::from_str::<NewPartner>(r#"{"Identity":"fabrikam.com"}"#).unwrap()).unwrap_err();
     assert!(matches!(err, Error::StoreIo { .. }), "{err}");

@@ -37,8 +37,13 @@ fn identities(partners: &[Partner]) -> Vec<&str> {
     partners.iter().map(|p| p.identity.as_str()).collect()
 }
 
+/// The central store's current generation file (generation 1 of a store not yet written).
 fn log_path(d: &Dirs) -> PathBuf {
-    d.central.join("partners.log")
+    current_log(&d.central)
+}
+
+fn current_log(dir: &Path) -> PathBuf {
+    xmppfed::store::log::current_file(dir).unwrap().unwrap_or_else(|| xmppfed::store::log::generation_path(dir, 1))
 }
 
 #[test]
@@ -200,7 +205,12 @@ fn the_replica_is_recopied_after_compaction() {
     for i in 0..1100 {
         s.set("a.com", changes(&format!(r#"{{"ConnectionLimit":{}}}"#, i + 1))).unwrap();
     }
-    assert_eq!(fs::read(d.replica.join("partners.log")).unwrap(), fs::read(log_path(&d)).unwrap());
+    // Compaction wrote generation 2 beside generation 1 and then deleted 1; the replica followed.
+    assert_eq!(log_path(&d), d.central.join("partners.2.log"));
+    assert!(!d.central.join("partners.1.log").exists());
+    assert_eq!(fs::read(current_log(&d.replica)).unwrap(), fs::read(log_path(&d)).unwrap());
+    assert_eq!(current_log(&d.replica), d.replica.join("partners.2.log"));
+    assert!(!d.replica.join("partners.1.log").exists());
     assert_eq!(s.get("a.com", Source::LocalReplica).unwrap().connection_limit, 1100);
 }
 
@@ -229,11 +239,14 @@ fn damaged_files_are_reported_by_name_and_never_overwritten() {
     for (what, bytes) in cases {
         let d = dirs();
         fs::write(log_path(&d), bytes).unwrap();
-        let err = Store::open(StoreOptions { central: Some(d.central.clone()), replica: Some(d.replica.clone()), lock_timeout: None, ..Default::default() })
-            .err()
-            .unwrap_or_else(|| panic!("{what}: opening must fail"));
-        assert!(matches!(err, Error::StoreCorrupt { .. }), "{what}: {err}");
-        assert!(err.to_string().contains("partners.log"), "{what}: {err}");
+        // Opening works (the replica must stay usable); every central operation reports the damage.
+        let mut s = open(&d);
+        let read = s.list(None, Source::Central).unwrap_err();
+        let write = new(&mut s, r#"{"Identity":"a.com"}"#).unwrap_err();
+        for err in [read, write] {
+            assert!(matches!(err, Error::StoreCorrupt { .. }), "{what}: {err}");
+            assert!(err.to_string().contains("partners.1.log"), "{what}: {err}");
+        }
         assert_eq!(&fs::read(log_path(&d)).unwrap(), bytes, "{what}: the file must be left as it was");
     }
 }
@@ -251,7 +264,7 @@ fn a_damaged_middle_line_is_corruption_not_a_torn_tail() {
     drop(s);
     // An open handle only stats the file (cheap refreshes), so in-place tampering is caught when
     // the file is read: at every open.
-    let err = Store::open(StoreOptions { central: Some(d.central.clone()), replica: None, lock_timeout: None, ..Default::default() }).err().unwrap();
+    let err = open(&d).list(None, Source::Central).unwrap_err();
     assert!(matches!(err, Error::StoreCorrupt { .. }), "{err}");
     assert!(err.to_string().contains("byte offset"), "{err}");
     assert_eq!(fs::read(log_path(&d)).unwrap(), bytes);
@@ -260,19 +273,19 @@ fn a_damaged_middle_line_is_corruption_not_a_torn_tail() {
 #[test]
 fn a_future_format_version_is_refused() {
     let d = dirs();
-    let json = br#"{"Format":"xmppfed-log","Version":2,"Generation":"g","Seq":0}"#;
+    let json = br#"{"Format":"xmppfed-log","Version":3,"StoreId":"ab","Generation":1,"Seq":0}"#;
     let mut line = format!("{:08x} ", crc32(json)).into_bytes();
     line.extend_from_slice(json);
     line.push(b'\n');
     fs::write(log_path(&d), &line).unwrap();
-    let err = Store::open(StoreOptions { central: Some(d.central.clone()), replica: None, lock_timeout: None, ..Default::default() }).err().unwrap();
-    assert!(matches!(err, Error::StoreVersion { found: 2, supported: 1, .. }), "{err}");
+    let err = open(&d).list(None, Source::Central).unwrap_err();
+    assert!(matches!(err, Error::StoreVersion { found: 3, supported: 2, .. }), "{err}");
 }
 
 #[test]
 fn an_exhausted_commit_counter_is_damage_not_a_wrap_to_zero() {
     let d = dirs();
-    let json = format!(r#"{{"Format":"xmppfed-log","Version":1,"Generation":"g","Seq":{}}}"#, u64::MAX);
+    let json = format!(r#"{{"Format":"xmppfed-log","Version":2,"StoreId":"ab","Generation":1,"Seq":{}}}"#, u64::MAX);
     let mut line = format!("{:08x} ", crc32(json.as_bytes())).into_bytes();
     line.extend_from_slice(json.as_bytes());
     line.push(b'\n');
@@ -328,7 +341,7 @@ fn store_files_are_private_to_their_owner() {
     let d = dirs();
     let mut s = open(&d);
     new(&mut s, r#"{"Identity":"a.com"}"#).unwrap();
-    for f in [log_path(&d), d.central.join("partners.lock"), d.replica.join("partners.log")] {
+    for f in [log_path(&d), d.central.join("partners.lock"), current_log(&d.replica)] {
         let mode = fs::metadata(&f).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{}", f.display());
     }
@@ -346,10 +359,17 @@ fn a_held_lock_gives_a_bounded_wait_and_a_clear_error() {
         ..Default::default()
     })
     .unwrap();
-    let holder = fs::OpenOptions::new().create(true).write(true).open(d.central.join("partners.lock")).unwrap();
+    // The lock is the folder's; the holder's note says who holds it.
+    let holder = fs::File::open(&d.central).unwrap();
     holder.lock_exclusive().unwrap();
+    fs::write(d.central.join("partners.lock"), r#"{"Pid":4242,"User":"alice","Host":"adm1","Since":0}"#).unwrap();
     let err = new(&mut s, r#"{"Identity":"a.com"}"#).unwrap_err();
     assert!(matches!(err, Error::StoreLocked { .. }), "{err}");
+    assert!(err.to_string().contains("held by process 4242 of user alice on machine adm1"), "{err}");
+    // Deleting the note does not break the lock.
+    fs::remove_file(d.central.join("partners.lock")).unwrap();
+    let err = new(&mut s, r#"{"Identity":"a.com"}"#).unwrap_err();
+    assert!(matches!(err, Error::StoreLocked { .. }) && err.to_string().contains("no readable note"), "{err}");
     // Reads take no lock.
     assert!(s.list(None, Source::Central).unwrap().is_empty());
     holder.unlock().unwrap();

@@ -1,46 +1,128 @@
-//! Cross-process locks with a bounded wait. Writers of one store serialise on a lock file beside
-//! the log; a holder that never lets go produces a clear timeout error instead of a hang.
+//! The writer lock of a store folder, with a bounded wait. Writers of one store serialise on it;
+//! a holder that never lets go produces a clear timeout error that names the holder instead of a
+//! hang.
+//!
+//! On Unix the lock is taken on the store folder itself (`flock` on the folder), so no clean-up
+//! tool or admin can break mutual exclusion by deleting a file: a second writer never commits
+//! while the first holds the lock. The holder writes a note (`partners.lock`: process, user,
+//! machine, since when) that the timeout error quotes; deleting the note changes nothing but the
+//! message. On Windows the note file is the lock, opened so that it cannot be deleted while held.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fs2::FileExt;
+use serde::{Deserialize, Serialize};
 
+use super::files::{self, Access};
 use crate::error::{Error, Result};
+
+/// The holder's note, beside the logs.
+pub const NOTE_FILE: &str = "partners.lock";
 
 /// Held until dropped; the OS releases it too if the process dies, so a crash never wedges a store.
 pub struct LockGuard {
-    file: File,
+    locked: File,
 }
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
-        let _ = self.file.unlock();
+        let _ = self.locked.unlock();
     }
 }
 
-pub fn lock_exclusive(path: &Path, timeout: Duration) -> Result<LockGuard> {
-    let mut options = OpenOptions::new();
-    options.read(true).write(true).create(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let file = options.open(path).map_err(|e| Error::io(path, e))?;
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Note {
+    pid: u32,
+    user: String,
+    host: String,
+    /// Seconds since the Unix epoch.
+    since: u64,
+}
+
+/// Take the writer lock of `dir`, waiting at most `timeout`; `mode` is the mode of a new note file.
+pub fn lock_folder(dir: &Path, timeout: Duration, mode: u32) -> Result<LockGuard> {
+    let locked = lock_target(dir, mode)?;
     let start = Instant::now();
     let mut pause = Duration::from_millis(1);
     loop {
-        match file.try_lock_exclusive() {
-            Ok(()) => return Ok(LockGuard { file }),
+        match locked.try_lock_exclusive() {
+            Ok(()) => break,
             Err(e) if e.kind() == fs2::lock_contended_error().kind() => {}
-            Err(e) => return Err(Error::io(path, e)),
+            Err(e) => return Err(Error::io(dir, e)),
         }
         if start.elapsed() >= timeout {
-            return Err(Error::StoreLocked { path: PathBuf::from(path), waited_ms: start.elapsed().as_millis() as u64 });
+            return Err(Error::StoreLocked {
+                path: PathBuf::from(dir),
+                waited_ms: start.elapsed().as_millis() as u64,
+                holder: holder(dir),
+            });
         }
         std::thread::sleep(pause.min(timeout.saturating_sub(start.elapsed())));
         pause = (pause * 2).min(Duration::from_millis(20));
+    }
+    let guard = LockGuard { locked };
+    // The note only informs; a failure to write it must not fail the commit.
+    let _ = write_note(dir, mode);
+    Ok(guard)
+}
+
+#[cfg(unix)]
+fn lock_target(dir: &Path, _mode: u32) -> Result<File> {
+    File::open(dir).map_err(|e| Error::io(dir, e))
+}
+
+#[cfg(windows)]
+fn lock_target(dir: &Path, _mode: u32) -> Result<File> {
+    use std::os::windows::fs::OpenOptionsExt;
+    const FILE_SHARE_READ: u32 = 1;
+    const FILE_SHARE_WRITE: u32 = 2;
+    let path = dir.join(NOTE_FILE);
+    // No FILE_SHARE_DELETE: the lock file cannot be deleted or replaced while anyone has it open.
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))
+}
+
+fn write_note(dir: &Path, mode: u32) -> Result<()> {
+    let path = dir.join(NOTE_FILE);
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let note = Note { pid: std::process::id(), user: super::sys::user_name(), host: super::sys::host_name(), since };
+    let text = serde_json::to_vec(&note).expect("a note always serializes");
+    let mut file = match files::open_existing(&path, Access::Write)? {
+        Some(f) => f,
+        None => files::create_new(&path, mode)?,
+    };
+    file.set_len(0).and_then(|_| file.write_all(&text)).map_err(|e| Error::io(&path, e))
+}
+
+/// Who holds the lock, from its note, for the timeout message.
+fn holder(dir: &Path) -> String {
+    let path = dir.join(NOTE_FILE);
+    let note = (|| -> Option<Note> {
+        let file = files::open_existing(&path, Access::Read).ok()??;
+        let mut text = Vec::new();
+        file.take(4096).read_to_end(&mut text).ok()?;
+        serde_json::from_slice(&text).ok()
+    })();
+    match note {
+        Some(n) => {
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            format!(
+                "it is held by process {} of user {} on machine {}, for {} s",
+                n.pid,
+                n.user,
+                n.host,
+                now.saturating_sub(n.since)
+            )
+        }
+        None => "its holder left no readable note".into(),
     }
 }

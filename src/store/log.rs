@@ -1,17 +1,23 @@
-//! The on-disk format: one append-only log file per store.
+//! The on-disk format of a store: a log of generations, one file each.
 //!
-//! Every line is `<crc32 as 8 hex digits> <json>\n`. The first line is a header naming the format,
-//! its version and a generation id (new each time the file is rewritten by compaction). Every
-//! other line is one committed change. A commit is one `write` of one whole line followed by
-//! `fdatasync`, so a commit is atomic and durable, and its cost does not depend on how many
-//! partners exist.
+//! `partners.<generation>.log` holds one generation. Every line is `<crc32 as 8 hex digits> <json>\n`.
+//! The first line is a header naming the format, its version, the store's identity (`StoreId`,
+//! random, fixed for the store's whole life), the generation number and the last commit number
+//! before the generation began. Every other line is one committed change. A commit is one `write`
+//! of one whole line followed by `fdatasync`, so a commit is atomic and durable, and its cost does
+//! not depend on how many partners exist.
 //!
-//! A crash can leave at most one incomplete line at the end (no newline, or a checksum that does
-//! not match). Readers ignore such a tail (it was never acknowledged); the next writer truncates
-//! it before appending. A bad line anywhere else is damage and is reported, never skipped.
+//! Compaction writes generation N+1 under a new name and then deletes generation N: no file that
+//! another handle may hold open is ever replaced. Readers move to the highest generation.
+//!
+//! A crash can leave at most one incomplete line at the end: bytes after the last newline.
+//! Readers ignore such a tail (it was never acknowledged); the next writer cuts it off before
+//! appending. A complete (newline-terminated) line that fails its checksum is damage wherever it
+//! is, the last line included, and is reported, never skipped or cut.
+//!
+//! Format version 1 (a single `partners.log`, no store identity) is still read, as generation 0;
+//! the first commit rewrites it as generation 1.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -20,17 +26,66 @@ use crate::error::{Error, Result};
 use crate::model::Partner;
 
 pub const FORMAT_NAME: &str = "xmppfed-log";
-pub const FORMAT_VERSION: u64 = 1;
+pub const FORMAT_VERSION: u64 = 2;
+/// The single log file of format version 1.
+pub const V1_FILE: &str = "partners.log";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+/// The file of one generation in a store folder.
+pub fn generation_path(dir: &Path, generation: u64) -> PathBuf {
+    dir.join(format!("partners.{generation}.log"))
+}
+
+/// The generation a file name stands for: `partners.<n>.log` (n >= 1), or 0 for a version-1 log.
+pub fn generation_of(file_name: &str) -> Option<u64> {
+    if file_name == V1_FILE {
+        return Some(0);
+    }
+    let n = file_name.strip_prefix("partners.")?.strip_suffix(".log")?;
+    if n.is_empty() || n.starts_with('0') || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    n.parse().ok()
+}
+
+/// The generations present in a store folder, highest first.
+pub fn generations(dir: &Path) -> Result<Vec<u64>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        if let Some(g) = entry.file_name().to_str().and_then(generation_of) {
+            found.push(g);
+        }
+    }
+    found.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(found)
+}
+
+/// The file of the newest generation in a store folder, if there is one.
+pub fn current_file(dir: &Path) -> Result<Option<PathBuf>> {
+    Ok(generations(dir)?.first().map(|&g| if g == 0 { dir.join(V1_FILE) } else { generation_path(dir, g) }))
+}
+
+/// The first line of every generation file.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
-    pub format: String,
-    pub version: u64,
-    pub generation: String,
-    /// The last commit number when the file was written, so numbering continues after a rewrite.
-    #[serde(default)]
+    /// The store's identity; `None` only for a version-1 log, which had none.
+    pub store_id: Option<String>,
+    pub generation: u64,
+    /// The last commit number when the generation began, so numbering continues across them.
     pub seq: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct WireHeader {
+    format: String,
+    version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    store_id: Option<String>,
+    /// A number since version 2; version 1 wrote a string here.
+    generation: serde_json::Value,
+    #[serde(default)]
+    seq: u64,
 }
 
 /// One committed change. `Seq` numbers commits; a partner's `Revision` is the `Seq` that wrote it.
@@ -97,12 +152,12 @@ pub struct Chunk<'a> {
     pub lines: Vec<&'a [u8]>,
     /// Bytes consumed: up to the end of the last complete line.
     pub consumed: u64,
-    /// An incomplete or unchecked last line follows `consumed` (a write in progress or a crash).
+    /// Bytes after the last newline follow `consumed` (a write in progress or a crash).
     pub torn_tail: bool,
 }
 
-/// Split `bytes` (starting at file offset `base`) into checked lines. A bad line that is not the
-/// last one is damage.
+/// Split `bytes` (starting at file offset `base`) into checked lines. Bytes after the last newline
+/// are a torn tail; a complete line that fails its checksum is damage.
 pub fn split_lines<'a>(path: &Path, base: u64, bytes: &'a [u8]) -> Result<Chunk<'a>> {
     let mut lines = Vec::new();
     let mut pos = 0usize;
@@ -114,7 +169,7 @@ pub fn split_lines<'a>(path: &Path, base: u64, bytes: &'a [u8]) -> Result<Chunk<
         let next = pos + nl + 1;
         match check_line(line) {
             Some(payload) => lines.push(payload),
-            None if next == bytes.len() => return Ok(Chunk { lines, consumed: pos as u64, torn_tail: true }),
+            // Complete lines are acknowledged commits: a bad one is damage, never a torn write.
             None => {
                 return Err(Error::corrupt(
                     path,
@@ -137,118 +192,56 @@ fn check_line(line: &[u8]) -> Option<&[u8]> {
 }
 
 pub fn parse_header(path: &Path, payload: &[u8]) -> Result<Header> {
-    let header: Header = serde_json::from_slice(payload)
+    let wire: WireHeader = serde_json::from_slice(payload)
         .map_err(|e| Error::corrupt(path, format!("the header is not a store header ({e})")))?;
-    if header.format != FORMAT_NAME {
-        return Err(Error::corrupt(path, format!("the header names format '{}', not '{}'", header.format, FORMAT_NAME)));
+    if wire.format != FORMAT_NAME {
+        return Err(Error::corrupt(path, format!("the header names format '{}', not '{}'", wire.format, FORMAT_NAME)));
     }
-    if header.version > FORMAT_VERSION {
-        return Err(Error::StoreVersion { path: path.to_owned(), found: header.version, supported: FORMAT_VERSION });
+    if wire.version > FORMAT_VERSION {
+        return Err(Error::StoreVersion { path: path.to_owned(), found: wire.version, supported: FORMAT_VERSION });
     }
-    Ok(header)
+    let generation = match (wire.version, &wire.generation, &wire.store_id) {
+        (0 | 1, serde_json::Value::String(_), None) => 0,
+        (2, serde_json::Value::Number(n), Some(id)) if !id.is_empty() => {
+            n.as_u64().filter(|g| *g >= 1).ok_or_else(|| Error::corrupt(path, "the header's Generation is not a generation number"))?
+        }
+        _ => return Err(Error::corrupt(path, format!("the header does not match format version {}", wire.version))),
+    };
+    Ok(Header { store_id: wire.store_id, generation, seq: wire.seq })
 }
 
 pub fn parse_record(path: &Path, payload: &[u8]) -> Result<Record> {
     serde_json::from_slice(payload).map_err(|e| Error::corrupt(path, format!("a record cannot be read ({e})")))
 }
 
-/// A store file that does not exist is a fresh store, unless its whole folder is gone: then the
-/// store is unreachable (an unmounted share, a deleted folder), never silently empty.
-pub fn check_folder_reachable(file: &Path) -> Result<()> {
-    require_folder(file.parent().unwrap_or(Path::new(".")))
+pub fn header_line(header: &Header) -> Vec<u8> {
+    encode_line(&WireHeader {
+        format: FORMAT_NAME.into(),
+        version: FORMAT_VERSION,
+        store_id: header.store_id.clone(),
+        generation: header.generation.into(),
+        seq: header.seq,
+    })
 }
 
-/// The folder must exist: a missing one is reported as unreachable, by its own name.
-pub fn require_folder(dir: &Path) -> Result<()> {
-    if dir.is_dir() {
-        Ok(())
-    } else {
-        Err(Error::StoreUnreachable { path: dir.to_owned() })
-    }
-}
-
-/// Read `path` from `offset` to its current end.
-pub fn read_from(file: &mut File, path: &Path, offset: u64) -> Result<Vec<u8>> {
-    file.seek(SeekFrom::Start(offset)).map_err(|e| Error::io(path, e))?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
-    Ok(bytes)
-}
-
-/// A new generation id: unique enough to tell two rewrites of one file apart.
-pub fn new_generation() -> String {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("{:x}-{:x}", nanos, std::process::id())
-}
-
-pub fn header_line(generation: &str, seq: u64) -> Vec<u8> {
-    encode_line(&Header { format: FORMAT_NAME.into(), version: FORMAT_VERSION, generation: generation.into(), seq })
-}
-
-/// Owner-only permissions for everything the store creates (ours: the list is security policy).
-pub fn create_options() -> OpenOptions {
-    let mut o = OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    o
-}
-
-pub fn create_dir_private(dir: &Path) -> Result<()> {
-    let mut b = fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir).map_err(|e| Error::io(dir, e))
-}
-
-/// Write `contents` to `path` atomically: a temporary file, fsync, rename, fsync of the folder.
-/// Readers see the old file or the new one, never a mix.
-pub fn write_atomically(path: &Path, contents: &[u8], durable: bool) -> Result<()> {
-    let tmp: PathBuf = path.with_extension(format!("tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = create_options().open(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        f.write_all(contents).map_err(|e| Error::io(&tmp, e))?;
-        if durable {
-            f.sync_all().map_err(|e| Error::io(&tmp, e))?;
-        }
-        fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
-        if durable {
-            sync_dir(path.parent().unwrap_or(Path::new(".")))?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// Make a rename durable. Only meaningful (and only possible) on Unix.
-pub fn sync_dir(dir: &Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io(dir, e))?;
-    }
-    let _ = dir;
-    Ok(())
+/// A new store identity: 128 random bits from the operating system (never the clock or the pid,
+/// which repeat across machines, containers and frozen clocks).
+pub fn new_store_id() -> Result<String> {
+    super::files::random_hex(16)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn header() -> Header {
+        Header { store_id: Some("0123456789abcdef0123456789abcdef".into()), generation: 3, seq: 41 }
+    }
+
     #[test]
     fn lines_round_trip_and_detect_damage() {
         let p = Path::new("x.log");
-        let mut bytes = header_line("g1", 0);
+        let mut bytes = header_line(&header());
         bytes.extend(encode_line(&serde_json::json!({"Seq":1,"Remove":"a.com"})));
         let chunk = split_lines(p, 0, &bytes).unwrap();
         assert_eq!(chunk.lines.len(), 2);
@@ -265,11 +258,50 @@ mod tests {
 
         // A flipped byte in a middle line is damage, named with its offset.
         let mut bad = bytes.clone();
-        let second = header_line("g1", 0).len() + 12;
+        let second = header_line(&header()).len() + 12;
         bad[second] ^= 0x01;
         bad.extend(encode_line(&serde_json::json!({"Seq":2,"Remove":"b.com"})));
         let err = split_lines(p, 0, &bad).err().expect("damage must be reported");
         assert!(err.to_string().contains("byte offset"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_complete_last_line_is_damage_not_a_torn_write() {
+        let p = Path::new("x.log");
+        let mut bytes = header_line(&header());
+        let record = encode_line(&serde_json::json!({"Seq":42,"Remove":"a.com"}));
+        let at = bytes.len();
+        bytes.extend(&record);
+        bytes[at + 20] ^= 0x04;
+        let err = split_lines(p, 0, &bytes).err().expect("an acknowledged line must not vanish");
+        assert!(err.to_string().contains(&format!("byte offset {at}")), "{err}");
+        // Without its newline the same bytes are a write that never finished.
+        let chunk = split_lines(p, 0, &bytes[..bytes.len() - 1]).unwrap();
+        assert_eq!((chunk.lines.len(), chunk.consumed, chunk.torn_tail), (1, at as u64, true));
+    }
+
+    #[test]
+    fn headers_of_both_versions_and_file_names() {
+        let p = Path::new("x");
+        let line = header_line(&header());
+        let chunk = split_lines(p, 0, &line).unwrap();
+        assert_eq!(parse_header(p, chunk.lines[0]).unwrap(), header());
+        let v1 = br#"{"Format":"xmppfed-log","Version":1,"Generation":"17a-2f","Seq":9}"#;
+        assert_eq!(parse_header(p, v1).unwrap(), Header { store_id: None, generation: 0, seq: 9 });
+        for bad in [
+            &br#"{"Format":"xmppfed-log","Version":2,"Generation":"x","StoreId":"ab"}"#[..],
+            br#"{"Format":"xmppfed-log","Version":2,"Generation":0,"StoreId":"ab"}"#,
+            br#"{"Format":"xmppfed-log","Version":2,"Generation":4}"#,
+            br#"{"Format":"xmppfed-log","Version":1,"Generation":4,"StoreId":"ab"}"#,
+        ] {
+            assert!(matches!(parse_header(p, bad), Err(Error::StoreCorrupt { .. })), "{}", String::from_utf8_lossy(bad));
+        }
+        assert_eq!(generation_path(p, 12), Path::new("x/partners.12.log"));
+        assert_eq!(generation_of("partners.12.log"), Some(12));
+        assert_eq!(generation_of("partners.log"), Some(0));
+        for other in ["partners.0.log", "partners.012.log", "partners..log", "partners.1.log.tmp-ab", "partners.lock", "partners.-1.log"] {
+            assert_eq!(generation_of(other), None, "{other}");
+        }
     }
 
     #[test]
@@ -288,6 +320,8 @@ mod tests {
     fn future_versions_are_refused_by_number() {
         let payload = br#"{"Format":"xmppfed-log","Version":7,"Generation":"g"}"#;
         assert!(matches!(parse_header(Path::new("x"), payload), Err(Error::StoreVersion { found: 7, .. })));
+        let payload = br#"{"Format":"xmppfed-log","Version":3,"Generation":2,"StoreId":"x"}"#;
+        assert!(matches!(parse_header(Path::new("x"), payload), Err(Error::StoreVersion { found: 3, supported: 2, .. })));
         let payload = br#"{"Format":"other","Version":1,"Generation":"g"}"#;
         assert!(matches!(parse_header(Path::new("x"), payload), Err(Error::StoreCorrupt { .. })));
     }

@@ -1,15 +1,20 @@
 //! The durable store: a central store folder (possibly shared by several machines) and a
 //! machine-local replica of it, after Lync's Central Management store and its local copies.
 //!
-//! Central folder: `partners.log` (see [`log`]) and `partners.lock`. Every change takes the lock
-//! (bounded wait), catches up with what other processes committed, checks its rules against that
-//! state, appends one line and fsyncs it, then refreshes the replica. Reads take no lock.
+//! Central folder: `partners.<generation>.log` (see [`log`]) and the lock holder's note
+//! `partners.lock` (see [`lock`]). Every change takes the folder's lock (bounded wait), catches up
+//! with what other processes committed, checks its rules against that state, appends one line and
+//! fsyncs it, releases the lock, then refreshes the replica. Reads take no lock. Every file is
+//! opened under the rules of [`files`] and read only from folders that [`trust`] accepts.
 
+mod files;
 mod lock;
 pub mod log;
 mod paths;
 mod replica;
 mod state;
+mod sys;
+mod trust;
 mod view;
 
 use std::path::{Path, PathBuf};
@@ -20,12 +25,11 @@ use crate::model::{canonical_domain, NewPartner, Partner, PartnerChanges};
 use crate::negotiation::Warning;
 use crate::wildcard::WildcardPattern;
 use log::{Change, Record};
+use trust::Role;
 use view::LogView;
 
 pub use paths::{default_central_dir, default_replica_dir, Environment, ENV_LOCK_TIMEOUT_MS, ENV_REPLICA, ENV_STORE};
 
-const LOG_FILE: &str = "partners.log";
-const LOCK_FILE: &str = "partners.lock";
 /// How long a writer waits for another process's lock by default.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -78,6 +82,9 @@ pub struct Store {
     central: LogView,
     replica: LogView,
     lock_timeout: Duration,
+    /// How this process last left the replica file (see `replica::Witness`); `None` makes the
+    /// next refresh verify the whole replica.
+    replica_witness: Option<replica::Witness>,
 }
 
 impl Store {
@@ -91,19 +98,23 @@ impl Store {
         let central_dir = paths::central_dir(options.central, env)?;
         let replica_dir = paths::replica_dir(options.replica, &central_dir, env)?;
         let mut store = Store {
-            central: LogView::new(central_dir.join(LOG_FILE)),
-            replica: LogView::new(replica_dir.join(LOG_FILE)),
+            central: LogView::new(central_dir.clone()),
+            replica: LogView::new(replica_dir.clone()),
             central_dir,
             replica_dir,
             lock_timeout,
+            replica_witness: None,
         };
-        // Report damage or a future format at open, with the file's name. An unreachable central
-        // store (share down, no permission) is not fatal here: the local replica is meant for
-        // exactly that, and central operations report the problem when they are asked for.
-        match store.central.refresh() {
-            Ok(()) | Err(Error::StoreIo { .. } | Error::StoreUnreachable { .. }) => Ok(store),
-            Err(e) => Err(e),
+        // What this machine has already seen of the store, from its replica: the central store
+        // must be that store, at least that far (a rolled-back or replaced central store is
+        // refused). A replica that cannot be read now knows nothing; it is repaired later.
+        if store.view(Source::LocalReplica).is_ok() {
+            store.central.known = store.replica.known.clone();
         }
+        // Nothing about the central store is fatal here: the local replica is meant for exactly
+        // the times it is unreachable or damaged, and central operations report the problem.
+        let _ = store.view(Source::Central);
+        Ok(store)
     }
 
     pub fn central_dir(&self) -> &Path {
@@ -227,47 +238,73 @@ impl Store {
             .collect())
     }
 
-    /// Refresh the local replica from the central store now.
+    /// Refresh the local replica from the central store now, verifying all of it.
     pub fn replicate(&mut self) -> Result<()> {
-        log::require_folder(&self.central_dir)?;
+        self.replica_witness = None;
+        self.view(Source::Central)?;
+        self.mirror()
+    }
+
+    /// Copy what the central view has read to the replica, under the replica folder's own lock
+    /// (never while holding the central lock: a stuck replica must not stall other writers).
+    fn mirror(&mut self) -> Result<()> {
         paths::ensure_dir(&self.replica_dir)?;
-        let _guard = lock::lock_exclusive(&self.replica_dir.join(LOCK_FILE), self.lock_timeout)?;
-        replica::mirror(&self.central.path, &self.replica.path)
+        let Some(header) = self.central.header().cloned() else {
+            return Ok(()); // a store nobody has written to yet: an empty replica folder says so
+        };
+        let sharing = trust::check_folder(&self.replica_dir, Role::Replica)?;
+        let _guard = lock::lock_folder(&self.replica_dir, self.lock_timeout, sharing.file_mode())?;
+        let (source, path, len) = self.central.source().expect("a central store with a header has a file");
+        let path = path.to_owned();
+        replica::mirror(
+            source,
+            &path,
+            len,
+            header.generation,
+            header.store_id.as_deref(),
+            &self.replica_dir,
+            &mut self.replica_witness,
+        )
     }
 
     fn view(&mut self, source: Source) -> Result<&mut LogView> {
-        let view = match source {
-            Source::Central => {
-                log::require_folder(&self.central_dir)?;
-                &mut self.central
-            }
-            Source::LocalReplica => &mut self.replica,
+        let (view, role) = match source {
+            Source::Central => (&mut self.central, Role::Central),
+            Source::LocalReplica => (&mut self.replica, Role::Replica),
         };
-        view.refresh()?;
+        if source == Source::Central {
+            files::require_folder(&view.dir)?;
+        } else if !view.dir.is_dir() {
+            return Err(Error::NoReplica { path: view.dir.clone() });
+        }
+        let sharing = trust::check_folder(&view.dir, role)?;
+        view.refresh(sharing)?;
         Ok(view)
     }
 
     /// The one way to change the store: under the lock, decide against the current state, append
     /// the change durably, compact if the log has grown, refresh the replica.
     fn commit(&mut self, decide: Box<Decision>) -> Result<Outcome> {
-        // Named before the lock file inside it, which would otherwise be what the error names.
-        log::require_folder(&self.central_dir)?;
-        let _guard = lock::lock_exclusive(&self.central_dir.join(LOCK_FILE), self.lock_timeout)?;
-        self.central.prepare_for_append()?;
+        // Named before anything inside it, which would otherwise be what the error names.
+        files::require_folder(&self.central_dir)?;
+        let sharing = trust::check_folder(&self.central_dir, Role::Central)?;
+        let guard = lock::lock_folder(&self.central_dir, self.lock_timeout, sharing.file_mode())?;
+        self.central.prepare_for_append(sharing)?;
         // Only an edited file can hold the last number; wrapping to 0 would mean "never stored".
         let seq = self.central.state.seq.checked_add(1).ok_or_else(|| {
-            Error::corrupt(&self.central.path, "the commit counter (Seq) is at its maximum; the file was not written by this library")
+            Error::corrupt(self.central.path(), "the commit counter (Seq) is at its maximum; the file was not written by this library")
         })?;
         let (change, mut result) = decide(&self.central.state, seq)?;
         self.central.append(Record { seq, change })?;
         // The change is durable from here on; what follows must not report it as failed.
         let state = &self.central.state;
         if state.records > 2 * state.partners.len() as u64 + 1000 {
-            if let Err(e) = self.central.rewrite() {
+            if let Err(e) = self.central.compact(sharing) {
                 result.warnings.push(Warning { id: "CompactionFailed", message: format!("the store log could not be compacted: {e}") });
             }
         }
-        if let Err(e) = self.replicate() {
+        drop(guard);
+        if let Err(e) = self.mirror() {
             result.warnings.push(Warning {
                 id: "ReplicaNotRefreshed",
                 message: format!("the change is committed, but the local replica was not refreshed: {e}"),

@@ -85,7 +85,7 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
-    super::log::create_dir_private(dir)
+    super::files::create_dir_private(dir)
 }
 
 pub fn lock_timeout_from_env(env: &Environment) -> Result<Option<Duration>> {

@@ -1,76 +1,168 @@
-//! The local replica: a machine-local copy of the central log, byte for byte, so that
-//! `-LocalStore` reads work when the central store is unreachable.
+//! The local replica: a machine-local copy of the central store's current generation, byte for
+//! byte and under the same file name, so that `-LocalStore` reads work when the central store is
+//! unreachable or damaged.
 //!
 //! A refresh appends only what the central log gained since the last refresh (whole lines, so a
 //! reader of the replica sees the state after some commit, never half of one), so its cost does
-//! not grow with the list. When the central file was rewritten (a new generation) or the replica
-//! looks damaged, the replica is replaced atomically by a full copy. The replica is a cache: it is
-//! not fsynced; after a power loss it is recopied.
+//! not grow with the list. What is reused is verified first: in full on the first refresh of a
+//! process and on every explicit refresh, afterwards only when the file is not exactly as this
+//! process left it. A replica that does not verify (a flipped bit, an edit, a partial write left
+//! by a full disk) is replaced by a fresh copy. The replica is a cache: it is not fsynced.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::time::SystemTime;
 
+use super::files::{self, Access};
 use super::log;
 use crate::error::{Error, Result};
 
-/// Bring the replica file at `replica` up to date with the central log at `central`.
-pub fn mirror(central: &Path, replica: &Path) -> Result<()> {
-    let mut source = match File::open(central) {
-        Ok(f) => f,
-        // A store nobody has written to yet: nothing to copy (if its folder is there at all).
-        Err(e) if e.kind() == ErrorKind::NotFound => return log::check_folder_reachable(central),
-        Err(e) => return Err(Error::io(central, e)),
-    };
-    // Everything is read through this one handle, so a concurrent compaction (which renames a
-    // new file into place) cannot mix two generations.
-    let header = first_line(&mut source, central)?;
-    if let Some(have) = same_generation_length(replica, &header)? {
-        let tail = log::read_from(&mut source, central, have)?;
-        let complete = log::split_lines(central, have, &tail)?.consumed as usize;
-        if complete > 0 {
-            let mut f = OpenOptions::new().append(true).open(replica).map_err(|e| Error::io(replica, e))?;
-            f.write_all(&tail[..complete]).map_err(|e| Error::io(replica, e))?;
+/// What a refresh last left behind in this process: the replica file is trusted as unchanged
+/// while its identity, length and modification time are these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Witness {
+    generation: u64,
+    len: u64,
+    modified: Option<SystemTime>,
+    #[cfg(unix)]
+    inode: (u64, u64),
+}
+
+impl Witness {
+    fn of(generation: u64, meta: &fs::Metadata) -> Witness {
+        Witness {
+            generation,
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            #[cfg(unix)]
+            inode: {
+                use std::os::unix::fs::MetadataExt;
+                (meta.dev(), meta.ino())
+            },
         }
-        return Ok(());
     }
-    let all = log::read_from(&mut source, central, 0)?;
-    let complete = log::split_lines(central, 0, &all)?.consumed as usize;
-    log::write_atomically(replica, &all[..complete], false)
 }
 
-/// The replica's length if it holds a copy of the same central generation and ends on a whole line.
-fn same_generation_length(replica: &Path, central_header: &[u8]) -> Result<Option<u64>> {
-    let mut f = match File::open(replica) {
-        Ok(f) => f,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(replica, e)),
+/// Bring the replica folder `dir` up to date with `len` bytes of the central generation
+/// `generation` read through `source` (complete lines, already verified by the central view).
+/// `store_id` is the central store's identity: a replica of another store is never overwritten.
+pub fn mirror(
+    source: &mut File,
+    source_path: &Path,
+    len: u64,
+    generation: u64,
+    store_id: Option<&str>,
+    dir: &Path,
+    witness: &mut Option<Witness>,
+) -> Result<()> {
+    let target = if generation == 0 { dir.join(log::V1_FILE) } else { log::generation_path(dir, generation) };
+    let reusable = match files::open_existing(&target, Access::Write)? {
+        Some(mut replica) => {
+            let meta = replica.metadata().map_err(|e| Error::io(&target, e))?;
+            let unchanged = witness.as_ref() == Some(&Witness::of(generation, &meta));
+            let have = meta.len();
+            if have <= len && (unchanged || same_prefix(&mut replica, &target, source, source_path, have)?) {
+                Some((replica, have))
+            } else {
+                refuse_other_store(&mut replica, &target, store_id)?;
+                None
+            }
+        }
+        None => None,
     };
-    let len = f.metadata().map_err(|e| Error::io(replica, e))?.len();
-    if central_header.is_empty() || first_line(&mut f, replica)? != central_header {
-        return Ok(None);
+    match reusable {
+        Some((mut replica, have)) => {
+            if have < len {
+                let tail = read_range(source, source_path, have, len)?;
+                replica.seek(SeekFrom::End(0)).map_err(|e| Error::io(&target, e))?;
+                if let Err(e) = replica.write_all(&tail) {
+                    // A full disk: cut what was written, so no partial line stays behind.
+                    let _ = replica.set_len(have);
+                    *witness = None;
+                    return Err(Error::io(&target, e));
+                }
+            }
+            let meta = replica.metadata().map_err(|e| Error::io(&target, e))?;
+            *witness = Some(Witness::of(generation, &meta));
+        }
+        None => {
+            let bytes = read_range(source, source_path, 0, len)?;
+            files::publish_replacing(&target, &bytes, 0o600)?;
+            let meta = fs::symlink_metadata(&target).map_err(|e| Error::io(&target, e))?;
+            *witness = Some(Witness::of(generation, &meta));
+        }
     }
-    let mut last = [0u8; 1];
-    f.seek(SeekFrom::Start(len - 1)).and_then(|_| f.read_exact(&mut last)).map_err(|e| Error::io(replica, e))?;
-    Ok((last[0] == b'\n').then_some(len))
+    remove_other_generations(dir, generation);
+    Ok(())
 }
 
-/// The first line of a file including its newline; empty if the file has no complete first line.
-fn first_line(f: &mut File, path: &Path) -> Result<Vec<u8>> {
-    const MAX_HEADER: usize = 64 * 1024;
+/// Whether the first `len` bytes of the replica equal the central file's, compared in chunks.
+fn same_prefix(replica: &mut File, replica_path: &Path, source: &mut File, source_path: &Path, len: u64) -> Result<bool> {
+    const CHUNK: usize = 1 << 16;
+    replica.seek(SeekFrom::Start(0)).map_err(|e| Error::io(replica_path, e))?;
+    source.seek(SeekFrom::Start(0)).map_err(|e| Error::io(source_path, e))?;
+    let (mut a, mut b) = (vec![0u8; CHUNK], vec![0u8; CHUNK]);
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(CHUNK as u64) as usize;
+        replica.read_exact(&mut a[..n]).map_err(|e| Error::io(replica_path, e))?;
+        source.read_exact(&mut b[..n]).map_err(|e| Error::io(source_path, e))?;
+        if a[..n] != b[..n] {
+            return Ok(false);
+        }
+        left -= n as u64;
+    }
+    Ok(true)
+}
+
+/// A replica whose header names another store belongs to another store's configuration: two
+/// stores configured with one replica folder must not silently serve each other's partners.
+fn refuse_other_store(replica: &mut File, path: &Path, store_id: Option<&str>) -> Result<()> {
+    let Some(first) = first_line(replica, path)? else { return Ok(()) };
+    let Ok(chunk) = log::split_lines(path, 0, &first) else { return Ok(()) };
+    let Some(payload) = chunk.lines.first() else { return Ok(()) };
+    let Ok(header) = log::parse_header(path, payload) else { return Ok(()) };
+    match (header.store_id.as_deref(), store_id) {
+        (Some(theirs), Some(ours)) if theirs != ours => Err(Error::StoreMismatch {
+            path: path.to_owned(),
+            problem: format!("is a replica of store {theirs}, not of store {ours}: two stores are configured with one replica folder"),
+            fix: "Give each store its own replica folder (XMPPFED_REPLICA), or delete this replica if its store is gone. Nothing was written.".into(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn first_line(f: &mut File, path: &Path) -> Result<Option<Vec<u8>>> {
+    const MAX_HEADER: u64 = 64 * 1024;
     f.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, e))?;
-    let mut line = Vec::new();
-    let mut buf = [0u8; 512];
-    while line.len() < MAX_HEADER {
-        let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            return Ok(Vec::new());
+    let mut head = Vec::new();
+    f.take(MAX_HEADER).read_to_end(&mut head).map_err(|e| Error::io(path, e))?;
+    Ok(head.iter().position(|&b| b == b'\n').map(|i| head[..=i].to_vec()))
+}
+
+fn read_range(source: &mut File, path: &Path, from: u64, to: u64) -> Result<Vec<u8>> {
+    let bytes = files::read_at(source, path, from, (to - from) as usize);
+    match bytes {
+        Err(Error::StoreIo { source: e, .. }) if e.kind() == ErrorKind::UnexpectedEof => {
+            Err(Error::corrupt(path, "the file is shorter than what was read from it a moment ago"))
         }
-        if let Some(i) = buf[..n].iter().position(|&b| b == b'\n') {
-            line.extend_from_slice(&buf[..=i]);
-            return Ok(line);
-        }
-        line.extend_from_slice(&buf[..n]);
+        other => other,
     }
-    Ok(Vec::new())
+}
+
+/// Other generations in the replica folder are older copies: delete them (best effort).
+fn remove_other_generations(dir: &Path, keep: u64) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let stale = match log::generation_of(name) {
+            Some(g) => g != keep,
+            None => name.starts_with("partners.") && name.contains(".log.tmp-"),
+        };
+        if stale {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }

@@ -1,13 +1,21 @@
-//! A view of one log file that keeps an open handle up to date cheaply: when nothing changed, a
-//! refresh is one `stat`; when other processes appended, it reads only the new bytes; only when
-//! the file was replaced (compaction, or a replica rewrite) does it read everything again.
+//! A view of one store folder's log that keeps an open handle up to date cheaply: when nothing
+//! changed, a refresh is two `stat`s; when other processes appended, it reads only the new bytes
+//! (after checking that what it read before is still there); when a new generation appeared
+//! (compaction) or the file was replaced, it reads the newest generation whole.
+//!
+//! A view remembers which store it has shown and how far (`Known`): reading an older copy of the
+//! same store (a restored backup, a rolled-back file) or another store in its place is refused
+//! with `StoreMismatch`, for readers and writers alike, so a revision is never handed out twice
+//! and a stale list is never served as the current one.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Write};
-use std::path::PathBuf;
+use std::fs::{self, File};
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
 
+use super::files::{self, Access};
 use super::log::{self, Header, Record};
 use super::state::State;
+use super::trust::{self, Sharing};
 use crate::error::{Error, Result};
 
 /// Tells two files at one path apart (a rename replaces the file, not its contents).
@@ -27,107 +35,241 @@ fn file_id(meta: &fs::Metadata) -> FileId {
     }
 }
 
-pub struct LogView {
-    pub path: PathBuf,
-    reader: Option<File>,
-    id: Option<FileId>,
+/// The store a view (or this machine's replica) has seen: a later read must be of the same store
+/// and at least this far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    /// `None` for a version-1 store, which had no identity.
+    pub store_id: Option<String>,
+    pub generation: u64,
+    pub seq: u64,
+}
+
+/// The generation file a view has open.
+struct Generation {
+    path: PathBuf,
+    file: File,
+    id: FileId,
+    header: Header,
     /// End of the last complete line read.
     offset: u64,
-    pub header: Option<Header>,
-    pub state: State,
-    /// Whether an incomplete line follows `offset` (seen at the last refresh).
+    /// Where the last complete line read starts, and its bytes' checksum: before reading more,
+    /// the view checks that what it read is still there.
+    last_line: (u64, u32),
+    /// Bytes after the last newline (seen at the last refresh).
     torn_tail: bool,
 }
 
+pub struct LogView {
+    pub dir: PathBuf,
+    current: Option<Generation>,
+    pub state: State,
+    pub known: Option<Known>,
+    /// Lower generations or temporary files left by an interrupted compaction, for the writer to
+    /// clear away.
+    pub leftovers: bool,
+}
+
 impl LogView {
-    pub fn new(path: PathBuf) -> LogView {
-        LogView { path, reader: None, id: None, offset: 0, header: None, state: State::default(), torn_tail: false }
+    pub fn new(dir: PathBuf) -> LogView {
+        LogView { dir, current: None, state: State::default(), known: None, leftovers: false }
     }
 
-    /// Bring the state up to date with the file.
-    pub fn refresh(&mut self) -> Result<()> {
-        let meta = match fs::metadata(&self.path) {
-            Ok(m) => m,
-            Err(e) if e.kind() == ErrorKind::NotFound => return self.missing(),
-            Err(e) => return Err(Error::io(&self.path, e)),
-        };
-        let id = file_id(&meta);
-        if self.id != Some(id) || meta.len() < self.offset {
-            return self.reload();
+    /// The file the view reads, for messages.
+    pub fn path(&self) -> PathBuf {
+        match &self.current {
+            Some(g) => g.path.clone(),
+            None => log::generation_path(&self.dir, 1),
         }
-        if meta.len() == self.offset {
-            self.torn_tail = false;
+    }
+
+    pub fn header(&self) -> Option<&Header> {
+        self.current.as_ref().map(|g| &g.header)
+    }
+
+    /// The open generation file and how much of it has been read (for the replica mirror).
+    pub fn source(&mut self) -> Option<(&mut File, &Path, u64)> {
+        self.current.as_mut().map(|g| (&mut g.file, g.path.as_path(), g.offset))
+    }
+
+    /// Bring the state up to date with the folder, under the folder's trust rule.
+    pub fn refresh(&mut self, sharing: Sharing) -> Result<()> {
+        let Some(g) = &mut self.current else {
+            return self.reload(sharing);
+        };
+        if files::exists(&log::generation_path(&self.dir, g.header.generation + 1))? {
+            return self.reload(sharing);
+        }
+        let meta = match fs::symlink_metadata(&g.path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == ErrorKind::NotFound => return self.reload(sharing),
+            Err(e) => return Err(Error::io(&g.path, e)),
+        };
+        if file_id(&meta) != g.id || meta.len() < g.offset {
+            return self.reload(sharing);
+        }
+        if meta.len() == g.offset {
+            g.torn_tail = false;
             return Ok(());
         }
-        let reader = self.reader.as_mut().expect("a loaded view has a reader");
-        let bytes = log::read_from(reader, &self.path, self.offset)?;
+        // Something was appended. Apply it only on top of what is still there: a file edited or
+        // restored in place is read again whole (and checked against what was known).
+        let (start, crc) = g.last_line;
+        let still = files::read_at(&mut g.file, &g.path, start, (g.offset - start) as usize)?;
+        if crc32fast::hash(&still) != crc {
+            return self.reload(sharing);
+        }
+        let bytes = files::read_from(&mut g.file, &g.path, g.offset)?;
         self.consume(&bytes)
     }
 
-    fn missing(&mut self) -> Result<()> {
-        log::check_folder_reachable(&self.path)?;
-        if self.header.is_some() {
-            // Never start empty behind the admin's back: the list existed a moment ago.
-            return Err(Error::corrupt(&self.path, "the store file has disappeared since it was read"));
+    /// Read the newest generation whole.
+    fn reload(&mut self, sharing: Sharing) -> Result<()> {
+        let generations = match log::generations(&self.dir) {
+            Ok(g) => g,
+            Err(Error::StoreIo { source, .. }) if source.kind() == ErrorKind::NotFound => {
+                return Err(Error::StoreUnreachable { path: self.dir.clone() })
+            }
+            Err(e) => return Err(e),
+        };
+        for &generation in &generations {
+            let path = if generation == 0 { self.dir.join(log::V1_FILE) } else { log::generation_path(&self.dir, generation) };
+            // Gone between the listing and the open: a writer moved on; take the next one.
+            let Some(file) = files::open_existing(&path, Access::Read)? else { continue };
+            self.leftovers = generations.len() > 1 || self.leftovers;
+            return self.load(file, path, generation, sharing);
         }
+        if let Some(known) = &self.known {
+            return Err(Error::StoreMismatch {
+                path: self.dir.clone(),
+                problem: format!(
+                    "holds no store files any more, but {} was seen at revision {} (a share that is not mounted, or deleted files?)",
+                    describe(&known.store_id),
+                    known.seq
+                ),
+                fix: "Mount the share or restore the files. Nothing was written there.".into(),
+            });
+        }
+        self.current = None;
+        self.state = State::default();
         Ok(())
     }
 
-    fn reload(&mut self) -> Result<()> {
-        let mut file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
-        // The identity of the file actually read, not of whatever the path named a moment ago: a
-        // compaction may rename a new file into place in between. Holding `file` open also keeps
-        // its inode from being reused for another file while this view remembers it.
-        let id = file_id(&file.metadata().map_err(|e| Error::io(&self.path, e))?);
-        let bytes = log::read_from(&mut file, &self.path, 0)?;
+    fn load(&mut self, mut file: File, path: PathBuf, generation: u64, sharing: Sharing) -> Result<()> {
+        let meta = file.metadata().map_err(|e| Error::io(&path, e))?;
+        trust::check_file(&path, &meta, sharing)?;
+        // The identity of the file actually read, not of whatever the path names a moment later.
+        // Holding `file` open also keeps its inode from being reused while the view remembers it.
+        let id = file_id(&meta);
+        let bytes = files::read_from(&mut file, &path, 0)?;
         if bytes.is_empty() {
-            return Err(Error::corrupt(&self.path, "the file is empty (a store file always starts with a header)"));
+            return Err(Error::corrupt(&path, "the file is empty (a store file always starts with a header)"));
         }
-        let chunk = log::split_lines(&self.path, 0, &bytes)?;
+        let chunk = log::split_lines(&path, 0, &bytes)?;
         let Some(first) = chunk.lines.first() else {
-            return Err(Error::corrupt(&self.path, "the file ends before its header is complete"));
+            return Err(Error::corrupt(&path, "the file ends before its header is complete"));
         };
-        let header = log::parse_header(&self.path, first)?;
+        let header = log::parse_header(&path, first)?;
+        if header.generation != generation {
+            return Err(Error::corrupt(&path, format!("the header says generation {}, the file name {generation}", header.generation)));
+        }
         let mut state = State::default();
         state.seq = header.seq;
         for payload in &chunk.lines[1..] {
-            state.apply(log::parse_record(&self.path, payload)?);
+            state.apply(log::parse_record(&path, payload)?);
         }
-        self.header = Some(header);
+        self.check_known(&path, &header, state.seq)?;
+        let last_start = last_line_start(&bytes[..chunk.consumed as usize]);
+        self.current = Some(Generation {
+            last_line: (last_start, crc32fast::hash(&bytes[last_start as usize..chunk.consumed as usize])),
+            path,
+            file,
+            id,
+            offset: chunk.consumed,
+            torn_tail: chunk.torn_tail,
+            header,
+        });
         self.state = state;
-        self.offset = chunk.consumed;
-        self.torn_tail = chunk.torn_tail;
-        self.reader = Some(file);
-        self.id = Some(id);
+        self.remember();
         Ok(())
     }
 
     fn consume(&mut self, bytes: &[u8]) -> Result<()> {
-        let chunk = log::split_lines(&self.path, self.offset, bytes)?;
-        let records = chunk.lines.iter().map(|p| log::parse_record(&self.path, p)).collect::<Result<Vec<Record>>>()?;
+        let g = self.current.as_mut().expect("consume follows a load");
+        let chunk = log::split_lines(&g.path, g.offset, bytes)?;
+        let records = chunk.lines.iter().map(|p| log::parse_record(&g.path, p)).collect::<Result<Vec<Record>>>()?;
         // Only now, with every new record readable, change the state: a reader never half-applies.
         for r in records {
             self.state.apply(r);
         }
-        self.offset += chunk.consumed;
-        self.torn_tail = chunk.torn_tail;
+        if chunk.consumed > 0 {
+            let start = last_line_start(&bytes[..chunk.consumed as usize]);
+            g.last_line = (g.offset + start, crc32fast::hash(&bytes[start as usize..chunk.consumed as usize]));
+        }
+        g.offset += chunk.consumed;
+        g.torn_tail = chunk.torn_tail;
+        self.remember();
         Ok(())
     }
 
-    /// For the writer holding the store lock: refresh, then cut off what a crashed writer left
-    /// half-written, and create the file if the store is new.
-    pub fn prepare_for_append(&mut self) -> Result<()> {
-        self.refresh()?;
-        if self.header.is_none() {
-            let generation = log::new_generation();
-            log::write_atomically(&self.path, &log::header_line(&generation, 0), true)?;
-            return self.refresh();
+    /// Refuse a store that is not the one seen before, or is behind it.
+    fn check_known(&self, path: &Path, header: &Header, seq: u64) -> Result<()> {
+        let Some(known) = &self.known else { return Ok(()) };
+        let replaced = match (&known.store_id, &header.store_id) {
+            (Some(a), Some(b)) => a != b,
+            (Some(_), None) => true,
+            // A version-1 store gets its identity when it is first rewritten.
+            (None, _) => false,
+        };
+        let fix = "If this is intended (a restored backup, a store moved here on purpose), delete this machine's replica folder so that the store is accepted as it is now; otherwise restore the newer files. Nothing was written.";
+        if replaced {
+            return Err(Error::StoreMismatch {
+                path: path.to_owned(),
+                problem: format!(
+                    "holds {}, but {} was seen here before: the store was replaced, or two stores share one replica folder (give each its own XMPPFED_REPLICA)",
+                    describe(&header.store_id),
+                    describe(&known.store_id)
+                ),
+                fix: fix.into(),
+            });
         }
-        if self.torn_tail {
-            let f = OpenOptions::new().write(true).open(&self.path).map_err(|e| Error::io(&self.path, e))?;
-            f.set_len(self.offset).map_err(|e| Error::io(&self.path, e))?;
-            f.sync_all().map_err(|e| Error::io(&self.path, e))?;
-            self.torn_tail = false;
+        if header.generation < known.generation || seq < known.seq {
+            return Err(Error::StoreMismatch {
+                path: path.to_owned(),
+                problem: format!(
+                    "was rolled back: it is at revision {seq} (generation {}), but revision {} (generation {}) was already seen",
+                    header.generation, known.seq, known.generation
+                ),
+                fix: fix.into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn remember(&mut self) {
+        if let Some(g) = &self.current {
+            self.known = Some(Known { store_id: g.header.store_id.clone(), generation: g.header.generation, seq: self.state.seq });
+        }
+    }
+
+    /// For the writer holding the store lock: refresh, then cut off what a crashed writer left
+    /// half-written, and create the first generation if the store is new.
+    pub fn prepare_for_append(&mut self, sharing: Sharing) -> Result<()> {
+        self.refresh(sharing)?;
+        let Some(g) = &mut self.current else {
+            let header = Header { store_id: Some(log::new_store_id()?), generation: 1, seq: 0 };
+            let path = log::generation_path(&self.dir, 1);
+            files::publish_new(&path, &log::header_line(&header), sharing.file_mode(), None)?;
+            return self.refresh(sharing);
+        };
+        if g.torn_tail {
+            let f = files::open_existing(&g.path, Access::Write)?.ok_or_else(|| Error::corrupt(&g.path, "the file disappeared while the store was locked"))?;
+            f.set_len(g.offset).map_err(|e| Error::io(&g.path, e))?;
+            f.sync_all().map_err(|e| Error::io(&g.path, e))?;
+            g.torn_tail = false;
+        }
+        if self.leftovers {
+            self.clear_leftovers();
         }
         Ok(())
     }
@@ -135,47 +277,116 @@ impl LogView {
     /// Append one record durably (write + fdatasync) and apply it. Call after `prepare_for_append`
     /// under the store lock.
     pub fn append(&mut self, record: Record) -> Result<()> {
+        use std::io::Write;
+        let g = self.current.as_mut().expect("prepare_for_append creates the store");
         let line = log::encode_line(&record);
-        let mut f = OpenOptions::new().append(true).open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        let mut f = files::open_existing(&g.path, Access::Append)?
+            .ok_or_else(|| Error::corrupt(&g.path, "the file disappeared while the store was locked"))?;
+        let meta = f.metadata().map_err(|e| Error::io(&g.path, e))?;
+        if file_id(&meta) != g.id || meta.len() != g.offset {
+            return Err(Error::corrupt(&g.path, "the file was changed by something other than this library while the store was locked"));
+        }
         if let Err(e) = f.write_all(&line).and_then(|_| f.sync_data()) {
-            // Leave no partial line behind for the next reader (best effort; the next writer
-            // would truncate it anyway).
-            let _ = f.set_len(self.offset);
-            return Err(Error::io(&self.path, e));
+            // Leave no partial line behind (a full disk): cut back to the last commit.
+            let _ = f.set_len(g.offset);
+            return Err(Error::io(&g.path, e));
         }
-        self.offset += line.len() as u64;
+        g.last_line = (g.offset, crc32fast::hash(&line));
+        g.offset += line.len() as u64;
         self.state.apply(record);
-        // Our own write must not look like a foreign change at the next refresh.
-        if let Ok(meta) = f.metadata() {
-            if self.id != Some(file_id(&meta)) {
-                self.id = None;
-            }
-        }
+        self.remember();
         Ok(())
     }
 
-    /// Rewrite the file as a header plus one record per partner, atomically (compaction). The
-    /// state is already in memory, so the new file is not read back: only its identity is taken.
-    pub fn rewrite(&mut self) -> Result<()> {
+    /// Compaction: write the state as the next generation (header plus one record per partner)
+    /// under a new name, then delete the current one. No file that another handle may hold open is
+    /// replaced; readers move to the new generation at their next refresh.
+    pub fn compact(&mut self, sharing: Sharing) -> Result<()> {
+        let g = self.current.as_ref().expect("compaction follows a commit");
         let header = Header {
-            format: log::FORMAT_NAME.into(),
-            version: log::FORMAT_VERSION,
-            generation: log::new_generation(),
+            store_id: match &g.header.store_id {
+                Some(id) => Some(id.clone()),
+                None => Some(log::new_store_id()?),
+            },
+            generation: g.header.generation + 1,
             seq: self.state.seq,
         };
-        let mut bytes = log::encode_line(&header);
+        let mut bytes = log::header_line(&header);
         for p in self.state.partners.values() {
             bytes.extend(log::encode_line(&Record { seq: p.revision, change: log::Change::Put(p.clone()) }));
         }
-        log::write_atomically(&self.path, &bytes, true)?;
-        let reader = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
-        let meta = reader.metadata().map_err(|e| Error::io(&self.path, e))?;
-        self.id = Some(file_id(&meta));
-        self.reader = Some(reader);
-        self.offset = bytes.len() as u64;
-        self.header = Some(header);
-        self.torn_tail = false;
+        let old_meta = g.file.metadata().map_err(|e| Error::io(&g.path, e))?;
+        let path = log::generation_path(&self.dir, header.generation);
+        // The new file keeps the old one's mode and group, so a group-shared store stays shared.
+        files::publish_new(&path, &bytes, mode_of(&old_meta, sharing), Some(&old_meta))?;
+        let old_path = g.path.clone();
+        let file = files::open_existing(&path, Access::Read)?.ok_or_else(|| Error::corrupt(&path, "the new generation disappeared"))?;
+        let id = file_id(&file.metadata().map_err(|e| Error::io(&path, e))?);
+        let last_start = last_line_start(&bytes);
+        self.current = Some(Generation {
+            last_line: (last_start, crc32fast::hash(&bytes[last_start as usize..])),
+            path,
+            file,
+            id,
+            header,
+            offset: bytes.len() as u64,
+            torn_tail: false,
+        });
         self.state.records = self.state.partners.len() as u64;
+        self.remember();
+        // The new generation is durable; the old one is now only a leftover.
+        if fs::remove_file(&old_path).is_err() {
+            self.leftovers = true;
+        }
+        let _ = files::sync_dir(&self.dir);
         Ok(())
+    }
+
+    /// Delete lower generations and temporary files of an interrupted compaction (under the lock).
+    fn clear_leftovers(&mut self) {
+        let Some(current) = self.current.as_ref().map(|g| g.header.generation) else { return };
+        let Ok(entries) = fs::read_dir(&self.dir) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let stale = match log::generation_of(name) {
+                Some(g) => g < current,
+                None => name.starts_with("partners.") && name.contains(".log.tmp-"),
+            };
+            if stale {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+        self.leftovers = false;
+    }
+}
+
+/// The mode of a rewritten file: the old file's, without write access for others.
+fn mode_of(meta: &fs::Metadata, sharing: Sharing) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let _ = sharing;
+        meta.mode() & 0o660
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        sharing.file_mode()
+    }
+}
+
+/// Where the last line of `bytes` (which end with a newline, or are empty) starts.
+fn last_line_start(bytes: &[u8]) -> u64 {
+    if bytes.is_empty() {
+        return 0;
+    }
+    bytes[..bytes.len() - 1].iter().rposition(|&b| b == b'\n').map_or(0, |i| i as u64 + 1)
+}
+
+fn describe(store_id: &Option<String>) -> String {
+    match store_id {
+        Some(id) => format!("store {id}"),
+        None => "a store of format version 1".into(),
     }
 }

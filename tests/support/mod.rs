@@ -336,3 +336,8 @@ pub fn random_changes(rng: &mut Rng, description: &str, domains: impl Fn(&mut Rn
     }
     serde_json::Value::Object(c)
 }
+
+/// The current generation file of a store or replica folder, if there is one.
+pub fn current_log(dir: &Path) -> Option<PathBuf> {
+    xmppfed::store::log::current_file(dir).ok().flatten()
+}
