@@ -21,7 +21,7 @@
 //!   free), i.e. what any C-ABI read returning JSON pays at least.
 //! - memory (largest N): VmHWM / VmRSS of a fresh child process that opens the store and lists.
 //!
-//! The store is pre-populated by writing `partners.log` in its documented format (header line +
+//! The store is pre-populated by writing `partners.1.log` in its documented format (header line +
 //! one `Put` record per partner, `xmppfed::store::log::{header_line, encode_line}`), not by N
 //! commits.
 //!
@@ -45,7 +45,7 @@ use xmppfed::ffi::{
     xmppfed_store_replicate, xmppfed_string_free,
 };
 use xmppfed::model::Partner;
-use xmppfed::store::log::{encode_line, header_line, Change, Record};
+use xmppfed::store::log::{current_file, encode_line, generation_path, header_line, Change, Header, Record};
 
 const CHILD_ENV: &str = "XMPPFED_BENCH_MEMORY_CHILD";
 const FILTERS: [&str; 2] = ["*7.example.org", "p1234*"];
@@ -256,10 +256,11 @@ fn partner(i: usize, revision: u64) -> Partner {
     p
 }
 
-/// Write `central/partners.log` for `n` partners directly in the documented format, durably,
-/// followed by `extra` rewrites of partner 0 (history that compaction would drop).
+/// Write generation 1 of the log (`central/partners.1.log`) for `n` partners directly in the
+/// documented format, durably, followed by `extra` rewrites of partner 0 (history that compaction
+/// would drop).
 fn build_store(central: &Path, n: usize, extra: usize) -> u64 {
-    let mut bytes = header_line("bench-generation", 0);
+    let mut bytes = header_line(&Header { store_id: Some("be0c4be0c4be0c4be0c4be0c4be0c4b".into()), generation: 1, seq: 0 });
     for i in 0..n {
         let seq = i as u64 + 1;
         bytes.extend(encode_line(&Record { seq, change: Change::Put(partner(i, seq)) }));
@@ -268,7 +269,7 @@ fn build_store(central: &Path, n: usize, extra: usize) -> u64 {
         let seq = (n + k) as u64 + 1;
         bytes.extend(encode_line(&Record { seq, change: Change::Put(partner(0, seq)) }));
     }
-    let mut f = File::create(central.join("partners.log")).unwrap();
+    let mut f = File::create(generation_path(central, 1)).unwrap();
     f.write_all(&bytes).unwrap();
     f.sync_all().unwrap();
     bytes.len() as u64
@@ -410,8 +411,8 @@ fn bench_size(root: &Path, n: usize, cycles: usize) -> SizeResult {
     let replica_b = base.join("replica-b");
     fs::create_dir_all(&central).unwrap();
     let (build_t, file_bytes) = time(|| build_store(&central, n, 0));
-    eprintln!("[n={n}] built partners.log: {} in {}", fmt_bytes(file_bytes), fmt_time(build_t.wall));
-    let log_path = central.join("partners.log");
+    eprintln!("[n={n}] built partners.1.log: {} in {}", fmt_bytes(file_bytes), fmt_time(build_t.wall));
+    let log_path = generation_path(&central, 1);
     let line_bytes = encode_line(&Record { seq: n as u64 + 1, change: Change::Put(partner(n, n as u64 + 1)) }).len();
     let mut rows = Vec::new();
 
@@ -457,7 +458,9 @@ fn bench_size(root: &Path, n: usize, cycles: usize) -> SizeResult {
     let b = Handle::open(&central, &replica_b);
     let mut full = Samples::default();
     for _ in 0..3 {
-        let _ = fs::remove_file(replica_b.join("partners.log"));
+        if let Some(copy) = current_file(&replica_b).unwrap() {
+            let _ = fs::remove_file(copy);
+        }
         full.push(time(|| b.replicate()).0);
     }
     rows.push(
@@ -649,13 +652,14 @@ fn bench_size(root: &Path, n: usize, cycles: usize) -> SizeResult {
         let id1 = cstr(&identity(1));
         let id2 = cstr(&identity(2));
         let j = cstr(r#"{"Description":"compaction probe"}"#);
-        let log = ccentral.join("partners.log");
+        let log = generation_path(&ccentral, 1);
         let before = fs::metadata(&log).unwrap().len();
         let mut floor = Floor::new(&ccentral, line_bytes);
         let mut fl = Samples::one(floor.once());
         let (t, _) = time(|| call_out("set", |o| unsafe { xmppfed_partner_set(h.0, id1.as_ptr(), j.as_ptr(), o) }));
-        let after = fs::metadata(&log).unwrap().len();
-        assert!(after < before, "the probe commit did not compact ({before} -> {after} bytes)");
+        // Compaction wrote generation 2 and deleted generation 1.
+        let after = fs::metadata(generation_path(&ccentral, 2)).unwrap().len();
+        assert!(after < before && !log.exists(), "the probe commit did not compact ({before} -> {after} bytes)");
         fl.push(floor.once());
         let (t2, _) = time(|| call_out("set", |o| unsafe { xmppfed_partner_set(h.0, id2.as_ptr(), j.as_ptr(), o) }));
         rows.push(

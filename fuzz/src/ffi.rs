@@ -40,7 +40,8 @@ use xmppfed::wildcard::WildcardPattern;
 use crate::check;
 
 const MAX_OPS: usize = 24;
-const LOG_FILE: &str = "partners.log";
+/// The template store's log: generation 1, as the library writes a new store.
+const LOG_FILE: &str = "partners.1.log";
 
 struct Dirs {
     central: PathBuf,
@@ -390,25 +391,21 @@ impl Session<'_> {
         // Close first: the old handle must not see the file change under it.
         self.store = Handle { ptr: std::ptr::null_mut() };
         fs::write(self.dirs.central.join(LOG_FILE), &log).expect("write log");
-        match Handle::try_open(&self.dirs.central, &self.dirs.replica) {
-            Ok(h) => {
-                self.store = h;
-                self.trusted = false;
-                self.replica_synced = false;
-                // Whatever the file holds, reading it must not fail in another way now.
-                let (rc, _) = self.list(None, false);
-                check!(rc == xmppfed_result::Ok, "a store that opened cannot be listed: {rc:?}: {}", last_error());
-            }
-            Err(rc) => {
-                check!(
-                    matches!(rc, xmppfed_result::StoreCorrupt | xmppfed_result::StoreVersion),
-                    "opening a damaged store: {rc:?}: {}",
-                    last_error()
-                );
-                fs::write(self.dirs.central.join(LOG_FILE), &self.dirs.template).expect("restore log");
-                self.store = Handle::open(&self.dirs.central, &self.dirs.replica);
-                self.replica_synced = false;
-            }
+        // A damaged central store still opens (the replica must answer); reading it reports the
+        // damage, or a store other than the one the replica knew, and nothing else.
+        self.store = Handle::open(&self.dirs.central, &self.dirs.replica);
+        self.trusted = false;
+        self.replica_synced = false;
+        let (rc, _) = self.list(None, false);
+        if rc != xmppfed_result::Ok {
+            check!(
+                matches!(rc, xmppfed_result::StoreCorrupt | xmppfed_result::StoreVersion | xmppfed_result::StoreMismatch),
+                "reading a damaged store: {rc:?}: {}",
+                last_error()
+            );
+            self.store = Handle { ptr: std::ptr::null_mut() };
+            fs::write(self.dirs.central.join(LOG_FILE), &self.dirs.template).expect("restore log");
+            self.store = Handle::open(&self.dirs.central, &self.dirs.replica);
         }
     }
 

@@ -33,6 +33,7 @@ internal static class Ensure
             or XmppFedResult.InvalidUtf8 or XmppFedResult.NullArgument
             => new InvalidPartnerException(result, errorId, message, target),
         XmppFedResult.StoreIo or XmppFedResult.StoreCorrupt or XmppFedResult.StoreVersion or XmppFedResult.StoreLocked
+            or XmppFedResult.StoreUntrusted or XmppFedResult.StoreMismatch
             or XmppFedResult.NoStoreLocation
             => new StoreException(result, errorId, message, target),
         XmppFedResult.Panic => new NativeLibraryException(result, errorId, message, target),

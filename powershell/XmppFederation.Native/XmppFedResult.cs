@@ -45,6 +45,10 @@ public enum XmppFedResult : int
     NoStoreLocation = 17,
     /// <summary>An input larger than the library accepts.</summary>
     InputTooLarge = 18,
+    /// <summary>A store folder or file that other users could have written, or a link or special file where a store file belongs.</summary>
+    StoreUntrusted = 19,
+    /// <summary>The central store is not the store this machine knew (replaced, rolled back, or missing from its folder).</summary>
+    StoreMismatch = 20,
     /// <summary>An internal error (a bug) was caught at the library boundary.</summary>
     Panic = 100,
 }

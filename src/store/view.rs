@@ -271,6 +271,11 @@ impl LogView {
         if self.leftovers {
             self.clear_leftovers();
         }
+        // A version-1 log is rewritten as generation 1 (with a store identity) before the first
+        // commit appends to it.
+        if self.current.as_ref().map_or(false, |g| g.header.generation == 0) {
+            self.compact(sharing)?;
+        }
         Ok(())
     }
 

@@ -7,6 +7,7 @@
 #define _XOPEN_SOURCE 700
 #define _DEFAULT_SOURCE
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -233,7 +234,7 @@ static void remove_tree(const char *path) {
     if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) perror(path);
 }
 
-/* A store folder holding one partners.log made of the given lines (NULL-terminated list). */
+/* A store folder holding one version-1 log (partners.log, still read) with the given bytes. */
 static char *central_with_log(const char *root, const char *name, const char *raw) {
     char *dir = make_dir(root, name);
     char *log = xasprintf("%s/partners.log", dir);
@@ -258,6 +259,36 @@ static char *framed(const char *json, int corrupt) {
     uint32_t crc = crc32_ieee(json, strlen(json));
     if (corrupt) crc ^= 1u;
     return xasprintf("%08x %s\n", (unsigned)crc, json);
+}
+
+/* The current generation file (partners.<n>.log with the highest n) of a store folder. */
+static char *current_log(const char *dir) {
+    DIR *d = opendir(dir);
+    unsigned long best = 0;
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            unsigned long n = 0;
+            char tail[8] = "";
+            if (sscanf(e->d_name, "partners.%lu%7s", &n, tail) == 2 && strcmp(tail, ".log") == 0 && n > best) best = n;
+        }
+        closedir(d);
+    }
+    return xasprintf("%s/partners.%lu.log", dir, best ? best : 1);
+}
+
+/* A damaged central store still opens (the local replica must stay usable); reading it and
+ * writing to it report the damage, naming the file. */
+static void check_damaged(const char *central, const char *replica, xmppfed_result code, const char *needle, const char *needle2) {
+    xmppfed_store *st = STORE_SENTINEL;
+    char *out;
+    if (CHECK_RC(xmppfed_store_open(central, replica, &st), XMPPFED_RESULT_OK) != XMPPFED_RESULT_OK) return;
+    EXPECT_FAIL(code, out, xmppfed_partner_list(st, NULL, false, &out));
+    CHECK_MSG(needle);
+    if (needle2) CHECK_MSG(needle2);
+    EXPECT_FAIL(code, out, xmppfed_partner_new(st, "{\"Identity\":\"x.org\"}", false, &out));
+    CHECK_MSG(needle);
+    xmppfed_store_close(st);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -290,6 +321,8 @@ static void test_static_functions(void) {
         {XMPPFED_RESULT_STORE_LOCKED, "StoreLocked"},
         {XMPPFED_RESULT_NO_STORE_LOCATION, "NoStoreLocation"},
         {XMPPFED_RESULT_INPUT_TOO_LARGE, "InputTooLarge"},
+        {XMPPFED_RESULT_STORE_UNTRUSTED, "StoreUntrusted"},
+        {XMPPFED_RESULT_STORE_MISMATCH, "StoreMismatch"},
         {XMPPFED_RESULT_PANIC, "Panic"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -298,7 +331,7 @@ static void test_static_functions(void) {
             fprintf(stderr, "    code %d: expected %s, got %s\n", names[i].code, names[i].name, n ? n : "(null)");
         }
     }
-    CHECK(xmppfed_result_name(19) == NULL);
+    CHECK(xmppfed_result_name(21) == NULL);
     CHECK(xmppfed_result_name(99) == NULL);
     CHECK(xmppfed_result_name(101) == NULL);
     CHECK(xmppfed_result_name(-1) == NULL);
@@ -350,36 +383,23 @@ static void test_open(const char *root) {
 
     /* Garbage: StoreCorrupt naming the file. */
     char *garbage = central_with_log(root, "garbage", "this is not a store\nnor is this\n");
-    st = STORE_SENTINEL;
-    CHECK_RC(xmppfed_store_open(garbage, replica, &st), XMPPFED_RESULT_STORE_CORRUPT);
-    CHECK(st == STORE_SENTINEL);
-    CHECK_MSG("partners.log");
+    check_damaged(garbage, replica, XMPPFED_RESULT_STORE_CORRUPT, "partners.log", NULL);
 
     /* An empty log file is damage too (a store file always starts with a header). */
     char *empty = central_with_log(root, "empty", "");
-    st = STORE_SENTINEL;
-    CHECK_RC(xmppfed_store_open(empty, replica, &st), XMPPFED_RESULT_STORE_CORRUPT);
-    CHECK(st == STORE_SENTINEL);
-    CHECK_MSG("partners.log");
+    check_damaged(empty, replica, XMPPFED_RESULT_STORE_CORRUPT, "partners.log", NULL);
 
     /* A checked header of another format. */
     char *line = framed(HEADER_OTHER, 0);
     char *other = central_with_log(root, "other-format", line);
     free(line);
-    st = STORE_SENTINEL;
-    CHECK_RC(xmppfed_store_open(other, replica, &st), XMPPFED_RESULT_STORE_CORRUPT);
-    CHECK(st == STORE_SENTINEL);
-    CHECK_MSG("another-log");
+    check_damaged(other, replica, XMPPFED_RESULT_STORE_CORRUPT, "another-log", NULL);
 
     /* A header of format version 99: StoreVersion, naming the file and the version. */
     line = framed(HEADER_V99, 0);
     char *future = central_with_log(root, "future", line);
     free(line);
-    st = STORE_SENTINEL;
-    CHECK_RC(xmppfed_store_open(future, replica, &st), XMPPFED_RESULT_STORE_VERSION);
-    CHECK(st == STORE_SENTINEL);
-    CHECK_MSG("partners.log");
-    CHECK_MSG("99");
+    check_damaged(future, replica, XMPPFED_RESULT_STORE_VERSION, "partners.log", "99");
 
     /* A valid log written here (proves the CRC and framing above match the library's), with a
      * torn last line (no newline) that a reader must ignore. */
@@ -397,10 +417,14 @@ static void test_open(const char *root) {
         CHECK_HAS(out, "\"PartnerType\":\"Federated\"");
         CHECK_HAS(out, "\"Revision\":1");
         FREE(out);
-        /* The next writer cuts off the torn tail and continues the numbering at 2. */
+        /* The next writer cuts off the torn tail, rewrites the version-1 log as generation 1 of
+         * format 2, and continues the numbering at 2. */
         EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"after-tail.org\"}", false, &out));
         CHECK_HAS(out, "\"Revision\":2");
         FREE(out);
+        char *v1 = xasprintf("%s/partners.log", crafted), *g1 = xasprintf("%s/partners.1.log", crafted);
+        CHECK(access(v1, F_OK) != 0 && access(g1, F_OK) == 0);
+        free(v1); free(g1);
         EXPECT_OK(out, xmppfed_partner_list(st, NULL, false, &out));
         CHECK(count_of(out, "\"Identity\":") == 2);
         FREE(out);
@@ -413,11 +437,7 @@ static void test_open(const char *root) {
     raw = xasprintf("%s%s%s", h, bad, tail);
     char *damaged = central_with_log(root, "damaged", raw);
     free(raw); free(bad); free(tail); free(h); free(r);
-    st = STORE_SENTINEL;
-    CHECK_RC(xmppfed_store_open(damaged, replica, &st), XMPPFED_RESULT_STORE_CORRUPT);
-    CHECK(st == STORE_SENTINEL);
-    CHECK_MSG("partners.log");
-    CHECK_MSG("offset");
+    check_damaged(damaged, replica, XMPPFED_RESULT_STORE_CORRUPT, "partners.log", "offset");
 
     /* NULL and non-UTF-8 arguments. */
     CHECK_RC(xmppfed_store_open(crafted, replica, NULL), XMPPFED_RESULT_NULL_ARGUMENT);
@@ -1288,12 +1308,13 @@ static void test_lock(const char *central, const char *replica) {
     unsetenv("XMPPFED_LOCK_TIMEOUT_MS");
     if (rc != XMPPFED_RESULT_OK) return;
 
-    char *lock_path = xasprintf("%s/partners.lock", central);
-    int fd = open(lock_path, O_RDWR | O_CREAT, 0600);
+    /* The lock is the store folder's (a file a clean-up tool could delete would not do). */
+    int fd = open(central, O_RDONLY | O_DIRECTORY);
     CHECK(fd >= 0);
     if (fd >= 0 && CHECK(flock(fd, LOCK_EX | LOCK_NB) == 0)) {
         EXPECT_FAIL(XMPPFED_RESULT_STORE_LOCKED, out, xmppfed_partner_set(st, "contoso.com", "{\"ConnectionLimit\":9}", &out));
-        CHECK_MSG("partners.lock");
+        CHECK_MSG("store lock");
+        CHECK_MSG("held by process");
         EXPECT_FAIL(XMPPFED_RESULT_STORE_LOCKED, out, xmppfed_partner_new(st, "{\"Identity\":\"locked.net\"}", false, &out));
         EXPECT_FAIL(XMPPFED_RESULT_STORE_LOCKED, out, xmppfed_partner_remove(st, "contoso.com", &out));
         EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", false, &out));
@@ -1306,7 +1327,6 @@ static void test_lock(const char *central, const char *replica) {
         FREE(out);
     }
     if (fd >= 0) close(fd);
-    free(lock_path);
     xmppfed_store_close(st);
 }
 
@@ -1488,7 +1508,7 @@ static char *read_all(const char *path, long *len) {
 /* Previews decide like the writers against the current state and write nothing. */
 static void test_preview(xmppfed_store *st, const char *central) {
     char *out;
-    char *log = xasprintf("%s/partners.log", central);
+    char *log = current_log(central);
     long before_len = 0, after_len = 0;
     char *before = read_all(log, &before_len);
     CHECK(before != NULL);

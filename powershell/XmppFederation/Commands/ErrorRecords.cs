@@ -24,7 +24,8 @@ internal static class ErrorRecords
     public static bool IsFatal(Exception e) => e switch
     {
         NativeLibraryException => true,
-        XmppFedException x => x.Result is XmppFedResult.StoreCorrupt or XmppFedResult.StoreVersion or XmppFedResult.NoStoreLocation,
+        XmppFedException x => x.Result is XmppFedResult.StoreCorrupt or XmppFedResult.StoreVersion or XmppFedResult.NoStoreLocation
+            or XmppFedResult.StoreUntrusted or XmppFedResult.StoreMismatch,
         ArgumentException => false,
         _ => true,
     };
@@ -36,6 +37,8 @@ internal static class ErrorRecords
         XmppFedResult.StaleInstance => ErrorCategory.InvalidOperation,
         XmppFedResult.StoreIo => ErrorCategory.ResourceUnavailable,
         XmppFedResult.StoreLocked => ErrorCategory.ResourceBusy,
+        XmppFedResult.StoreUntrusted => ErrorCategory.SecurityError,
+        XmppFedResult.StoreMismatch => ErrorCategory.InvalidData,
         XmppFedResult.StoreCorrupt or XmppFedResult.StoreVersion => ErrorCategory.InvalidData,
         XmppFedResult.NoStoreLocation => ErrorCategory.ObjectNotFound,
         XmppFedResult.Panic => ErrorCategory.NotSpecified,

@@ -117,7 +117,7 @@ Describe 'New-CsXmppAllowedPartner' {
             $null = New-CsXmppAllowedPartner contoso.com
             $store.Log | Should -Exist
             [System.IO.File]::ReadAllText($store.Log) | Should -Match 'contoso\.com'
-            Join-Path $store.Replica 'partners.log' | Should -Exist
+            Join-Path $store.Replica 'partners.1.log' | Should -Exist
             Get-DefaultStoreFingerprint | Should -BeExactly $before -Because 'nothing may land in the default store ~/.local/share/xmppfed'
         }
     }

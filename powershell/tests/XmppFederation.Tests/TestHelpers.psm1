@@ -36,7 +36,7 @@ function New-TestStore {
         Root    = $root
         Central = $central
         Replica = $replica
-        Log     = Join-Path $central 'partners.log'
+        Log     = Join-Path $central 'partners.1.log'   # the first generation of the store's log
     }
     if (-not $NoSessionVariables) {
         $env:XMPPFED_STORE = $central
@@ -58,17 +58,16 @@ function Remove-TestStore {
 
 function Get-LogHash {
     <#
-    The SHA-256 of a store folder's partners.log bytes, or '<no partners.log>' when there is none:
-    equal values before and after a command mean it did not touch the store.
+    The names and SHA-256 of a store folder's log files (partners.<generation>.log), or
+    '<no partners.log>' when there is none: equal values before and after a command mean it did
+    not touch the store.
     #>
     param([Parameter(Mandatory)] [string] $Folder)
-    $log = Join-Path $Folder 'partners.log'
-    if (Test-Path -LiteralPath $log -PathType Leaf) {
-        (Get-FileHash -LiteralPath $log -Algorithm SHA256).Hash
+    $logs = @(Get-ChildItem -LiteralPath $Folder -File -Filter 'partners.*.log' -ErrorAction SilentlyContinue | Sort-Object Name)
+    if ($logs.Count -eq 0) {
+        return '<no partners.log>'
     }
-    else {
-        '<no partners.log>'
-    }
+    ($logs | ForEach-Object { "$($_.Name)=$((Get-FileHash -LiteralPath $_.FullName -Algorithm SHA256).Hash)" }) -join "`n"
 }
 
 function Get-DefaultStoreRoot {
@@ -86,7 +85,7 @@ function Get-DefaultStoreFingerprint {
     if (-not (Test-Path -LiteralPath $root)) {
         return '<no default store folder>'
     }
-    $logs = @(Get-ChildItem -LiteralPath $root -Recurse -File -Filter 'partners.log' | Sort-Object FullName)
+    $logs = @(Get-ChildItem -LiteralPath $root -Recurse -File -Filter 'partners*.log' | Sort-Object FullName)
     if ($logs.Count -eq 0) {
         return '<no partners.log in the default store folder>'
     }
