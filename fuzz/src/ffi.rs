@@ -403,8 +403,10 @@ impl Session<'_> {
                 "reading a damaged store: {rc:?}: {}",
                 last_error()
             );
+            // Back to the template, replica included: restoring an older central log under a
+            // replica that has seen more is a rollback, which the library rightly refuses.
             self.store = Handle { ptr: std::ptr::null_mut() };
-            fs::write(self.dirs.central.join(LOG_FILE), &self.dirs.template).expect("restore log");
+            reset(self.dirs);
             self.store = Handle::open(&self.dirs.central, &self.dirs.replica);
         }
     }
