@@ -71,6 +71,14 @@ impl ListModifier {
         Ok(result)
     }
 
+    /// A value of the wrong form is refused before anything else is looked at (no store access).
+    pub fn check_form(&self) -> Result<()> {
+        match self {
+            ListModifier::Invalid(problem) => Err(Error::value(FIELD, problem.clone())),
+            _ => Ok(()),
+        }
+    }
+
     /// For change sets: an absent field is "no change" (`None`), an explicit `null` is `Clear`.
     pub fn deserialize_nullable<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<ListModifier>, D::Error> {
         ListModifier::deserialize(d).map(Some)

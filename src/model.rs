@@ -226,6 +226,11 @@ pub struct PartnerChanges {
 }
 
 impl PartnerChanges {
+    /// What can be checked without the partner: the form of the values given.
+    pub fn check_form(&self) -> Result<()> {
+        self.additional_domains.as_ref().map_or(Ok(()), ListModifier::check_form)
+    }
+
     /// Apply the changes to `partner` and validate the result as a whole. On error `partner` may be
     /// partly changed, so callers apply to a copy.
     pub fn apply_to(self, partner: &mut Partner) -> Result<Vec<Warning>> {

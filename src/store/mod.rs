@@ -182,6 +182,7 @@ impl Store {
             }
             Write::Set { identity, changes } => {
                 let identity = canonical_domain("Identity", &identity)?;
+                changes.check_form()?;
                 Box::new(move |state, seq| {
                     let mut partner = state.partners.get(&identity).cloned().ok_or_else(|| Error::NotFound(identity.clone()))?;
                     let warnings = changes.apply_to(&mut partner)?;
