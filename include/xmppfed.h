@@ -245,6 +245,17 @@ xmppfed_result xmppfed_partner_remove_preview(xmppfed_store *store,
 // `store` is a live handle.
 xmppfed_result xmppfed_store_replicate(xmppfed_store *store);
 
+// This machine's replica against the central store (Get-CsXmppAllowedPartnerReplicationStatus),
+// as JSON `{"CentralStore":"...","Replica":"...","StoreId":"..."|null,"CentralRevision":n|null,
+// "ReplicaRevision":n|null,"ReplicaUpdated":"2026-11-30T15:04:05Z"|null,"IsCurrent":bool,
+// "CentralError":"..."|null,"ReplicaError":"..."|null}`. A central store or replica that cannot be
+// read is described in the status (`*Error`), not reported as a failure.
+// `*status_json_out` is owned by the caller: free it with `xmppfed_string_free`.
+//
+// # Safety
+// `store` is a live handle; `status_json_out` is valid for one pointer write.
+xmppfed_result xmppfed_store_status(xmppfed_store *store, char **status_json_out);
+
 // Free a string this library returned through a `*_out` argument. NULL is accepted and ignored.
 // Never pass a string from anywhere else, and never free a library string with `free`.
 //

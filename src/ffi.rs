@@ -657,6 +657,25 @@ pub unsafe extern "C" fn xmppfed_store_replicate(store: *mut xmppfed_store) -> x
     boundary(|| with_store(store, |s| s.replicate()))
 }
 
+/// This machine's replica against the central store (Get-CsXmppAllowedPartnerReplicationStatus),
+/// as JSON `{"CentralStore":"...","Replica":"...","StoreId":"..."|null,"CentralRevision":n|null,
+/// "ReplicaRevision":n|null,"ReplicaUpdated":"2026-11-30T15:04:05Z"|null,"IsCurrent":bool,
+/// "CentralError":"..."|null,"ReplicaError":"..."|null}`. A central store or replica that cannot be
+/// read is described in the status (`*Error`), not reported as a failure.
+/// `*status_json_out` is owned by the caller: free it with `xmppfed_string_free`.
+///
+/// # Safety
+/// `store` is a live handle; `status_json_out` is valid for one pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_store_status(store: *mut xmppfed_store, status_json_out: *mut *mut c_char) -> xmppfed_result {
+    boundary(|| {
+        check_out(status_json_out, "status_json_out")?;
+        let status = with_store(store, |s| Ok(s.status()))?;
+        *status_json_out = to_json(&status).into_raw();
+        Ok(())
+    })
+}
+
 /// Free a string this library returned through a `*_out` argument. NULL is accepted and ignored.
 /// Never pass a string from anywhere else, and never free a library string with `free`.
 ///

@@ -474,3 +474,32 @@ fn an_environment_snapshot_replaces_the_process_environment() {
     .unwrap();
     assert!(err.to_string().contains("XMPPFED_LOCK_TIMEOUT_MS"), "{err}");
 }
+
+#[test]
+fn the_replication_status_compares_the_replica_with_the_central_store() {
+    let d = dirs();
+    let mut s = open(&d);
+    let fresh = s.status();
+    assert_eq!((fresh.central_revision, fresh.replica_revision, fresh.is_current), (Some(0), None, false));
+    assert!(fresh.replica_error.unwrap().contains("Invoke-CsXmppAllowedPartnerReplication"));
+    new(&mut s, r#"{"Identity":"a.com"}"#).unwrap();
+    let after = s.status();
+    assert_eq!((after.central_revision, after.replica_revision, after.is_current), (Some(1), Some(1), true));
+    assert_eq!(after.store_id.as_deref().map(str::len), Some(32));
+    assert!(after.replica_updated.unwrap().ends_with('Z'));
+    assert_eq!((after.central_store.as_str(), after.replica.as_str()), (d.central.to_str().unwrap(), d.replica.to_str().unwrap()));
+
+    // Another machine (another replica) commits: this machine's replica is behind until refreshed.
+    let mut other = Store::open(StoreOptions { central: Some(d.central.clone()), replica: Some(d._root.path().join("other")), ..Default::default() }).unwrap();
+    new(&mut other, r#"{"Identity":"b.com"}"#).unwrap();
+    let behind = s.status();
+    assert_eq!((behind.central_revision, behind.replica_revision, behind.is_current), (Some(2), Some(1), false));
+    s.replicate().unwrap();
+    assert!(s.status().is_current);
+
+    // The central store unreachable: reported in the status, the replica still described.
+    fs::rename(&d.central, d._root.path().join("away")).unwrap();
+    let down = s.status();
+    assert_eq!((down.central_revision, down.replica_revision, down.is_current), (None, Some(2), false));
+    assert!(down.central_error.unwrap().contains("does not exist or is not reachable"));
+}

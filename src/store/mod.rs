@@ -239,6 +239,36 @@ impl Store {
             .collect())
     }
 
+    /// This machine's view of the store and its replica (Get-CsXmppAllowedPartnerReplicationStatus):
+    /// a central store that cannot be read is reported in the status, not as an error.
+    pub fn status(&mut self) -> ReplicationStatus {
+        let central = self.view(Source::Central).map(|v| (v.header().cloned(), v.state.seq));
+        let replica = self.view(Source::LocalReplica).map(|v| (v.header().cloned(), v.state.seq, v.modified()));
+        let (central_header, central_revision, central_error) = match central {
+            Ok((h, seq)) => (h, Some(seq), None),
+            Err(e) => (None, None, Some(e.to_string())),
+        };
+        let (replica_header, replica_revision, replica_updated, replica_error) = match replica {
+            Ok((h, seq, modified)) => (h.clone(), h.map(|_| seq), modified.map(utc_text), None),
+            Err(e) => (None, None, None, Some(e.to_string())),
+        };
+        let is_current = central_error.is_none()
+            && replica_error.is_none()
+            && central_revision == replica_revision.or(Some(0))
+            && central_header.as_ref().map(|h| (&h.store_id, h.generation)) == replica_header.as_ref().map(|h| (&h.store_id, h.generation));
+        ReplicationStatus {
+            central_store: self.central_dir.to_string_lossy().into_owned(),
+            replica: self.replica_dir.to_string_lossy().into_owned(),
+            store_id: central_header.as_ref().or(replica_header.as_ref()).and_then(|h| h.store_id.clone()),
+            central_revision,
+            replica_revision,
+            replica_updated,
+            is_current,
+            central_error,
+            replica_error,
+        }
+    }
+
     /// Refresh the local replica from the central store now, verifying all of it.
     pub fn replicate(&mut self) -> Result<()> {
         self.replica_witness = None;
@@ -315,6 +345,46 @@ impl Store {
     }
 }
 
+/// The state of this machine's replica against the central store.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicationStatus {
+    /// The central store folder in use.
+    pub central_store: String,
+    /// This machine's replica folder.
+    pub replica: String,
+    /// The store's identity, if it has one yet.
+    pub store_id: Option<String>,
+    /// The last commit in the central store; `None` if it cannot be read (see `central_error`).
+    pub central_revision: Option<u64>,
+    /// The last commit in the replica; `None` if there is no replica yet.
+    pub replica_revision: Option<u64>,
+    /// When the replica file was last written (UTC, RFC 3339).
+    pub replica_updated: Option<String>,
+    /// Whether the replica holds exactly what the central store holds now.
+    pub is_current: bool,
+    /// Why the central store cannot be read, if it cannot.
+    pub central_error: Option<String>,
+    /// Why the replica cannot be read, if it cannot.
+    pub replica_error: Option<String>,
+}
+
+/// `2026-11-30T15:04:05Z` for a point in time (UTC; days to civil date after Howard Hinnant).
+fn utc_text(t: std::time::SystemTime) -> String {
+    let secs = t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + (month <= 2) as i64;
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 /// One change's rules, applied to the state at the commit number it would get.
 type Decision = dyn FnOnce(&state::State, u64) -> Result<(Change, Outcome)>;
 
@@ -323,4 +393,15 @@ fn put(state: &state::State, seq: u64, mut partner: Partner, warnings: Vec<Warni
     state.check_conflicts(&partner)?;
     partner.revision = seq;
     Ok((Change::Put(partner.clone()), Outcome { partner, warnings }))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_text_is_rfc_3339() {
+        use std::time::{Duration, UNIX_EPOCH};
+        assert_eq!(super::utc_text(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(super::utc_text(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
+        assert_eq!(super::utc_text(UNIX_EPOCH + Duration::from_secs(1_796_051_045)), "2026-11-30T15:04:05Z");
+    }
 }

@@ -83,6 +83,11 @@ impl LogView {
         }
     }
 
+    /// When the file the view reads was last written.
+    pub fn modified(&self) -> Option<std::time::SystemTime> {
+        self.current.as_ref().and_then(|g| g.file.metadata().ok()).and_then(|m| m.modified().ok())
+    }
+
     pub fn header(&self) -> Option<&Header> {
         self.current.as_ref().map(|g| &g.header)
     }

@@ -1549,6 +1549,42 @@ static void test_preview(xmppfed_store *st, const char *central) {
     free(log);
 }
 
+/* The replication status: a fresh store, after a commit, and with the central folder gone. */
+static void test_status(const char *root) {
+    char *out;
+    char *central = make_dir(root, "status-central");
+    char *replica = xasprintf("%s/status-replica", root);
+    xmppfed_store *st = STORE_SENTINEL;
+    if (CHECK_RC(xmppfed_store_open(central, replica, &st), XMPPFED_RESULT_OK) != XMPPFED_RESULT_OK) return;
+    EXPECT_OK(out, xmppfed_store_status(st, &out));
+    CHECK_HAS(out, "\"CentralRevision\":0");
+    CHECK_HAS(out, "\"ReplicaRevision\":null");
+    CHECK_HAS(out, "\"IsCurrent\":false");
+    CHECK_HAS(out, "Invoke-CsXmppAllowedPartnerReplication");
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"status.example\"}", false, &out));
+    FREE(out);
+    EXPECT_OK(out, xmppfed_store_status(st, &out));
+    CHECK_HAS(out, "\"CentralRevision\":1");
+    CHECK_HAS(out, "\"ReplicaRevision\":1");
+    CHECK_HAS(out, "\"IsCurrent\":true");
+    CHECK_HAS(out, "\"CentralError\":null");
+    FREE(out);
+    char *moved = xasprintf("%s/status-moved", root);
+    CHECK(rename(central, moved) == 0);
+    EXPECT_OK(out, xmppfed_store_status(st, &out));
+    CHECK_HAS(out, "\"CentralRevision\":null");
+    CHECK_HAS(out, "\"IsCurrent\":false");
+    CHECK_HAS(out, "status-central");
+    FREE(out);
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_store_status(st, NULL));
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_store_status(NULL, &out));
+    xmppfed_store_close(st);
+    free(moved);
+    free(replica);
+    free(central);
+}
+
 /* The XMPPFED_* settings from a JSON snapshot instead of the process environment. */
 static void test_open_with_environment(const char *root) {
     char *out;
@@ -1602,6 +1638,7 @@ int main(void) {
     test_static_functions();
     test_open(root);
     test_open_with_environment(root);
+    test_status(root);
 
     char *central = make_dir(root, "central");
     char *replica = xasprintf("%s/replica", root); /* created by the library on the first commit */
