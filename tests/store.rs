@@ -503,3 +503,16 @@ fn the_replication_status_compares_the_replica_with_the_central_store() {
     assert_eq!((down.central_revision, down.replica_revision, down.is_current), (None, Some(2), false));
     assert!(down.central_error.unwrap().contains("does not exist or is not reachable"));
 }
+
+#[test]
+fn identities_are_completed_from_a_prefix_in_order() {
+    let d = dirs();
+    let mut s = open(&d);
+    for id in ["contoso.com", "contoso.net", "cont.example", "fabrikam.com", "contosob.org"] {
+        new(&mut s, &format!(r#"{{"Identity":"{id}"}}"#)).unwrap();
+    }
+    assert_eq!(s.identities_starting_with("CONTOSO", 10, Source::Central).unwrap(), ["contoso.com", "contoso.net", "contosob.org"]);
+    assert_eq!(s.identities_starting_with("cont", 2, Source::Central).unwrap(), ["cont.example", "contoso.com"]);
+    assert_eq!(s.identities_starting_with("", 100, Source::LocalReplica).unwrap().len(), 5);
+    assert!(s.identities_starting_with("zz", 10, Source::Central).unwrap().is_empty());
+}

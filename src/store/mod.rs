@@ -269,6 +269,21 @@ impl Store {
         }
     }
 
+    /// The identities that begin with `prefix` (case-insensitively), sorted, at most `max`: a
+    /// range lookup in the sorted map, so completing a name costs the same with 100,000 partners.
+    pub fn identities_starting_with(&mut self, prefix: &str, max: usize, source: Source) -> Result<Vec<String>> {
+        let prefix = prefix.to_lowercase();
+        let view = self.view(source)?;
+        Ok(view
+            .state
+            .partners
+            .range::<str, _>((std::ops::Bound::Included(prefix.as_str()), std::ops::Bound::Unbounded))
+            .take_while(|(identity, _)| identity.starts_with(&prefix))
+            .take(max)
+            .map(|(identity, _)| identity.clone())
+            .collect())
+    }
+
     /// Refresh the local replica from the central store now, verifying all of it.
     pub fn replicate(&mut self) -> Result<()> {
         self.replica_witness = None;
