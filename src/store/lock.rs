@@ -43,7 +43,8 @@ struct Note {
     since: u64,
 }
 
-/// Take the writer lock of `dir`, waiting at most `timeout`; `mode` is the mode of a new note file.
+/// Take the writer lock of `dir`, waiting at most `timeout`; `mode` is the mode of the lock file
+/// where the lock is a file (Windows).
 pub fn lock_folder(dir: &Path, timeout: Duration, mode: u32) -> Result<LockGuard> {
     let locked = lock_target(dir, mode)?;
     let start = Instant::now();
@@ -64,10 +65,16 @@ pub fn lock_folder(dir: &Path, timeout: Duration, mode: u32) -> Result<LockGuard
         std::thread::sleep(pause.min(timeout.saturating_sub(start.elapsed())));
         pause = (pause * 2).min(Duration::from_millis(20));
     }
-    let guard = LockGuard { locked };
-    // The note only informs; a failure to write it must not fail the commit.
-    let _ = write_note(dir, mode);
-    Ok(guard)
+    Ok(LockGuard { locked })
+}
+
+impl LockGuard {
+    /// Leave the note that a waiting writer's timeout error quotes. Written once the holder has
+    /// checked the folder holds its store (nothing is created in a folder that lost its files).
+    /// The note only informs; a failure to write it must not fail the commit.
+    pub fn leave_note(&self, dir: &Path, mode: u32) {
+        let _ = write_note(dir, mode);
+    }
 }
 
 #[cfg(unix)]

@@ -299,7 +299,8 @@ impl Store {
             return Ok(()); // a store nobody has written to yet: an empty replica folder says so
         };
         let sharing = trust::check_folder(&self.replica_dir, Role::Replica)?;
-        let _guard = lock::lock_folder(&self.replica_dir, self.lock_timeout, sharing.file_mode())?;
+        let guard = lock::lock_folder(&self.replica_dir, self.lock_timeout, sharing.file_mode())?;
+        guard.leave_note(&self.replica_dir, sharing.file_mode());
         let (source, path, len) = self.central.source().expect("a central store with a header has a file");
         let path = path.to_owned();
         replica::mirror(
@@ -325,7 +326,22 @@ impl Store {
         }
         let sharing = trust::check_folder(&view.dir, role)?;
         view.refresh(sharing)?;
-        Ok(view)
+        if source == Source::LocalReplica {
+            // Two stores configured with one replica folder: never serve the other's partners.
+            let seen = self.central.known.as_ref().and_then(|k| k.store_id.as_ref());
+            let copy = self.replica.header().and_then(|h| h.store_id.as_ref());
+            if let (Some(seen), Some(copy)) = (seen, copy) {
+                if seen != copy {
+                    return Err(Error::StoreMismatch {
+                        path: self.replica_dir.clone(),
+                        problem: format!("is a replica of store {copy}, but this store is {seen}: two stores are configured with one replica folder"),
+                        fix: "Give each store its own replica folder (XMPPFED_REPLICA).".into(),
+                    });
+                }
+            }
+            return Ok(&mut self.replica);
+        }
+        Ok(&mut self.central)
     }
 
     /// The one way to change the store: under the lock, decide against the current state, append
@@ -336,6 +352,7 @@ impl Store {
         let sharing = trust::check_folder(&self.central_dir, Role::Central)?;
         let guard = lock::lock_folder(&self.central_dir, self.lock_timeout, sharing.file_mode())?;
         self.central.prepare_for_append(sharing)?;
+        guard.leave_note(&self.central_dir, sharing.file_mode());
         // Only an edited file can hold the last number; wrapping to 0 would mean "never stored".
         let seq = self.central.state.seq.checked_add(1).ok_or_else(|| {
             Error::corrupt(self.central.path(), "the commit counter (Seq) is at its maximum; the file was not written by this library")

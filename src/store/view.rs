@@ -58,6 +58,24 @@ struct Generation {
     last_line: (u64, u32),
     /// Bytes after the last newline (seen at the last refresh).
     torn_tail: bool,
+    /// The header line's length and checksum (see `still_there`).
+    header_len: u64,
+    header_crc: u32,
+}
+
+impl Generation {
+    /// Whether the header and the last line read are still what they were: the cheap check that
+    /// the file was not edited or replaced in place (a rolled-back or foreign copy of the same size
+    /// shows up in one of them).
+    fn still_there(&mut self) -> Result<bool> {
+        let (start, crc) = self.last_line;
+        let last = files::read_at(&mut self.file, &self.path, start, (self.offset - start) as usize)?;
+        if crc32fast::hash(&last) != crc {
+            return Ok(false);
+        }
+        let header = files::read_at(&mut self.file, &self.path, 0, self.header_len as usize)?;
+        Ok(crc32fast::hash(&header) == self.header_crc)
+    }
 }
 
 pub struct LogView {
@@ -97,8 +115,23 @@ impl LogView {
         self.current.as_mut().map(|g| (&mut g.file, g.path.as_path(), g.offset))
     }
 
-    /// Bring the state up to date with the folder, under the folder's trust rule.
+    /// Bring the state up to date with the folder, under the folder's trust rule. After a failure
+    /// the view forgets the file it had open (not what it knew): the next refresh reads the folder
+    /// whole again, so a refused file is never served from the state read before it.
     pub fn refresh(&mut self, sharing: Sharing) -> Result<()> {
+        let result = self.catch_up(sharing);
+        if result.is_err() {
+            self.forget();
+        }
+        result
+    }
+
+    fn forget(&mut self) {
+        self.current = None;
+        self.state = State::default();
+    }
+
+    fn catch_up(&mut self, sharing: Sharing) -> Result<()> {
         let Some(g) = &mut self.current else {
             return self.reload(sharing);
         };
@@ -113,15 +146,16 @@ impl LogView {
         if file_id(&meta) != g.id || meta.len() < g.offset {
             return self.reload(sharing);
         }
+        // Modes and owners can change under an open handle: nothing is read from a file that has
+        // stopped being trusted.
+        trust::check_file(&g.path, &meta, sharing)?;
         if meta.len() == g.offset {
             g.torn_tail = false;
             return Ok(());
         }
         // Something was appended. Apply it only on top of what is still there: a file edited or
         // restored in place is read again whole (and checked against what was known).
-        let (start, crc) = g.last_line;
-        let still = files::read_at(&mut g.file, &g.path, start, (g.offset - start) as usize)?;
-        if crc32fast::hash(&still) != crc {
+        if !g.still_there()? {
             return self.reload(sharing);
         }
         let bytes = files::read_from(&mut g.file, &g.path, g.offset)?;
@@ -185,8 +219,11 @@ impl LogView {
         }
         self.check_known(&path, &header, state.seq)?;
         let last_start = last_line_start(&bytes[..chunk.consumed as usize]);
+        let header_len = first_line_len(&bytes);
         self.current = Some(Generation {
             last_line: (last_start, crc32fast::hash(&bytes[last_start as usize..chunk.consumed as usize])),
+            header_len,
+            header_crc: crc32fast::hash(&bytes[..header_len as usize]),
             path,
             file,
             id,
@@ -261,6 +298,17 @@ impl LogView {
     /// half-written, and create the first generation if the store is new.
     pub fn prepare_for_append(&mut self, sharing: Sharing) -> Result<()> {
         self.refresh(sharing)?;
+        // A refresh with nothing appended trusts the file's size and identity; a writer also
+        // checks the header and the last line it read, so that it never appends to a log that was
+        // edited or copied over in place (same size) since it read it.
+        if let Some(g) = &mut self.current {
+            if !g.still_there()? {
+                if let Err(e) = self.reload(sharing) {
+                    self.forget();
+                    return Err(e);
+                }
+            }
+        }
         let Some(g) = &mut self.current else {
             let header = Header { store_id: Some(log::new_store_id()?), generation: 1, seq: 0 };
             let path = log::generation_path(&self.dir, 1);
@@ -333,8 +381,11 @@ impl LogView {
         let file = files::open_existing(&path, Access::Read)?.ok_or_else(|| Error::corrupt(&path, "the new generation disappeared"))?;
         let id = file_id(&file.metadata().map_err(|e| Error::io(&path, e))?);
         let last_start = last_line_start(&bytes);
+        let header_len = first_line_len(&bytes);
         self.current = Some(Generation {
             last_line: (last_start, crc32fast::hash(&bytes[last_start as usize..])),
+            header_len,
+            header_crc: crc32fast::hash(&bytes[..header_len as usize]),
             path,
             file,
             id,
@@ -384,6 +435,11 @@ fn mode_of(meta: &fs::Metadata, sharing: Sharing) -> u32 {
         let _ = meta;
         sharing.file_mode()
     }
+}
+
+/// The length of the first line of `bytes`, newline included (the header of a loaded file).
+fn first_line_len(bytes: &[u8]) -> u64 {
+    bytes.iter().position(|&b| b == b'\n').map_or(bytes.len() as u64, |i| i as u64 + 1)
 }
 
 /// Where the last line of `bytes` (which end with a newline, or are empty) starts.
