@@ -506,13 +506,19 @@ static void check_defaults(const char *partner) {
 static void test_new(xmppfed_store *st) {
     char *out;
 
-    /* Defaults, canonical identity (lowercase, trailing dot stripped), DialbackNotUsed warning. */
+    /* Defaults, canonical identity (lowercase, trailing dot stripped). The defaults are a warned
+       combination (dialback not used), but a request that chose no negotiation setting gets no
+       warning about them. */
     EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"Contoso.COM.\"}", false, &out));
     CHECK(out && strncmp(out, "{\"Partner\":{", 12) == 0);
     CHECK_HAS(out, "\"Identity\":\"contoso.com\"");
     CHECK_HAS(out, "\"Domain\":\"contoso.com\"");
     check_defaults(out);
     CHECK_HAS(out, "\"Revision\":1");
+    CHECK_HAS(out, "\"Warnings\":[]");
+    FREE(out);
+    /* The same combination chosen explicitly (built in memory): the DialbackNotUsed warning. */
+    EXPECT_OK(out, xmppfed_partner_new(NULL, "{\"Identity\":\"chosen.example\",\"SupportDialbackNegotiation\":true}", true, &out));
     CHECK_HAS(out, "\"Warnings\":[{\"Id\":\"DialbackNotUsed\",\"Message\":\"");
     CHECK(count_of(out, "\"Id\":") == 1);
     FREE(out);
@@ -1004,7 +1010,8 @@ static void test_set_instance(xmppfed_store *st) {
     CHECK_HAS(out, "\"Identity\":\"contoso.com\"");
     CHECK_HAS(out, "\"Description\":\"Contoso Ltd\"");
     CHECK(revision_of(out) > rev_a);
-    CHECK_HAS(out, "\"Id\":\"DialbackNotUsed\"");
+    /* No negotiation setting in the change set: no warning about the object's combination. */
+    CHECK_HAS(out, "\"Warnings\":[]");
     FREE(out);
 
     /* The store changes it; the old JSON is now stale and refused without changing anything. */

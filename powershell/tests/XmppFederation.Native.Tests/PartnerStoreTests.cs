@@ -35,7 +35,15 @@ public sealed class PartnerStoreTests : IDisposable
         Assert.Equal(20u, p.ConnectionLimit);
         Assert.True(p.Revision > 0);
 
-        // TLS Required + SASL Required + dialback on: dialback will never be used.
+        // TLS Required + SASL Required + dialback on: dialback will never be used. The defaults
+        // are that combination, but a request that chose none of the three gets no warning.
+        Assert.Empty(outcome.Warnings);
+    }
+
+    [Fact]
+    public void NewWarnsWhenTheRequestChoosesTheDialbackNotUsedCombination()
+    {
+        PartnerOutcome outcome = Store.New(Props(("Identity", "contoso.com"), ("SupportDialbackNegotiation", true)));
         NegotiationWarning warning = Assert.Single(outcome.Warnings);
         Assert.Equal("DialbackNotUsed", warning.Id);
         Assert.Contains("contoso.com", warning.Message);
