@@ -564,7 +564,7 @@ static void test_new(xmppfed_store *st) {
     FREE(out);
 
     /* In memory with a NULL store: validated, returned with Revision 0, nothing stored. */
-    EXPECT_OK(out, xmppfed_partner_new(NULL, "{\"Identity\":\"Memory.NET\",\"Description\":\"draft\"}", true, &out));
+    EXPECT_OK(out, xmppfed_partner_new(NULL, "{\"Identity\":\"Memory.NET\",\"Description\":\"draft\",\"TlsNegotiation\":\"Required\"}", true, &out));
     CHECK_HAS(out, "\"Identity\":\"memory.net\"");
     CHECK_HAS(out, "\"Description\":\"draft\"");
     CHECK_HAS(out, "\"Revision\":0");
