@@ -873,6 +873,64 @@ static void test_get_and_list(xmppfed_store *st) {
     CHECK_MSG("z-a");
 }
 
+/* Identity completion: a literal, case-insensitive prefix; sorted; capped; the replica too. */
+static void test_complete(xmppfed_store *st) {
+    char *out;
+
+    EXPECT_OK(out, xmppfed_partner_complete(st, "c", 10, false, &out));
+    CHECK(out && strcmp(out, "[\"cantoso.com\",\"contoso.com\"]") == 0);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_complete(st, "CON", 10, false, &out));
+    CHECK(out && strcmp(out, "[\"contoso.com\"]") == 0);
+    FREE(out);
+    /* The local replica answers the same (it was refreshed by every commit). */
+    EXPECT_OK(out, xmppfed_partner_complete(st, "con", 10, true, &out));
+    CHECK(out && strcmp(out, "[\"contoso.com\"]") == 0);
+    FREE(out);
+    /* An empty prefix: every identity, sorted, up to max. */
+    EXPECT_OK(out, xmppfed_partner_complete(st, "", 100, false, &out));
+    CHECK(out && strcmp(out, "[\"alpha.org\",\"" BUCHER "\",\"cantoso.com\",\"contoso.com\",\"example.org\",\"fabrikam.com\"]") == 0);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_complete(st, "", 2, false, &out));
+    CHECK(out && strcmp(out, "[\"alpha.org\",\"" BUCHER "\"]") == 0);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_complete(st, "", 0, false, &out));
+    CHECK(out && strcmp(out, "[]") == 0);
+    FREE(out);
+    /* Wildcard characters are literal: no identity holds them. */
+    EXPECT_OK(out, xmppfed_partner_complete(st, "c*", 10, false, &out));
+    CHECK(out && strcmp(out, "[]") == 0);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_complete(st, "[a-c]", 10, false, &out));
+    CHECK(out && strcmp(out, "[]") == 0);
+    FREE(out);
+    /* Additional domains are not identities; a Unicode prefix matches the Unicode identity. */
+    EXPECT_OK(out, xmppfed_partner_complete(st, "eu.", 10, false, &out));
+    CHECK(out && strcmp(out, "[]") == 0);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_complete(st, "B\xc3\x9c", 10, false, &out));
+    CHECK(out && strcmp(out, "[\"" BUCHER "\"]") == 0);
+    FREE(out);
+
+    /* Errors: outputs untouched. */
+    char *long_prefix = malloc(1026);
+    if (CHECK(long_prefix != NULL)) {
+        memset(long_prefix, 'a', 1025);
+        long_prefix[1025] = '\0';
+        EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_complete(st, long_prefix, 10, false, &out));
+        CHECK_MSG("1025 bytes");
+        free(long_prefix);
+    }
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_complete(NULL, "c", 10, false, &out));
+    CHECK_MSG("store");
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_complete(st, NULL, 10, false, &out));
+    CHECK_MSG("prefix");
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_partner_complete(st, "c", 10, false, NULL));
+    CHECK_MSG("identities_json_out");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_partner_complete(st, BAD_UTF8, 10, false, &out));
+    CHECK_MSG("prefix");
+}
+
 static void test_set(xmppfed_store *st) {
     char *out;
 
@@ -1096,7 +1154,7 @@ static void test_set_instance(xmppfed_store *st) {
     CHECK(mem != NULL && revision_of(mem) == 0);
     if (mem) {
         char *edited_mem = replace_once(mem, "\"Description\":\"draft\"", "\"Description\":\"final\"");
-        EXPECT_OK(out, xmppfed_partner_set_instance(st, edited_mem, NULL, false, &out));
+        EXPECT_OK(out, xmppfed_partner_set_instance(st, edited_mem, "{\"SaslNegotiation\":\"Required\"}", false, &out));
         CHECK_HAS(out, "\"Identity\":\"memory.net\"");
         CHECK_HAS(out, "\"Description\":\"final\"");
         CHECK(revision_of(out) > 0);
@@ -1614,6 +1672,7 @@ int main(void) {
         test_new(st);
         test_input_too_large(st);
         test_get_and_list(st);
+        test_complete(st);
         test_set(st);
         test_set_instance(st);
         test_preview(st, central);

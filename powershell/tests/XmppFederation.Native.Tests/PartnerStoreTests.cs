@@ -193,6 +193,24 @@ public sealed class PartnerStoreTests : IDisposable
     }
 
     [Fact]
+    public void CompleteGivesTheIdentitiesWithAPrefixSortedAndCapped()
+    {
+        foreach (string id in new[] { "contoso.net", "contoso.com", "cantoso.com", "fabrikam.com" })
+        {
+            Store.New(Props(("Identity", id)));
+        }
+
+        Assert.Equal(new[] { "contoso.com", "contoso.net" }, Store.Complete("CON", 10));
+        Assert.Equal(new[] { "cantoso.com" }, Store.Complete("c", 1));
+        Assert.Equal(new[] { "contoso.com", "contoso.net" }, Store.Complete("con", 10, localStore: true));
+        Assert.Empty(Store.Complete("c*", 10));
+        Assert.Empty(Store.Complete("con", 0));
+        var e = Assert.Throws<InvalidPartnerException>(() => Store.Complete(new string('a', 2000), 10));
+        Assert.Equal("InvalidValue", e.ErrorId);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Store.Complete("c", -1));
+    }
+
+    [Fact]
     public void SetChangesOnlyTheGivenProperties()
     {
         PartnerData before = Store.New(Props(("Identity", "contoso.com"), ("Description", "old"))).Partner;
