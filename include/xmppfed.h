@@ -171,6 +171,20 @@ xmppfed_result xmppfed_partner_list(xmppfed_store *store,
                                     bool local_store,
                                     char **partners_json_out);
 
+// Complete an identity (tab completion of `-Identity`): the identities that begin with `prefix`,
+// compared case-insensitively and literally (`*` or `?` in it are plain characters), sorted, at
+// most `max` of them (0 gives an empty list); from the local replica when `local_store` is true.
+// `*identities_json_out` receives a JSON array of strings, owned by the caller (free with
+// `xmppfed_string_free`). A prefix longer than any identity can be is `XMPPFED_RESULT_INVALID_VALUE`.
+//
+// # Safety
+// `store` is a live handle; `prefix` is NUL-terminated; the out pointer is valid.
+xmppfed_result xmppfed_partner_complete(xmppfed_store *store,
+                                        const char *prefix,
+                                        size_t max,
+                                        bool local_store,
+                                        char **identities_json_out);
+
 // Change a partner (Set -Identity). `changes_json`: an object with the properties to change
 // (not Identity/Domain); `AdditionalDomains` takes a list (replace), null (clear) or
 // `{"Add":..,"Remove":..,"Replace":..}`. `*outcome_json_out` as for `xmppfed_partner_new`.

@@ -19,6 +19,10 @@ mkdir -p "$STAGE_DIR/runtimes/$(portable_rid)/native" "$STAGE_DIR/en-US"
 out="$REPO_ROOT/target/dotnet/XmppFederation"
 cp "$out/XmppFederation.dll" "$out/XmppFederation.Native.dll" "$STAGE_DIR/"
 cp "$REPO_ROOT"/powershell/XmppFederation/module/* "$STAGE_DIR/"
+version="$(crate_version)"
+[ -n "$version" ] || { echo "build: no version in Cargo.toml" >&2; exit 1; }
+sed -i "s/^\( *ModuleVersion *= *\)'[^']*'/\1'$version'/" "$STAGE_DIR/XmppFederation.psd1"
+grep -q "ModuleVersion *= *'$version'" "$STAGE_DIR/XmppFederation.psd1" || { echo "build: could not stamp ModuleVersion $version" >&2; exit 1; }
 cp "$REPO_ROOT"/powershell/XmppFederation/en-US/* "$STAGE_DIR/en-US/"
 cp "$NATIVE_DIR/$(native_lib_name)" "$STAGE_DIR/runtimes/$(portable_rid)/native/"
-echo "staged: $STAGE_DIR"
+echo "staged: $STAGE_DIR (version $version)"

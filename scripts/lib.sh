@@ -49,4 +49,10 @@ native_lib_name() {
     esac
 }
 
+# The crate's version (Cargo.toml [package] version): the one version of the library, the
+# assemblies (powershell/Directory.Build.props reads it too) and the module manifest.
+crate_version() {
+    sed -n 's/^version *= *"\([0-9][0-9.]*\)"$/\1/p' "$REPO_ROOT/Cargo.toml" | head -1
+}
+
 step() { printf '\n==> %s\n' "$*"; }

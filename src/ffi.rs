@@ -506,6 +506,31 @@ pub unsafe extern "C" fn xmppfed_partner_list(
     })
 }
 
+/// Complete an identity (tab completion of `-Identity`): the identities that begin with `prefix`,
+/// compared case-insensitively and literally (`*` or `?` in it are plain characters), sorted, at
+/// most `max` of them (0 gives an empty list); from the local replica when `local_store` is true.
+/// `*identities_json_out` receives a JSON array of strings, owned by the caller (free with
+/// `xmppfed_string_free`). A prefix longer than any identity can be is `XMPPFED_RESULT_INVALID_VALUE`.
+///
+/// # Safety
+/// `store` is a live handle; `prefix` is NUL-terminated; the out pointer is valid.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_partner_complete(
+    store: *mut xmppfed_store,
+    prefix: *const c_char,
+    max: usize,
+    local_store: bool,
+    identities_json_out: *mut *mut c_char,
+) -> xmppfed_result {
+    boundary(|| {
+        check_out(identities_json_out, "identities_json_out")?;
+        let prefix = required_str(prefix, "prefix")?;
+        let identities = with_store(store, |s| crate::completion::complete_identities(s, prefix, max, source(local_store)))?;
+        *identities_json_out = to_json(&identities).into_raw();
+        Ok(())
+    })
+}
+
 /// Change a partner (Set -Identity). `changes_json`: an object with the properties to change
 /// (not Identity/Domain); `AdditionalDomains` takes a list (replace), null (clear) or
 /// `{"Add":..,"Remove":..,"Replace":..}`. `*outcome_json_out` as for `xmppfed_partner_new`.

@@ -5,6 +5,10 @@
 //! of the keys `Add`, `Remove`, `Replace` (case-insensitive, like a PowerShell hashtable; each a
 //! string or an array) modifies it. Any other key is an error.
 //!
+//! Any domain item may also be the text form of a list, as Export-Csv writes it and Import-Csv
+//! reads it back: domains separated by `;` (spaces around them ignored), where an empty text names
+//! no domain. A domain can hold neither `;` nor be empty, so this reading is never ambiguous.
+//!
 //! A value of the wrong form (an unknown key, a number where a domain belongs) is well-formed JSON
 //! that the admin typed as a parameter value, so it is reported as an `InvalidValue` of
 //! `AdditionalDomains` in the admin's terms, not as a JSON shape error with a line and column.
@@ -48,7 +52,9 @@ impl ListModifier {
             ListModifier::Modify { add, remove, .. } => (current, remove, add),
             ListModifier::Invalid(problem) => return Err(Error::value(FIELD, problem.clone())),
         };
-        let canonical = |items: &[String]| -> Result<Vec<String>> { items.iter().map(|d| canonical_domain(FIELD, d)).collect() };
+        let canonical = |items: &[String]| -> Result<Vec<String>> {
+            items.iter().flat_map(|item| domains_in(item)).map(|d| canonical_domain(FIELD, d)).collect()
+        };
         let remove = canonical(remove)?;
         let mut result: Vec<String> = canonical(keep)?.into_iter().filter(|d| !remove.contains(d)).collect();
         for domain in canonical(add)? {
@@ -82,6 +88,17 @@ impl ListModifier {
     /// For change sets: an absent field is "no change" (`None`), an explicit `null` is `Clear`.
     pub fn deserialize_nullable<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<ListModifier>, D::Error> {
         ListModifier::deserialize(d).map(Some)
+    }
+}
+
+/// The domains one item names: itself, or for the text form of a list (`a.com;b.com`, or an empty
+/// text) its parts. An item without `;` is left as it is, so that its problems (spaces, say) are
+/// reported by the domain check.
+fn domains_in(item: &str) -> Vec<&str> {
+    if item.contains(';') || item.trim().is_empty() {
+        item.split(';').map(str::trim).filter(|part| !part.is_empty()).collect()
+    } else {
+        vec![item]
     }
 }
 
@@ -223,6 +240,20 @@ mod tests {
     fn plain_value_or_list_replaces() {
         assert_eq!(apply(r#""Research.Fabrikam2.com""#, &["x.com"]).unwrap(), vec!["research.fabrikam2.com"]);
         assert_eq!(apply(r#"["a.com","B.com","b.com."]"#, &["x.com"]).unwrap(), vec!["a.com", "b.com"]);
+    }
+
+    #[test]
+    fn the_text_form_of_a_list_names_each_domain() {
+        assert_eq!(apply(r#""a.com;B.com""#, &["x.com"]).unwrap(), vec!["a.com", "b.com"]);
+        assert_eq!(apply(r#"["a.com; b.com ;", "c.com"]"#, &[]).unwrap(), vec!["a.com", "b.com", "c.com"]);
+        assert_eq!(apply(r#"{"Add":"c.com;d.com","Remove":"a.com;x.com"}"#, &["a.com", "b.com"]).unwrap(), vec!["b.com", "c.com", "d.com"]);
+        // An empty text (an exported empty list) is an empty list.
+        assert_eq!(apply(r#""""#, &["x.com"]).unwrap(), Vec::<String>::new());
+        assert_eq!(apply(r#"[" "]"#, &["x.com"]).unwrap(), Vec::<String>::new());
+        // Each part is still checked, and an item without ';' keeps its spaces (an error).
+        assert!(matches!(apply(r#""a.com;not ok""#, &[]), Err(Error::InvalidDomain { ref value, .. }) if value == "not ok"));
+        assert!(matches!(apply(r#"" a.com""#, &[]), Err(Error::InvalidDomain { .. })));
+        assert!(matches!(apply(r#""contoso.com;b.com""#, &[]), Err(Error::InvalidValue { .. })));
     }
 
     #[test]

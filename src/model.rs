@@ -12,7 +12,7 @@ use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use crate::domain;
 use crate::error::{Error, Result};
 use crate::list_modifier::ListModifier;
-use crate::negotiation::{self, Warning};
+use crate::negotiation::{self, Choice, Warning};
 
 /// Default of ConnectionLimit (ours: Lync's docs give none).
 pub const DEFAULT_CONNECTION_LIMIT: u32 = 20;
@@ -126,7 +126,8 @@ impl Partner {
     }
 
     /// Re-validate a partner that came from outside (an instance for Set -Instance) and bring it
-    /// to canonical form. Returns the negotiation warnings.
+    /// to canonical form. Returns the negotiation warnings, as for a request that chose every
+    /// setting (the whole object was given).
     pub fn normalize(&mut self) -> Result<Vec<Warning>> {
         let identity = canonical_domain("Identity", &self.identity)?;
         let domain = canonical_domain("Domain", &self.domain)?;
@@ -140,11 +141,12 @@ impl Partner {
         self.domain = domain;
         let additional = std::mem::take(&mut self.additional_domains);
         self.additional_domains = ListModifier::Replace(additional).apply(&[], &self.identity)?;
-        self.finish()
+        self.finish(Choice::Chosen)
     }
 
-    /// Validate the fields that are not the key, and the negotiation combination.
-    fn finish(&mut self) -> Result<Vec<Warning>> {
+    /// Validate the fields that are not the key, and the negotiation combination (warnings only
+    /// for settings the request chose: see [`negotiation`]).
+    fn finish(&mut self, choice: Choice) -> Result<Vec<Warning>> {
         self.description = check_description(&self.description)?;
         self.proxy_fqdn = if self.proxy_fqdn.is_empty() {
             String::new()
@@ -154,7 +156,7 @@ impl Partner {
         if self.connection_limit == 0 {
             return Err(Error::value("ConnectionLimit", "must be at least 1 (0 would block the partner; remove it instead)"));
         }
-        negotiation::check(self)
+        negotiation::check(self, choice)
     }
 }
 
@@ -232,8 +234,11 @@ impl PartnerChanges {
     }
 
     /// Apply the changes to `partner` and validate the result as a whole. On error `partner` may be
-    /// partly changed, so callers apply to a copy.
+    /// partly changed, so callers apply to a copy. Negotiation warnings are returned only if the
+    /// change set names TLS, SASL or dialback: a default or an unchanged value is not the
+    /// admin's choice in this request (see [`negotiation`]).
     pub fn apply_to(self, partner: &mut Partner) -> Result<Vec<Warning>> {
+        let choice = self.negotiation_choice();
         if let Some(m) = self.additional_domains {
             partner.additional_domains = m.apply(&partner.additional_domains, &partner.identity)?;
         }
@@ -245,7 +250,15 @@ impl PartnerChanges {
         set(&mut partner.support_dialback_negotiation, self.support_dialback_negotiation);
         set(&mut partner.enable_keep_alive, self.enable_keep_alive);
         set(&mut partner.connection_limit, self.connection_limit);
-        partner.finish()
+        partner.finish(choice)
+    }
+
+    fn negotiation_choice(&self) -> Choice {
+        if self.tls_negotiation.is_some() || self.sasl_negotiation.is_some() || self.support_dialback_negotiation.is_some() {
+            Choice::Chosen
+        } else {
+            Choice::Untouched
+        }
     }
 }
 
@@ -384,6 +397,43 @@ mod tests {
         let ch: PartnerChanges = serde_json::from_str(r#"{"AdditionalDomains":null}"#).unwrap();
         ch.apply_to(&mut p).unwrap();
         assert!(p.additional_domains.is_empty());
+    }
+
+    fn warning_ids(warnings: &[Warning]) -> Vec<&'static str> {
+        warnings.iter().map(|w| w.id).collect()
+    }
+
+    #[test]
+    fn the_defaults_alone_draw_no_warning() {
+        let (p, warnings) = new(r#"{"Identity":"a.com","Description":"x","PartnerType":"Federated"}"#).unwrap();
+        assert_eq!((p.tls_negotiation, p.sasl_negotiation, p.support_dialback_negotiation), (TlsNegotiation::Required, SaslNegotiation::Required, true));
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_chosen_setting_that_produces_a_warned_combination_draws_the_warning() {
+        for chosen in [r#""TlsNegotiation":"Required""#, r#""SaslNegotiation":"required""#, r#""SupportDialbackNegotiation":true"#] {
+            let (_, warnings) = new(&format!(r#"{{"Identity":"a.com",{chosen}}}"#)).unwrap();
+            assert_eq!(warning_ids(&warnings), vec![negotiation::DIALBACK_UNUSED], "{chosen}");
+        }
+        let (_, warnings) = new(r#"{"Identity":"a.com","TlsNegotiation":"Optional"}"#).unwrap();
+        assert_eq!(warning_ids(&warnings), vec![negotiation::SASL_WITHOUT_REQUIRED_TLS]);
+    }
+
+    #[test]
+    fn a_change_set_warns_only_when_it_names_a_negotiation_setting() {
+        let (mut p, _) = new(r#"{"Identity":"a.com","TlsNegotiation":"Optional"}"#).unwrap();
+        // The partner keeps a warned combination; a change elsewhere does not repeat the warning.
+        let ch: PartnerChanges = serde_json::from_str(r#"{"Description":"new"}"#).unwrap();
+        assert!(ch.apply_to(&mut p).unwrap().is_empty());
+        let ch: PartnerChanges = serde_json::from_str(r#"{"SaslNegotiation":"Optional"}"#).unwrap();
+        assert_eq!(warning_ids(&ch.apply_to(&mut p).unwrap()), vec![negotiation::SASL_WITHOUT_REQUIRED_TLS]);
+        // Rejections do not depend on who chose: an untouched invalid result is still refused.
+        let mut bad = p.clone();
+        bad.support_dialback_negotiation = false;
+        bad.tls_negotiation = TlsNegotiation::NotSupported;
+        let ch: PartnerChanges = serde_json::from_str(r#"{"Description":"again"}"#).unwrap();
+        assert!(matches!(ch.apply_to(&mut bad), Err(Error::InvalidNegotiation { .. })));
     }
 
     #[test]

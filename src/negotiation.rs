@@ -5,6 +5,11 @@
 //! SASL, and SASL needs TLS, so turning dialback off while either is NotSupported leaves no way to
 //! authenticate: that is rejected. Two other combinations work but not as an admin may think: they
 //! are accepted and reported as warnings, returned as data so every caller can show them.
+//!
+//! A warning is about the admin's own choice: it is given only when the request set at least one
+//! of TlsNegotiation, SaslNegotiation and SupportDialbackNegotiation (ours). The defaults (TLS and
+//! SASL Required, dialback on) are themselves a warned combination; warning about them on every
+//! New would teach admins to ignore warnings. Rejections apply whoever chose the values.
 
 use serde::Serialize;
 
@@ -22,8 +27,19 @@ pub struct Warning {
 pub const SASL_WITHOUT_REQUIRED_TLS: &str = "SaslWithoutRequiredTls";
 pub const DIALBACK_UNUSED: &str = "DialbackNotUsed";
 
-/// Reject the invalid combinations; return the warnings of the accepted ones.
-pub fn check(p: &Partner) -> Result<Vec<Warning>> {
+/// Whether a request chose the negotiation settings it produces, which decides whether a valid
+/// but questionable combination is worth a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    /// The request set at least one of TLS, SASL and dialback: warnings are given.
+    Chosen,
+    /// The request set none of them (defaults, or values kept from before): no warnings.
+    Untouched,
+}
+
+/// Reject the invalid combinations; return the warnings of the accepted ones if `choice` is
+/// [`Choice::Chosen`].
+pub fn check(p: &Partner, choice: Choice) -> Result<Vec<Warning>> {
     let tls = p.tls_negotiation;
     let sasl = p.sasl_negotiation;
     let dialback = p.support_dialback_negotiation;
@@ -39,6 +55,9 @@ pub fn check(p: &Partner) -> Result<Vec<Warning>> {
     }
 
     let mut warnings = Vec::new();
+    if choice == Choice::Untouched {
+        return Ok(warnings);
+    }
     if sasl != SaslNegotiation::NotSupported && tls != TlsNegotiation::Required {
         warnings.push(Warning {
             id: SASL_WITHOUT_REQUIRED_TLS,
@@ -102,14 +121,17 @@ mod tests {
             (NotSupported, S::NotSupported, false, Err(())),
         ];
         for (tls, sasl, dialback, expected) in rows {
-            let got = ids(check(&partner(*tls, *sasl, *dialback)));
+            let got = ids(check(&partner(*tls, *sasl, *dialback), Choice::Chosen));
             assert_eq!(got, expected.map(|e| e.to_vec()), "TLS {tls} SASL {sasl} dialback {dialback}");
+            // Settings the request did not choose: the same rejections, never a warning.
+            let untouched = ids(check(&partner(*tls, *sasl, *dialback), Choice::Untouched));
+            assert_eq!(untouched, expected.map(|_| Vec::new()), "untouched: TLS {tls} SASL {sasl} dialback {dialback}");
         }
     }
 
     #[test]
     fn rejection_names_the_partner_and_the_missing_protocol() {
-        let err = check(&partner(T::NotSupported, S::Required, false)).unwrap_err();
+        let err = check(&partner(T::NotSupported, S::Required, false), Choice::Untouched).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("contoso.com") && text.contains("TLS is NotSupported"), "{text}");
     }

@@ -966,7 +966,9 @@ fn build_corpus(env: &Env, contoso: &Value) -> Vec<Case> {
         ("AdditionalDomains mixed list", r#"{"Identity":"a.com","AdditionalDomains":["b.com",1]}"#, R::InvalidValue),
         ("AdditionalDomains [null]", r#"{"Identity":"a.com","AdditionalDomains":[null]}"#, R::InvalidValue),
         ("AdditionalDomains nested list", r#"{"Identity":"a.com","AdditionalDomains":[["b.com"]]}"#, R::InvalidValue),
-        ("AdditionalDomains empty string", r#"{"Identity":"a.com","AdditionalDomains":""}"#, R::InvalidDomain),
+        // "" is the text form of an empty list (accepted); a text form with a bad part is not.
+        ("AdditionalDomains text with a bad part", r#"{"Identity":"a.com","AdditionalDomains":"b.com;c .com"}"#, R::InvalidDomain),
+        ("AdditionalDomains text of separators and a space", r#"{"Identity":"a.com","AdditionalDomains":"; ;b c"}"#, R::InvalidDomain),
         ("unknown field", r#"{"Identity":"a.com","Colour":"red"}"#, R::JsonShape),
         ("field in camelCase", r#"{"identity":"a.com"}"#, R::JsonShape),
         ("field in upper case", r#"{"IDENTITY":"a.com"}"#, R::JsonShape),
@@ -1394,7 +1396,8 @@ fn build_corpus(env: &Env, contoso: &Value) -> Vec<Case> {
         ("Add an invalid domain", r#"{"Add":"bad..com"}"#.into(), R::InvalidDomain),
         ("Add an IP literal", r#"{"Add":["10.0.0.1"]}"#.into(), R::InvalidDomain),
         ("Remove a wildcard", r#"{"Remove":"*.com"}"#.into(), R::InvalidDomain),
-        ("Remove an empty string", r#"{"Remove":""}"#.into(), R::InvalidDomain),
+        // "" is the text form of an empty list (removes nothing); a bad part of a text form is named.
+        ("Remove a text form with a bad part", r#"{"Remove":"a.com;x y"}"#.into(), R::InvalidDomain),
         ("Add 1,001 new domains", json!({"AdditionalDomains": {"Add": (0..1001).map(|i| format!("n{i}.contoso.com")).collect::<Vec<_>>()}})["AdditionalDomains"].to_string(), R::InvalidValue),
         ("Replace with 1,001 domains, last invalid", json!((0..1001).map(|i| if i == 1000 { "bad_.com".to_string() } else { format!("n{i}.contoso.com") }).collect::<Vec<_>>()).to_string(), R::InvalidDomain),
     ];

@@ -50,7 +50,7 @@ public sealed class PartnerData
     public string Domain { get; set; } = string.Empty;
 
     /// <summary>Further domains of the partner.</summary>
-    public List<string> AdditionalDomains { get; set; } = new();
+    public DomainList AdditionalDomains { get; set; } = new();
 
     /// <summary>Free text.</summary>
     public string Description { get; set; } = string.Empty;
@@ -81,6 +81,31 @@ public sealed class PartnerData
 
     /// <summary>The Identity, so that <c>"$partner"</c> and string parameters read the partner's name.</summary>
     public override string ToString() => Identity;
+}
+
+/// <summary>
+/// A partner's additional domains. A list like any other, whose text form (<see cref="ToString"/>,
+/// what Export-Csv and string conversion write) is the domains separated by <c>;</c>: the text
+/// form of a list that the library reads back (an empty text is an empty list).
+/// </summary>
+public sealed class DomainList : List<string>
+{
+    /// <summary>Separates the domains in the text form.</summary>
+    public const string Separator = ";";
+
+    /// <summary>An empty list.</summary>
+    public DomainList()
+    {
+    }
+
+    /// <summary>A list of the given domains.</summary>
+    public DomainList(IEnumerable<string> domains)
+        : base(domains)
+    {
+    }
+
+    /// <summary>The domains separated by <see cref="Separator"/>, e.g. <c>a.example.com;b.example.com</c>.</summary>
+    public override string ToString() => string.Join(Separator, this);
 }
 
 /// <summary>A valid but questionable combination of settings, with a stable id.</summary>
@@ -119,6 +144,7 @@ public sealed record StorePaths(string Central, string Replica);
 [JsonSerializable(typeof(PartnerOutcome))]
 [JsonSerializable(typeof(StorePaths))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(List<string>))]
 internal sealed partial class WireJsonContext : JsonSerializerContext
 {
 }

@@ -71,6 +71,14 @@ internal static partial class NativeMethods
         out IntPtr partners_json_out);
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_partner_complete(
+        StoreSafeHandle store,
+        string prefix,
+        nuint max,
+        [MarshalAs(UnmanagedType.U1)] bool local_store,
+        out IntPtr identities_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial XmppFedResult xmppfed_partner_set(
         StoreSafeHandle store,
         string identity,

@@ -134,6 +134,19 @@ public sealed class PartnerStore : IDisposable
     }
 
     /// <summary>
+    /// Identities that begin with <paramref name="prefix"/> (case-insensitive, literal: no
+    /// wildcards), sorted, at most <paramref name="max"/>: for tab completion.
+    /// </summary>
+    public IReadOnlyList<string> Complete(string prefix, int max, bool localStore = false)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        Ensure.NoNulCharacter(prefix, nameof(prefix), prefix);
+        ArgumentOutOfRangeException.ThrowIfNegative(max);
+        return Call(prefix, Json.ListString,
+            (out IntPtr o) => NativeMethods.xmppfed_partner_complete(handle, prefix, (nuint)max, localStore, out o));
+    }
+
+    /// <summary>
     /// Change a partner: <paramref name="changes"/> holds only the properties to change (not
     /// Identity/Domain). AdditionalDomains: a list replaces, null clears, a dictionary with
     /// Add / Remove / Replace modifies.

@@ -526,13 +526,19 @@ static void check_defaults(const char *partner) {
 static void test_new(xmppfed_store *st) {
     char *out;
 
-    /* Defaults, canonical identity (lowercase, trailing dot stripped), DialbackNotUsed warning. */
+    /* Defaults, canonical identity (lowercase, trailing dot stripped). The defaults are a warned
+       combination (dialback not used), but a request that chose no negotiation setting gets no
+       warning about them. */
     EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"Contoso.COM.\"}", false, &out));
     CHECK(out && strncmp(out, "{\"Partner\":{", 12) == 0);
     CHECK_HAS(out, "\"Identity\":\"contoso.com\"");
     CHECK_HAS(out, "\"Domain\":\"contoso.com\"");
     check_defaults(out);
     CHECK_HAS(out, "\"Revision\":1");
+    CHECK_HAS(out, "\"Warnings\":[]");
+    FREE(out);
+    /* The same combination chosen explicitly (built in memory): the DialbackNotUsed warning. */
+    EXPECT_OK(out, xmppfed_partner_new(NULL, "{\"Identity\":\"chosen.example\",\"SupportDialbackNegotiation\":true}", true, &out));
     CHECK_HAS(out, "\"Warnings\":[{\"Id\":\"DialbackNotUsed\",\"Message\":\"");
     CHECK(count_of(out, "\"Id\":") == 1);
     FREE(out);
@@ -578,7 +584,7 @@ static void test_new(xmppfed_store *st) {
     FREE(out);
 
     /* In memory with a NULL store: validated, returned with Revision 0, nothing stored. */
-    EXPECT_OK(out, xmppfed_partner_new(NULL, "{\"Identity\":\"Memory.NET\",\"Description\":\"draft\"}", true, &out));
+    EXPECT_OK(out, xmppfed_partner_new(NULL, "{\"Identity\":\"Memory.NET\",\"Description\":\"draft\",\"TlsNegotiation\":\"Required\"}", true, &out));
     CHECK_HAS(out, "\"Identity\":\"memory.net\"");
     CHECK_HAS(out, "\"Description\":\"draft\"");
     CHECK_HAS(out, "\"Revision\":0");
@@ -887,6 +893,64 @@ static void test_get_and_list(xmppfed_store *st) {
     CHECK_MSG("z-a");
 }
 
+/* Identity completion: a literal, case-insensitive prefix; sorted; capped; the replica too. */
+static void test_complete(xmppfed_store *st) {
+    char *out;
+
+    EXPECT_OK(out, xmppfed_partner_complete(st, "c", 10, false, &out));
+    CHECK(out && strcmp(out, "[\"cantoso.com\",\"contoso.com\"]") == 0);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_complete(st, "CON", 10, false, &out));
+    CHECK(out && strcmp(out, "[\"contoso.com\"]") == 0);
+    FREE(out);
+    /* The local replica answers the same (it was refreshed by every commit). */
+    EXPECT_OK(out, xmppfed_partner_complete(st, "con", 10, true, &out));
+    CHECK(out && strcmp(out, "[\"contoso.com\"]") == 0);
+    FREE(out);
+    /* An empty prefix: every identity, sorted, up to max. */
+    EXPECT_OK(out, xmppfed_partner_complete(st, "", 100, false, &out));
+    CHECK(out && strcmp(out, "[\"alpha.org\",\"" BUCHER "\",\"cantoso.com\",\"contoso.com\",\"example.org\",\"fabrikam.com\"]") == 0);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_complete(st, "", 2, false, &out));
+    CHECK(out && strcmp(out, "[\"alpha.org\",\"" BUCHER "\"]") == 0);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_complete(st, "", 0, false, &out));
+    CHECK(out && strcmp(out, "[]") == 0);
+    FREE(out);
+    /* Wildcard characters are literal: no identity holds them. */
+    EXPECT_OK(out, xmppfed_partner_complete(st, "c*", 10, false, &out));
+    CHECK(out && strcmp(out, "[]") == 0);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_complete(st, "[a-c]", 10, false, &out));
+    CHECK(out && strcmp(out, "[]") == 0);
+    FREE(out);
+    /* Additional domains are not identities; a Unicode prefix matches the Unicode identity. */
+    EXPECT_OK(out, xmppfed_partner_complete(st, "eu.", 10, false, &out));
+    CHECK(out && strcmp(out, "[]") == 0);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_complete(st, "B\xc3\x9c", 10, false, &out));
+    CHECK(out && strcmp(out, "[\"" BUCHER "\"]") == 0);
+    FREE(out);
+
+    /* Errors: outputs untouched. */
+    char *long_prefix = malloc(1026);
+    if (CHECK(long_prefix != NULL)) {
+        memset(long_prefix, 'a', 1025);
+        long_prefix[1025] = '\0';
+        EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_partner_complete(st, long_prefix, 10, false, &out));
+        CHECK_MSG("1025 bytes");
+        free(long_prefix);
+    }
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_complete(NULL, "c", 10, false, &out));
+    CHECK_MSG("store");
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_complete(st, NULL, 10, false, &out));
+    CHECK_MSG("prefix");
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_partner_complete(st, "c", 10, false, NULL));
+    CHECK_MSG("identities_json_out");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_partner_complete(st, BAD_UTF8, 10, false, &out));
+    CHECK_MSG("prefix");
+}
+
 static void test_set(xmppfed_store *st) {
     char *out;
 
@@ -1024,7 +1088,8 @@ static void test_set_instance(xmppfed_store *st) {
     CHECK_HAS(out, "\"Identity\":\"contoso.com\"");
     CHECK_HAS(out, "\"Description\":\"Contoso Ltd\"");
     CHECK(revision_of(out) > rev_a);
-    CHECK_HAS(out, "\"Id\":\"DialbackNotUsed\"");
+    /* No negotiation setting in the change set: no warning about the object's combination. */
+    CHECK_HAS(out, "\"Warnings\":[]");
     FREE(out);
 
     /* The store changes it; the old JSON is now stale and refused without changing anything. */
@@ -1109,7 +1174,7 @@ static void test_set_instance(xmppfed_store *st) {
     CHECK(mem != NULL && revision_of(mem) == 0);
     if (mem) {
         char *edited_mem = replace_once(mem, "\"Description\":\"draft\"", "\"Description\":\"final\"");
-        EXPECT_OK(out, xmppfed_partner_set_instance(st, edited_mem, NULL, false, &out));
+        EXPECT_OK(out, xmppfed_partner_set_instance(st, edited_mem, "{\"SaslNegotiation\":\"Required\"}", false, &out));
         CHECK_HAS(out, "\"Identity\":\"memory.net\"");
         CHECK_HAS(out, "\"Description\":\"final\"");
         CHECK(revision_of(out) > 0);
@@ -1664,6 +1729,7 @@ int main(void) {
         test_new(st);
         test_input_too_large(st);
         test_get_and_list(st);
+        test_complete(st);
         test_set(st);
         test_set_instance(st);
         test_preview(st, central);

@@ -87,8 +87,8 @@ internal static class PartnerObjects
             Identity = Get(nameof(PartnerData.Identity), string.Empty),
             Domain = Get(nameof(PartnerData.Domain), string.Empty),
             AdditionalDomains = domains is IEnumerable items and not string
-                ? items.Cast<object?>().Select(d => LanguagePrimitives.ConvertTo<string>(d)).ToList()
-                : new List<string>(),
+                ? new DomainList(items.Cast<object?>().Select(d => LanguagePrimitives.ConvertTo<string>(d)))
+                : new DomainList(),
             Description = Get(nameof(PartnerData.Description), string.Empty),
             ProxyFqdn = Get(nameof(PartnerData.ProxyFqdn), string.Empty),
             PartnerType = Get(nameof(PartnerData.PartnerType), default(PartnerType)),
@@ -99,5 +99,30 @@ internal static class PartnerObjects
             ConnectionLimit = Get(nameof(PartnerData.ConnectionLimit), 0u),
             Revision = Get(nameof(PartnerData.Revision), 0ul),
         };
+    }
+}
+
+/// <summary>
+/// A $true/$false parameter that also takes the text True or False (any case), as Export-Csv
+/// writes a Boolean and Import-Csv reads it back. PowerShell refuses strings for Boolean
+/// parameters because its own conversion makes every non-empty string, "False" too, $true; this
+/// reads the text .NET writes for a Boolean instead, and refuses any other text.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+public sealed class BooleanTextTransformationAttribute : ArgumentTransformationAttribute
+{
+    /// <inheritdoc/>
+    public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+    {
+        if (PartnerObjects.Unwrap(inputData) is not string text)
+        {
+            return inputData;
+        }
+        if (bool.TryParse(text, out bool value))
+        {
+            return value;
+        }
+        throw new ArgumentTransformationMetadataException(
+            $"'{text}' is not a Boolean value; give $true or $false (or the text True or False, as Export-Csv writes them).");
     }
 }

@@ -19,6 +19,7 @@ public sealed class GetCsXmppAllowedPartnerCommand : StoreCmdlet
     /// </summary>
     [Parameter(Position = 0, ParameterSetName = IdentitySet)]
     [PartnerIdentityTransformation]
+    [ArgumentCompleter(typeof(PartnerIdentityCompleter))]
     [ValidateNotNullOrEmpty]
     public string? Identity { get; set; }
 
@@ -26,6 +27,7 @@ public sealed class GetCsXmppAllowedPartnerCommand : StoreCmdlet
     [Parameter(Mandatory = true, ParameterSetName = FilterSet)]
     [SupportsWildcards]
     [ValidateNotNull]
+    [ArgumentCompleter(typeof(PartnerIdentityCompleter))]
     public string Filter { get; set; } = string.Empty;
 
     /// <summary>Read this machine's local replica instead of the central store.</summary>
@@ -35,17 +37,23 @@ public sealed class GetCsXmppAllowedPartnerCommand : StoreCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
+        string source = LocalStore ? "local replica" : "central store";
         if (Identity is not null)
         {
-            ForItem(Identity, () => WriteObject(Store.Get(Identity, LocalStore)));
+            ForItem(Identity, () =>
+            {
+                var partner = Store.Get(Identity, LocalStore);
+                WriteVerbose($"Found '{partner.Identity}' in the {source} (revision {partner.Revision}).");
+                WritePartner(partner);
+            });
             return;
         }
         string? filter = ParameterSetName == FilterSet ? Filter : null;
         ForItem(filter, () =>
         {
             var partners = Store.List(filter, LocalStore);
-            WriteVerbose($"{partners.Count} partner(s) {(filter is null ? "in" : $"matching '{filter}' in")} the {(LocalStore ? "local replica" : "central store")}.");
-            WriteObject(partners, enumerateCollection: true);
+            WriteVerbose($"{partners.Count} partner(s) {(filter is null ? "in" : $"matching '{filter}' in")} the {source}.");
+            WritePartners(partners);
         });
     }
 }

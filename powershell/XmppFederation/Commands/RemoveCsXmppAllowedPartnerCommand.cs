@@ -11,6 +11,7 @@ public sealed class RemoveCsXmppAllowedPartnerCommand : StoreCmdlet
     /// <summary>The identity (primary domain) of the partner to remove; partner objects bind by their Identity property.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [PartnerIdentityTransformation]
+    [ArgumentCompleter(typeof(PartnerIdentityCompleter))]
     [ValidateNotNullOrEmpty]
     public string Identity { get; set; } = string.Empty;
 
@@ -36,10 +37,10 @@ public sealed class RemoveCsXmppAllowedPartnerCommand : StoreCmdlet
                 }
                 var outcome = Store.Remove(Identity);
                 WriteWarnings(outcome, Force);
-                WriteVerbose($"Removed '{outcome.Partner.Identity}'.");
+                WriteVerbose($"Removed '{outcome.Partner.Identity}' (last written at revision {outcome.Partner.Revision}); the removal is committed.");
                 if (PassThru)
                 {
-                    WriteObject(outcome.Partner);
+                    WritePartner(outcome.Partner);
                 }
             }
             catch (PartnerNotFoundException) when (Force)

@@ -20,6 +20,7 @@ public sealed class SetCsXmppAllowedPartnerCommand : StoreCmdlet
     /// <summary>The identity (primary domain) of the partner to change.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdentitySet)]
     [PartnerIdentityTransformation]
+    [ArgumentCompleter(typeof(PartnerIdentityCompleter))]
     [ValidateNotNullOrEmpty]
     public string Identity { get; set; } = string.Empty;
 
@@ -63,10 +64,14 @@ public sealed class SetCsXmppAllowedPartnerCommand : StoreCmdlet
 
     /// <summary>Whether server dialback (XEP-0220) is supported.</summary>
     [Parameter]
+    [BooleanTextTransformation]
+    [ArgumentCompleter(typeof(BooleanCompleter))]
     public bool SupportDialbackNegotiation { get; set; }
 
     /// <summary>Whether keep-alives are sent.</summary>
     [Parameter]
+    [BooleanTextTransformation]
+    [ArgumentCompleter(typeof(BooleanCompleter))]
     public bool EnableKeepAlive { get; set; }
 
     /// <summary>Maximum simultaneous connections with this partner.</summary>
@@ -103,10 +108,10 @@ public sealed class SetCsXmppAllowedPartnerCommand : StoreCmdlet
                 ? Store.Set(Identity, changes)
                 : Store.SetInstance(instance, Force, changes);
             WriteWarnings(outcome, Force);
-            WriteVerbose($"Set '{outcome.Partner.Identity}' (revision {outcome.Partner.Revision}).");
+            WriteVerbose($"Set '{outcome.Partner.Identity}': committed as revision {outcome.Partner.Revision}.");
             if (PassThru)
             {
-                WriteObject(outcome.Partner);
+                WritePartner(outcome.Partner);
             }
         });
     }

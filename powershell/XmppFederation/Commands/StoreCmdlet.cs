@@ -21,6 +21,13 @@ namespace XmppFederation.Commands;
 /// </remarks>
 public abstract class StoreCmdlet : PSCmdlet
 {
+    /// <summary>
+    /// The type name Lync Server 2013 gives the objects of these cmdlets (its reference pages'
+    /// "Return Types"), added to every partner written to the pipeline, ahead of the .NET type's
+    /// own names, so scripts and format data that key on Lync's name work too.
+    /// </summary>
+    public const string LyncTypeName = "Microsoft.Rtc.Management.WritableConfig.Settings.XmppFederation.XmppAllowedPartner#Decorated";
+
     private const string VariablePrefix = "XMPPFED_";
     private static readonly object Gate = new();
     private static PartnerStore? shared;
@@ -53,7 +60,8 @@ public abstract class StoreCmdlet : PSCmdlet
         WriteVerbose($"Central store: {store.Paths.Central}; local replica: {store.Paths.Replica}");
     }
 
-    private static PartnerStore SharedStore()
+    /// <summary>The store of this process for the session's current XMPPFED_* settings (also used by tab completion).</summary>
+    internal static PartnerStore SharedStore()
     {
         var variables = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
@@ -76,6 +84,20 @@ public abstract class StoreCmdlet : PSCmdlet
             return shared;
         }
     }
+
+    /// <summary>Writes partners to the pipeline, each carrying Lync's type name as well (<see cref="LyncTypeName"/>).</summary>
+    protected void WritePartners(IEnumerable<PartnerData> partners)
+    {
+        foreach (var partner in partners)
+        {
+            var wrapped = PSObject.AsPSObject(partner);
+            wrapped.TypeNames.Insert(0, LyncTypeName);
+            WriteObject(wrapped);
+        }
+    }
+
+    /// <summary>Writes one partner to the pipeline (see <see cref="WritePartners"/>).</summary>
+    protected void WritePartner(PartnerData partner) => WritePartners(new[] { partner });
 
     /// <summary>
     /// Runs one item's work; a failure becomes an ErrorRecord with <paramref name="target"/> as

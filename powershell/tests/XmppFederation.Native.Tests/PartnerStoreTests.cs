@@ -35,7 +35,15 @@ public sealed class PartnerStoreTests : IDisposable
         Assert.Equal(20u, p.ConnectionLimit);
         Assert.True(p.Revision > 0);
 
-        // TLS Required + SASL Required + dialback on: dialback will never be used.
+        // TLS Required + SASL Required + dialback on: dialback will never be used. The defaults
+        // are that combination, but a request that chose none of the three gets no warning.
+        Assert.Empty(outcome.Warnings);
+    }
+
+    [Fact]
+    public void NewWarnsWhenTheRequestChoosesTheDialbackNotUsedCombination()
+    {
+        PartnerOutcome outcome = Store.New(Props(("Identity", "contoso.com"), ("SupportDialbackNegotiation", true)));
         NegotiationWarning warning = Assert.Single(outcome.Warnings);
         Assert.Equal("DialbackNotUsed", warning.Id);
         Assert.Contains("contoso.com", warning.Message);
@@ -182,6 +190,24 @@ public sealed class PartnerStoreTests : IDisposable
         Assert.Equal(new[] { "alpha.example.org", "zeta.example.org" }, Store.List("*.EXAMPLE.org").Select(p => p.Identity));
         Assert.Equal(new[] { "contoso.com", "fabrikam.com" }, Store.List("[cf]*").Select(p => p.Identity));
         Assert.Empty(Store.List("nomatch*"));
+    }
+
+    [Fact]
+    public void CompleteGivesTheIdentitiesWithAPrefixSortedAndCapped()
+    {
+        foreach (string id in new[] { "contoso.net", "contoso.com", "cantoso.com", "fabrikam.com" })
+        {
+            Store.New(Props(("Identity", id)));
+        }
+
+        Assert.Equal(new[] { "contoso.com", "contoso.net" }, Store.Complete("CON", 10));
+        Assert.Equal(new[] { "cantoso.com" }, Store.Complete("c", 1));
+        Assert.Equal(new[] { "contoso.com", "contoso.net" }, Store.Complete("con", 10, localStore: true));
+        Assert.Empty(Store.Complete("c*", 10));
+        Assert.Empty(Store.Complete("con", 0));
+        var e = Assert.Throws<InvalidPartnerException>(() => Store.Complete(new string('a', 2000), 10));
+        Assert.Equal("InvalidValue", e.ErrorId);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Store.Complete("c", -1));
     }
 
     [Fact]

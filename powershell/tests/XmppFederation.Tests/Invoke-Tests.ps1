@@ -15,11 +15,15 @@ The staged module manifest, e.g. target/XmppFederation/XmppFederation.psd1.
 
 .PARAMETER PesterManifest
 Pester.psd1 of Pester 5.7.1 in the NuGet cache (<global-packages>/pester/5.7.1/tools/Pester.psd1).
+
+.PARAMETER Only
+Wildcard patterns of test file names to run (e.g. 'Completion*'); default: every *.Tests.ps1.
 #>
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
-    [Parameter(Mandatory)] [string] $PesterManifest
+    [Parameter(Mandatory)] [string] $PesterManifest,
+    [string[]] $Only = @('*')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -44,7 +48,10 @@ if ($pester.Version -ne [version]'5.7.1') {
 }
 $ModulePath = (Resolve-Path -LiteralPath $ModulePath).ProviderPath
 
+# pwsh -File passes a list as one comma-separated string.
+$Only = @($Only | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
 $containers = @(Get-ChildItem -LiteralPath $PSScriptRoot -Filter '*.Tests.ps1' | Sort-Object Name |
+        Where-Object { $name = $_.Name; @($Only | Where-Object { $name -like $_ }).Count -gt 0 } |
         ForEach-Object { New-PesterContainer -Path $_.FullName -Data @{ ModulePath = $ModulePath } })
 
 $config = New-PesterConfiguration

@@ -111,12 +111,14 @@ function Invoke-ChildPwsh {
     are removed from the child's process environment). Returns ExitCode, Output (stdout: the
     host's whole console output, including "What if:" lines), Errors (stderr), Lines (stdout
     lines), WhatIf (the "What if:" lines) and ErrorLines (what the child's Show-Errors printed,
-    without the "ERROR " prefix).
+    without the "ERROR " prefix). With -NoImport the child does not import the module: the
+    script finds it (or not) as PowerShell does, through $env:PSModulePath.
     #>
     param(
         [Parameter(Mandatory)] [pscustomobject] $Store,
         [Parameter(Mandatory)] [string] $Script,
-        [int] $TimeoutSeconds = 120
+        [int] $TimeoutSeconds = 120,
+        [switch] $NoImport
     )
     if (-not $script:ModulePath) {
         throw 'Set-TestModulePath was not called'
@@ -127,7 +129,7 @@ function Invoke-ChildPwsh {
         '$PSStyle.OutputRendering = ''PlainText'''
         "`$env:XMPPFED_STORE = $(& $quote $Store.Central)"
         "`$env:XMPPFED_REPLICA = $(& $quote $Store.Replica)"
-        "Import-Module $(& $quote $script:ModulePath) -ErrorAction Stop"
+        $(if (-not $NoImport) { "Import-Module $(& $quote $script:ModulePath) -ErrorAction Stop" })
         # Prints each error as "ERROR <FullyQualifiedErrorId>|<Category>|<TargetObject>".
         'function Show-Errors($records) { foreach ($r in $records) { "ERROR $($r.FullyQualifiedErrorId)|$($r.CategoryInfo.Category)|$($r.TargetObject)" } }'
     ) -join "`n"

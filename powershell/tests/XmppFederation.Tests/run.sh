@@ -7,6 +7,7 @@
 # The tests must never read or write the real user's data: pwsh runs with HOME, the XDG folders,
 # TMPDIR and the .NET CLI home inside a temporary sandbox that is deleted afterwards, and with no
 # XMPPFED_* variable in its environment (the tests name their stores inside the session).
+# PESTER_ONLY='Completion*,Help*' runs only the test files whose names match (for development).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
@@ -46,6 +47,6 @@ env "${unset_args[@]}" -u PSModulePath \
     POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off \
     XMPPFED_TEST_SANDBOX="$sandbox" \
     bash -c 'dotnet tool restore >/dev/null &&
-             exec dotnet tool run pwsh -NoProfile -NonInteractive -File "$1" -ModulePath "$2" -PesterManifest "$3"' \
-    _ "$here/Invoke-Tests.ps1" "$module" "$pester" || status=$?
+             exec dotnet tool run pwsh -NoProfile -NonInteractive -File "$1" -ModulePath "$2" -PesterManifest "$3" -Only "$4"' \
+    _ "$here/Invoke-Tests.ps1" "$module" "$pester" "${PESTER_ONLY:-*}" || status=$?
 exit "$status"

@@ -1,0 +1,213 @@
+# Get-Help for the four cmdlets, from the module's one help source (en-US/XmppFederation.dll-Help.xml):
+# complete, consistent with the cmdlets themselves, and with every example running as printed.
+param([string] $ModulePath = (Join-Path $PSScriptRoot '../../../target/XmppFederation/XmppFederation.psd1'))
+
+BeforeDiscovery {
+    $cmdlets = 'New-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner'
+    # Discovery runs in its own session state: read the examples from the module's help here too.
+    Import-Module $ModulePath
+    $exampleCases = foreach ($cmdlet in $cmdlets) {
+        $n = 0
+        foreach ($example in (Get-Help $cmdlet -Full).examples.example) {
+            $n++
+            @{ Cmdlet = $cmdlet; Number = $n; Code = $example.code }
+        }
+    }
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module $ModulePath
+    Set-TestModulePath $ModulePath
+    $script:Common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+}
+
+Describe 'Get-Help <_>' -ForEach @('New-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner') {
+    BeforeAll {
+        $name = $_
+        $help = Get-Help $name -Full
+        $command = Get-Command $name
+        $parameters = @($command.Parameters.Values | Where-Object { $_.Name -notin $script:Common })
+    }
+
+    It 'comes from the module''s MAML file, with a synopsis, a description and related links' {
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        # Without a help file, PowerShell makes the synopsis from the syntax.
+        $help.Synopsis | Should -Not -Match '\[-\w+'
+        @($help.description).Count | Should -BeGreaterThan 0
+        ($help.description.Text -join ' ').Length | Should -BeGreaterThan 200
+        $help.relatedLinks.navigationLink.linkText | Should -Contain 'about_XmppFederation'
+        Join-Path (Split-Path $ModulePath) 'en-US/XmppFederation.dll-Help.xml' | Should -Exist
+    }
+
+    It 'documents every parameter, and no other' {
+        $documented = @($help.parameters.parameter.name | Where-Object { $_ -notin $script:Common })
+        $documented | Sort-Object | Should -Be @($parameters.Name | Sort-Object)
+        foreach ($p in $help.parameters.parameter) {
+            ($p.description.Text -join ' ') | Should -Not -BeNullOrEmpty -Because "-$($p.name) needs a description"
+            "$($p.defaultValue)" | Should -Not -BeNullOrEmpty -Because "-$($p.name) needs a default value"
+        }
+    }
+
+    It 'states each parameter''s facts as the cmdlet has them: required, position, pipeline input, wildcards, type' {
+        foreach ($parameter in $parameters) {
+            $doc = $help.parameters.parameter | Where-Object name -EQ $parameter.Name
+            $sets = @($parameter.ParameterSets.Values)
+            $because = "of -$($parameter.Name)"
+            $doc.required | Should -Be ("$(@($sets | Where-Object IsMandatory).Count -gt 0)".ToLower()) -Because $because
+            $position = @($sets | Where-Object Position -GE 0 | ForEach-Object Position | Select-Object -Unique)
+            $doc.position | Should -Be $(if ($position.Count) { "$position" } else { 'named' }) -Because $because
+            $byValue = @($sets | Where-Object ValueFromPipeline).Count -gt 0
+            $byName = @($sets | Where-Object ValueFromPipelineByPropertyName).Count -gt 0
+            $expectedPipeline = if ($byValue) { 'True (ByValue)' } elseif ($byName) { 'True (ByPropertyName)' } else { 'False' }
+            $doc.pipelineInput | Should -Be $expectedPipeline -Because $because
+            $wildcards = @($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.SupportsWildcardsAttribute] }).Count -gt 0
+            $doc.globbing | Should -Be "$wildcards".ToLower() -Because $because
+            if ($parameter.Name -eq 'AdditionalDomains') {
+                # Takes what a PSListModifier takes (a value, a list, @{Add=..}); says so, as Lync does.
+                $parameter.ParameterType | Should -Be ([object])
+                $doc.type.name | Should -Be 'System.Management.Automation.PSListModifier'
+            }
+            else {
+                $doc.type.name | Should -Be $parameter.ParameterType.FullName -Because $because
+            }
+        }
+    }
+
+    It 'shows one syntax per parameter set, listing that set''s parameters' {
+        $syntax = @($help.syntax.syntaxItem)
+        $syntax.Count | Should -Be $command.ParameterSets.Count
+        foreach ($set in $command.ParameterSets) {
+            $names = @($set.Parameters.Name | Where-Object { $_ -notin $script:Common }) | Sort-Object
+            $match = @($syntax | Where-Object { (@($_.parameter.name | Where-Object { $_ -notin $script:Common }) | Sort-Object) -join ',' -eq ($names -join ',') })
+            $match.Count | Should -Be 1 -Because "the parameter set $($set.Name) ($($names -join ', ')) needs its syntax"
+        }
+    }
+
+    It 'lists the enum parameters'' values as the cmdlet accepts them' {
+        foreach ($parameter in $parameters | Where-Object { $_.ParameterType.IsEnum }) {
+            $values = @($help.syntax.syntaxItem[0].parameter | Where-Object name -EQ $parameter.Name).parameterValueGroup.parameterValue
+            @($values) | Should -Be ([enum]::GetNames($parameter.ParameterType)) -Because "-$($parameter.Name)"
+        }
+    }
+
+    It 'describes its input and output types' {
+        $help.inputTypes.inputType.type.name | Should -Not -BeNullOrEmpty
+        ($help.inputTypes.inputType.description.Text -join ' ') | Should -Not -BeNullOrEmpty
+        ($help.returnValues.returnValue.description.Text -join ' ') | Should -Not -BeNullOrEmpty
+        $outputs = ($help.returnValues.returnValue.type.name -join ' ') + ($help.returnValues.returnValue.description.Text -join ' ')
+        $outputs | Should -Match 'XmppFederation\.Native\.PartnerData'
+        $outputs | Should -Match ([regex]::Escape('Microsoft.Rtc.Management.WritableConfig.Settings.XmppFederation.XmppAllowedPartner#Decorated'))
+        $command.OutputType.Name | Should -Contain 'XmppFederation.Native.PartnerData'
+    }
+
+    It 'has examples with code and an explanation' {
+        @($help.examples.example).Count | Should -BeGreaterOrEqual 3
+        foreach ($example in $help.examples.example) {
+            $example.code | Should -Match ([regex]::Escape($name.Split('-')[0]) + '-CsXmppAllowedPartner|\$p')
+            ($example.remarks.Text -join ' ') | Should -Not -BeNullOrEmpty
+        }
+    }
+}
+
+Describe 'Help facts that matter to an admin' {
+    It 'Get -Filter accepts wildcards and Get -Identity does not (Get-Help -Parameter)' {
+        Get-Help Get-CsXmppAllowedPartner -Parameter Filter | Out-String | Should -Match 'Accept wildcard characters\?\s+true'
+        Get-Help Get-CsXmppAllowedPartner -Parameter Identity | Out-String | Should -Match 'Accept wildcard characters\?\s+false'
+    }
+
+    It '-AdditionalDomains shows PSListModifier in the syntax of New and Set, and explains the modifier keys on Set' {
+        foreach ($cmdlet in 'New-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner') {
+            Get-Help $cmdlet | Out-String -Width 200 | Should -Match '-AdditionalDomains <PSListModifier>'
+        }
+        $text = Get-Help Set-CsXmppAllowedPartner -Parameter AdditionalDomains | Out-String
+        foreach ($key in '@{Add=', '@{Remove=', '@{Replace=', '$null') {
+            $text | Should -BeLike "*$key*"
+        }
+    }
+
+    It 'New''s documented defaults are the defaults the library applies' {
+        $built = New-CsXmppAllowedPartner defaults.example.com -InMemory
+        foreach ($name in 'PartnerType', 'TlsNegotiation', 'SaslNegotiation', 'SupportDialbackNegotiation', 'EnableKeepAlive', 'ConnectionLimit') {
+            (Get-Help New-CsXmppAllowedPartner -Parameter $name).defaultValue | Should -BeExactly "$($built.$name)" -Because "-$name"
+        }
+    }
+
+    It 'New -Force says plainly that it moves warnings to the verbose stream, and when New warns' {
+        (Get-Help New-CsXmppAllowedPartner -Parameter Force | Out-String) -replace '\s+', ' ' | Should -Match 'warnings to the verbose stream'
+        (Get-Help New-CsXmppAllowedPartner -Full | Out-String) -replace '\s+', ' ' | Should -Match 'warning is written only when this command sets at least one of TlsNegotiation, SaslNegotiation and SupportDialbackNegotiation'
+    }
+
+    It 'has the reference pages'' examples: <Cmdlet> shows <Code>' -TestCases @(
+        @{ Cmdlet = 'New-CsXmppAllowedPartner'; Code = 'New-CsXmppAllowedPartner -Identity "contoso.com" -PartnerType "PublicVerified"' }
+        @{ Cmdlet = 'New-CsXmppAllowedPartner'; Code = 'New-CsXmppAllowedPartner -Identity "fabrikam.com" -AdditionalDomains "research.fabrikam2.com"' }
+        @{ Cmdlet = 'Get-CsXmppAllowedPartner'; Code = 'Get-CsXmppAllowedPartner' }
+        @{ Cmdlet = 'Get-CsXmppAllowedPartner'; Code = 'Get-CsXmppAllowedPartner -Identity "contoso.com"' }
+        @{ Cmdlet = 'Get-CsXmppAllowedPartner'; Code = 'Get-CsXmppAllowedPartner -Filter "*.org"' }
+        @{ Cmdlet = 'Get-CsXmppAllowedPartner'; Code = 'Get-CsXmppAllowedPartner | Where-Object {$_.SaslNegotiation -eq "Required"}' }
+        @{ Cmdlet = 'Set-CsXmppAllowedPartner'; Code = 'Get-CsXmppAllowedPartner | Set-CsXmppAllowedPartner -SaslNegotiation Required' }
+        @{ Cmdlet = 'Remove-CsXmppAllowedPartner'; Code = 'Get-CsXmppAllowedPartner | Where-Object {$_.TlsNegotiation -eq "NotSupported"} | Remove-CsXmppAllowedPartner' }
+    ) {
+        (Get-Help $Cmdlet -Full).examples.example.code | Should -Contain $Code
+    }
+
+    It 'about_XmppFederation is installed and names every cmdlet and every error id it lists' {
+        $about = Get-Help about_XmppFederation | Out-String
+        foreach ($cmdlet in (Get-Module XmppFederation).ExportedCmdlets.Keys) {
+            $about | Should -BeLike "*$cmdlet*"
+        }
+        $ids = [regex]::Matches($about, '(?m)^\s{6}(\w+)\s{2,}') | ForEach-Object { $_.Groups[1].Value }
+        @($ids).Count | Should -BeGreaterThan 5
+        foreach ($id in $ids) {
+            [enum]::GetNames([XmppFederation.Native.XmppFedResult]) | Should -Contain $id
+        }
+    }
+}
+
+Describe 'Every example runs as printed' {
+    BeforeEach {
+        $store = New-TestStore
+        Push-Location $store.Root
+        # The partners the examples talk about, for every cmdlet but New (whose examples create
+        # them). partners.csv, made in another store, is what New's Import-Csv example reads.
+        $fixture = {
+            $null = New-CsXmppAllowedPartner contoso.com
+            $null = New-CsXmppAllowedPartner fabrikam.com -AdditionalDomains research.fabrikam2.com
+            $null = New-CsXmppAllowedPartner jabber.org -TlsNegotiation NotSupported -SaslNegotiation NotSupported
+            $null = New-CsXmppAllowedPartner example.org -SaslNegotiation Optional -WarningAction SilentlyContinue
+            $null = New-CsXmppAllowedPartner old.example.com
+        }
+        & $fixture
+        Get-CsXmppAllowedPartner | Export-Csv -LiteralPath (Join-Path $store.Root 'partners.csv')
+    }
+    AfterEach {
+        Pop-Location
+        Remove-TestStore
+    }
+
+    It '<Cmdlet> example <Number>: <Code>' -TestCases $exampleCases {
+        if ($Cmdlet -eq 'New-CsXmppAllowedPartner') {
+            $store = New-TestStore
+        }
+        $before = Get-LogHash $store.Central
+        $output = & {
+            $ErrorActionPreference = 'Stop'
+            $WarningPreference = 'SilentlyContinue'
+            & ([scriptblock]::Create($Code))
+        }
+        $after = Get-LogHash $store.Central
+        if ($Cmdlet -eq 'Get-CsXmppAllowedPartner') {
+            if ($Code -notmatch 'Export-Csv') {
+                @($output).Count | Should -BeGreaterThan 0 -Because 'the example must show partners'
+                $output | ForEach-Object { $_ | Should -BeOfType ([XmppFederation.Native.PartnerData]) }
+            }
+            $after | Should -BeExactly $before
+        }
+        elseif ($Code -match '-WhatIf') {
+            $after | Should -BeExactly $before
+        }
+        else {
+            $after | Should -Not -BeExactly $before -Because 'the example must change the store'
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Identity completion (`xmppfed_partner_complete`) on a store of 100,000 partners: the right
+//! identities, sorted and capped, and fast enough for a completion menu.
+//!
+//! The store is built through the public API (one commit per partner, on tmpfs when there is one,
+//! so that the figure is not the disk's), not by writing its files, so the test does not depend
+//! on the store's file format. `-- --nocapture` prints the timings.
+
+use std::ffi::{c_char, CStr, CString};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use xmppfed::ffi::{xmppfed_partner_complete, xmppfed_result, xmppfed_store, xmppfed_store_close, xmppfed_store_open, xmppfed_string_free};
+use xmppfed::{NewPartner, Store, StoreOptions};
+
+const PARTNERS: usize = 100_000;
+/// A generous bound (one completion takes a few milliseconds here, see the printout): it catches
+/// a gross regression without failing on a busy machine.
+const LIMIT: Duration = Duration::from_millis(500);
+
+fn identity(i: usize) -> String {
+    format!("p{i:06}.example.org")
+}
+
+fn build_store(central: &Path, replica: &Path) {
+    let mut store = Store::open(StoreOptions { central: Some(central.into()), replica: Some(replica.into()), ..Default::default() }).unwrap();
+    for i in 0..PARTNERS {
+        let request = NewPartner { identity: Some(identity(i)), ..Default::default() };
+        store.create(request).unwrap();
+    }
+}
+
+unsafe fn complete(store: *mut xmppfed_store, prefix: &str, max: usize) -> (Duration, Vec<String>) {
+    let prefix = CString::new(prefix).unwrap();
+    let mut out: *mut c_char = std::ptr::null_mut();
+    let start = Instant::now();
+    let rc = xmppfed_partner_complete(store, prefix.as_ptr(), max, false, &mut out);
+    let elapsed = start.elapsed();
+    assert_eq!(rc, xmppfed_result::Ok);
+    let json = CStr::from_ptr(out).to_str().unwrap().to_owned();
+    xmppfed_string_free(out);
+    (elapsed, serde_json::from_str(&json).unwrap())
+}
+
+#[test]
+fn completion_on_100000_partners() {
+    let parent = if Path::new("/dev/shm").is_dir() { Path::new("/dev/shm").to_path_buf() } else { std::env::temp_dir() };
+    let dir = tempfile::Builder::new().prefix("xmppfed-completion-").tempdir_in(parent).unwrap();
+    let central = dir.path().join("central");
+    let replica = dir.path().join("replica");
+    std::fs::create_dir(&central).unwrap();
+    let built = Instant::now();
+    build_store(&central, &replica);
+    println!("built {PARTNERS} partners in {:.1} s", built.elapsed().as_secs_f64());
+
+    let c = CString::new(central.to_str().unwrap()).unwrap();
+    let r = CString::new(replica.to_str().unwrap()).unwrap();
+    let mut store: *mut xmppfed_store = std::ptr::null_mut();
+    unsafe {
+        assert_eq!(xmppfed_store_open(c.as_ptr(), r.as_ptr(), &mut store), xmppfed_result::Ok);
+        // The first call reads the log; a completion menu asks an open store.
+        let _ = complete(store, "x", 1);
+        for (prefix, max, expected) in [
+            ("p01234", 100, (12340..12350).map(identity).collect::<Vec<_>>()),
+            ("P0999", 5, (99900..99905).map(identity).collect()),
+            ("p099999", 100, vec![identity(99999)]),
+            ("", 3, (0..3).map(identity).collect()),
+            ("q", 100, vec![]),
+        ] {
+            let mut best = Duration::MAX;
+            for _ in 0..5 {
+                let (elapsed, got) = complete(store, prefix, max);
+                assert_eq!(got, expected, "prefix {prefix:?}, max {max}");
+                best = best.min(elapsed);
+            }
+            println!("complete({prefix:?}, {max}): best of 5 {:.2} ms", best.as_secs_f64() * 1e3);
+            assert!(best < LIMIT, "completing {prefix:?} took {best:?}");
+        }
+        xmppfed_store_close(store);
+    }
+}
