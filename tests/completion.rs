@@ -1,5 +1,5 @@
 //! Identity completion (`xmppfed_partner_complete`) on a store of 100,000 partners: the right
-//! identities, sorted and capped, and fast enough for a completion menu.
+//! identities, sorted and capped (with its time printed, not asserted).
 //!
 //! The store is built through the public API (one commit per partner, on tmpfs when there is one,
 //! so that the figure is not the disk's), not by writing its files, so the test does not depend
@@ -13,9 +13,6 @@ use xmppfed::ffi::{xmppfed_partner_complete, xmppfed_result, xmppfed_store, xmpp
 use xmppfed::{NewPartner, Store, StoreOptions};
 
 const PARTNERS: usize = 100_000;
-/// A generous bound (one completion takes a few milliseconds here, see the printout): it catches
-/// a gross regression without failing on a busy machine.
-const LIMIT: Duration = Duration::from_millis(500);
 
 fn identity(i: usize) -> String {
     format!("p{i:06}.example.org")
@@ -72,8 +69,8 @@ fn completion_on_100000_partners() {
                 assert_eq!(got, expected, "prefix {prefix:?}, max {max}");
                 best = best.min(elapsed);
             }
-            println!("complete({prefix:?}, {max}): best of 5 {:.2} ms", best.as_secs_f64() * 1e3);
-            assert!(best < LIMIT, "completing {prefix:?} took {best:?}");
+            // A figure, not an assertion: speed is measured, never asserted (see BENCHMARKS.md).
+            println!("complete({prefix:?}, {max}): best of 5 {:.3} ms", best.as_secs_f64() * 1e3);
         }
         xmppfed_store_close(store);
     }
