@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Text.Json.Serialization;
 
@@ -136,6 +137,40 @@ public sealed class PartnerOutcome
 /// <param name="Replica">This machine's replica folder.</param>
 public sealed record StorePaths(string Central, string Replica);
 
+/// <summary>
+/// This machine's local replica against the central store (Get-CsXmppAllowedPartnerReplicationStatus),
+/// as the library reports it.
+/// </summary>
+public sealed class ReplicationStatus
+{
+    /// <summary>The central store folder in use.</summary>
+    public string CentralStore { get; set; } = string.Empty;
+
+    /// <summary>This machine's replica folder.</summary>
+    public string Replica { get; set; } = string.Empty;
+
+    /// <summary>The store's identity (32 hex digits), once it has one.</summary>
+    public string? StoreId { get; set; }
+
+    /// <summary>The last commit in the central store; null if it cannot be read (see <see cref="CentralError"/>).</summary>
+    public ulong? CentralRevision { get; set; }
+
+    /// <summary>The last commit in the replica; null if there is no replica yet.</summary>
+    public ulong? ReplicaRevision { get; set; }
+
+    /// <summary>When the replica was last written (UTC).</summary>
+    public DateTime? ReplicaUpdated { get; set; }
+
+    /// <summary>Whether the replica holds exactly what the central store holds now.</summary>
+    public bool IsCurrent { get; set; }
+
+    /// <summary>Why the central store cannot be read, if it cannot.</summary>
+    public string? CentralError { get; set; }
+
+    /// <summary>Why the replica cannot be read, if it cannot.</summary>
+    public string? ReplicaError { get; set; }
+}
+
 /// <summary>Source-generated (reflection-free) JSON metadata for the library's wire format.</summary>
 // Nulls are written as given (e.g. AdditionalDomains = null in SetInstance): the library judges them.
 [JsonSourceGenerationOptions(UseStringEnumConverter = true, RespectRequiredConstructorParameters = true)]
@@ -143,6 +178,7 @@ public sealed record StorePaths(string Central, string Replica);
 [JsonSerializable(typeof(List<PartnerData>))]
 [JsonSerializable(typeof(PartnerOutcome))]
 [JsonSerializable(typeof(StorePaths))]
+[JsonSerializable(typeof(ReplicationStatus))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]
 internal sealed partial class WireJsonContext : JsonSerializerContext

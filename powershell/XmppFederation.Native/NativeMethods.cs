@@ -124,6 +124,9 @@ internal static partial class NativeMethods
     internal static partial XmppFedResult xmppfed_store_replicate(StoreSafeHandle store);
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_store_status(StoreSafeHandle store, out IntPtr status_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial void xmppfed_string_free(IntPtr s);
 
     /// <summary>Copy a library-allocated string and free it with <c>xmppfed_string_free</c>, always.</summary>

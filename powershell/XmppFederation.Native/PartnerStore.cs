@@ -189,6 +189,13 @@ public sealed class PartnerStore : IDisposable
         Ensure.Success(result, Paths.Replica);
     }
 
+    /// <summary>
+    /// This machine's replica against the central store: revisions, the store's identity, when the
+    /// replica was last written, whether it is current, and why either side cannot be read.
+    /// </summary>
+    public ReplicationStatus Status() =>
+        Call(Paths.Central, Json.ReplicationStatus, (out IntPtr o) => NativeMethods.xmppfed_store_status(handle, out o));
+
     /// <summary>Close the native handle (after any call in progress on another thread returns).</summary>
     public void Dispose() => handle.Dispose();
 

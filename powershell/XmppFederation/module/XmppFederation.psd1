@@ -12,7 +12,8 @@
     PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('XmppFederation.Format.ps1xml')
-    CmdletsToExport      = @('New-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner')
+    CmdletsToExport      = @('New-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner',
+                            'Invoke-CsXmppAllowedPartnerReplication', 'Get-CsXmppAllowedPartnerReplicationStatus')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()
