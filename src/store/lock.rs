@@ -102,13 +102,24 @@ fn write_note(dir: &Path, mode: u32) -> Result<()> {
     let path = dir.join(NOTE_FILE);
     let since = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let note = Note { pid: std::process::id(), user: super::sys::user_name(), host: super::sys::host_name(), since };
-    let text = serde_json::to_vec(&note).expect("a note always serializes");
+    let mut text = serde_json::to_vec(&note).expect("a note always serializes");
+    // Always the same length, written over the same bytes: no truncation and no new block, so
+    // the note adds no allocation (and, on ext4, no ordered data write) to the commit's fsync.
+    // JSON allows the trailing spaces.
+    text.resize(text.len().max(NOTE_LEN), b' ');
     let mut file = match files::open_existing(&path, Access::Write)? {
         Some(f) => f,
         None => files::create_new(&path, mode)?,
     };
-    file.set_len(0).and_then(|_| file.write_all(&text)).map_err(|e| Error::io(&path, e))
+    let grew = file.metadata().map(|m| m.len() != text.len() as u64).unwrap_or(true);
+    if grew {
+        file.set_len(text.len() as u64).map_err(|e| Error::io(&path, e))?;
+    }
+    file.write_all(&text).map_err(|e| Error::io(&path, e))
 }
+
+/// The note's length: room for any pid, user and machine name we write.
+const NOTE_LEN: usize = 512;
 
 /// Who holds the lock, from its note, for the timeout message.
 fn holder(dir: &Path) -> String {
