@@ -56,7 +56,10 @@ impl ListModifier {
             items.iter().flat_map(|item| domains_in(item)).map(|d| canonical_domain(FIELD, d)).collect()
         };
         let remove = canonical(remove)?;
+        let remove: std::collections::HashSet<String> = remove.into_iter().collect();
         let mut result: Vec<String> = canonical(keep)?.into_iter().filter(|d| !remove.contains(d)).collect();
+        // A set beside the list: a list of many thousand names must not cost their square.
+        let mut seen: std::collections::HashSet<String> = result.iter().cloned().collect();
         for domain in canonical(add)? {
             if domain == primary {
                 return Err(Error::value(
@@ -64,7 +67,7 @@ impl ListModifier {
                     format!("'{domain}' is the partner's primary domain; it cannot also be an additional domain"),
                 ));
             }
-            if !result.contains(&domain) {
+            if seen.insert(domain.clone()) {
                 result.push(domain);
             }
         }
