@@ -21,13 +21,17 @@ function New-TestStore {
     <#
     A fresh, empty central store folder and replica folder under the temporary folder. Unless
     -NoSessionVariables, it points $env:XMPPFED_STORE and $env:XMPPFED_REPLICA at them inside this
-    session, the way a user would. -CentralMissing names a central folder that does not exist.
+    session, the way a user would. -CentralMissing names a central folder that does not exist;
+    -ReplicaMissing names a replica folder that does not exist (a machine with no replica yet).
     #>
-    param([switch] $NoSessionVariables, [switch] $CentralMissing)
+    param([switch] $NoSessionVariables, [switch] $CentralMissing, [switch] $ReplicaMissing)
     $root = Join-Path ([System.IO.Path]::GetTempPath()) ("xmppfed-pester-" + [guid]::NewGuid().ToString('N').Substring(0, 12))
     $central = Join-Path $root 'central'
     $replica = Join-Path $root 'replica'
-    $null = New-Item -ItemType Directory -Path $root, $replica
+    $null = New-Item -ItemType Directory -Path $root
+    if (-not $ReplicaMissing) {
+        $null = New-Item -ItemType Directory -Path $replica
+    }
     if (-not $CentralMissing) {
         $null = New-Item -ItemType Directory -Path $central
     }
@@ -43,6 +47,30 @@ function New-TestStore {
         $env:XMPPFED_REPLICA = $replica
     }
     $store
+}
+
+function Get-OtherMachineStore {
+    <#
+    The same central store as another machine sees it: -Store's central folder with a replica
+    folder of its own (<root>/<Name>-replica, not created: the library makes it on the first
+    commit), for Invoke-ChildPwsh. A commit made there does not touch -Store's replica.
+    #>
+    param([Parameter(Mandatory)] [pscustomobject] $Store, [string] $Name = 'other-machine')
+    [pscustomobject]@{
+        Root    = $Store.Root
+        Central = $Store.Central
+        Replica = Join-Path $Store.Root "$Name-replica"
+        Log     = $Store.Log
+    }
+}
+
+function Get-CurrentLogFile {
+    <# The newest generation's log file (partners.<n>.log with the highest n) of a store or replica folder, or $null. #>
+    param([Parameter(Mandatory)] [string] $Folder)
+    Get-ChildItem -LiteralPath $Folder -File -Filter 'partners.*.log' -ErrorAction SilentlyContinue |
+        Where-Object { $_.Name -match '^partners\.(\d+)\.log$' } |
+        Sort-Object { [long]($_.Name -replace '^partners\.(\d+)\.log$', '$1') } |
+        Select-Object -Last 1
 }
 
 function Remove-TestStore {
@@ -179,23 +207,24 @@ function Invoke-ChildPwsh {
 function Assert-XmppError {
     <#
     -Errors holds exactly one error record, a cmdlet's error with the library's stable id:
-    FullyQualifiedErrorId "<Id>,XmppFederation.Commands.<Verb>CsXmppAllowedPartnerCommand", the
-    given category and target object.
+    FullyQualifiedErrorId "<Id>,XmppFederation.Commands.<Verb><Noun>Command" (the noun is
+    CsXmppAllowedPartner unless -Noun names another), the given category and target object.
     #>
     param(
         [AllowNull()] [AllowEmptyCollection()] [object[]] $Errors,
         [Parameter(Mandatory)] [string] $Id,
-        [Parameter(Mandatory)] [ValidateSet('New', 'Get', 'Set', 'Remove')] [string] $Verb,
+        [Parameter(Mandatory)] [ValidateSet('New', 'Get', 'Set', 'Remove', 'Invoke')] [string] $Verb,
+        [ValidateSet('CsXmppAllowedPartner', 'CsXmppAllowedPartnerReplication', 'CsXmppAllowedPartnerReplicationStatus')] [string] $Noun = 'CsXmppAllowedPartner',
         [Parameter(Mandatory)] [System.Management.Automation.ErrorCategory] $Category,
         [Parameter(Mandatory)] [AllowEmptyString()] [string] $Target
     )
     @($Errors).Count | Should -Be 1 -Because "exactly one error was expected, got: $(@($Errors) -join ' / ')"
     $record = @($Errors)[0]
     $record | Should -BeOfType System.Management.Automation.ErrorRecord
-    $record.FullyQualifiedErrorId | Should -BeExactly "$Id,XmppFederation.Commands.${Verb}CsXmppAllowedPartnerCommand"
+    $record.FullyQualifiedErrorId | Should -BeExactly "$Id,XmppFederation.Commands.${Verb}${Noun}Command"
     $record.CategoryInfo.Category | Should -Be $Category
     "$($record.TargetObject)" | Should -BeExactly $Target
 }
 
-Export-ModuleMember -Function Set-TestModulePath, New-TestStore, Remove-TestStore, Get-LogHash,
+Export-ModuleMember -Function Set-TestModulePath, New-TestStore, Get-OtherMachineStore, Get-CurrentLogFile, Remove-TestStore, Get-LogHash,
     Get-DefaultStoreRoot, Get-DefaultStoreFingerprint, Get-ChildPwshCommand, Invoke-ChildPwsh, Assert-XmppError
