@@ -1,11 +1,13 @@
-# Get-Help for the four cmdlets, from the module's one help source (en-US/XmppFederation.dll-Help.xml):
-# complete, consistent with the cmdlets themselves, and with every example running as printed.
+# Get-Help for every cmdlet the module exports, from the module's one help source
+# (en-US/XmppFederation.dll-Help.xml): complete, consistent with the cmdlets themselves, and with
+# every example running as printed.
 param([string] $ModulePath = (Join-Path $PSScriptRoot '../../../target/XmppFederation/XmppFederation.psd1'))
 
 BeforeDiscovery {
-    $cmdlets = 'New-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner'
-    # Discovery runs in its own session state: read the examples from the module's help here too.
+    # Discovery runs in its own session state: read the cmdlets and examples from the module here too.
     Import-Module $ModulePath
+    # Every exported cmdlet, so that a new one cannot go without help.
+    $cmdlets = @((Get-Module XmppFederation).ExportedCmdlets.Keys | Sort-Object)
     $exampleCases = foreach ($cmdlet in $cmdlets) {
         $n = 0
         foreach ($example in (Get-Help $cmdlet -Full).examples.example) {
@@ -22,7 +24,15 @@ BeforeAll {
     $script:Common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
 }
 
-Describe 'Get-Help <_>' -ForEach @('New-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner') {
+Describe 'The cmdlets whose help is checked' -ForEach @(@{ Discovered = $cmdlets }) {
+    It 'are every cmdlet the module exports: the six' {
+        $Discovered | Should -Be @((Get-Module XmppFederation).ExportedCmdlets.Keys | Sort-Object)
+        $Discovered | Should -Be @('Get-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartnerReplicationStatus', 'Invoke-CsXmppAllowedPartnerReplication',
+            'New-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner')
+    }
+}
+
+Describe 'Get-Help <_>' -ForEach $cmdlets {
     BeforeAll {
         $name = $_
         $help = Get-Help $name -Full
@@ -42,7 +52,8 @@ Describe 'Get-Help <_>' -ForEach @('New-CsXmppAllowedPartner', 'Get-CsXmppAllowe
 
     It 'documents every parameter, and no other' {
         $documented = @($help.parameters.parameter.name | Where-Object { $_ -notin $script:Common })
-        $documented | Sort-Object | Should -Be @($parameters.Name | Sort-Object)
+        # Joined, so that a cmdlet without parameters of its own compares too.
+        (@($documented | Sort-Object) -join ', ') | Should -BeExactly (@($parameters.Name | Sort-Object) -join ', ')
         foreach ($p in $help.parameters.parameter) {
             ($p.description.Text -join ' ') | Should -Not -BeNullOrEmpty -Because "-$($p.name) needs a description"
             "$($p.defaultValue)" | Should -Not -BeNullOrEmpty -Because "-$($p.name) needs a default value"
@@ -91,20 +102,27 @@ Describe 'Get-Help <_>' -ForEach @('New-CsXmppAllowedPartner', 'Get-CsXmppAllowe
         }
     }
 
-    It 'describes its input and output types' {
+    It 'describes its input and output types, naming the types the cmdlet declares' {
         $help.inputTypes.inputType.type.name | Should -Not -BeNullOrEmpty
         ($help.inputTypes.inputType.description.Text -join ' ') | Should -Not -BeNullOrEmpty
         ($help.returnValues.returnValue.description.Text -join ' ') | Should -Not -BeNullOrEmpty
         $outputs = ($help.returnValues.returnValue.type.name -join ' ') + ($help.returnValues.returnValue.description.Text -join ' ')
-        $outputs | Should -Match 'XmppFederation\.Native\.PartnerData'
-        $outputs | Should -Match ([regex]::Escape('Microsoft.Rtc.Management.WritableConfig.Settings.XmppFederation.XmppAllowedPartner#Decorated'))
-        $command.OutputType.Name | Should -Contain 'XmppFederation.Native.PartnerData'
+        @($command.OutputType).Count | Should -BeGreaterThan 0
+        foreach ($type in $command.OutputType.Name) {
+            $outputs | Should -Match ([regex]::Escape($type))
+        }
+        # Partners carry Lync's type name too, and the help says so.
+        if ($command.OutputType.Name -contains 'XmppFederation.Native.PartnerData') {
+            $outputs | Should -Match ([regex]::Escape('Microsoft.Rtc.Management.WritableConfig.Settings.XmppFederation.XmppAllowedPartner#Decorated'))
+        }
+        $expected = if ($name -like '*Replication*') { 'XmppFederation.Native.ReplicationStatus' } else { 'XmppFederation.Native.PartnerData' }
+        $command.OutputType.Name | Should -Contain $expected
     }
 
     It 'has examples with code and an explanation' {
         @($help.examples.example).Count | Should -BeGreaterOrEqual 3
         foreach ($example in $help.examples.example) {
-            $example.code | Should -Match ([regex]::Escape($name.Split('-')[0]) + '-CsXmppAllowedPartner|\$p')
+            $example.code | Should -Match ([regex]::Escape($name) + '|\$p')
             ($example.remarks.Text -join ' ') | Should -Not -BeNullOrEmpty
         }
     }
@@ -151,6 +169,22 @@ Describe 'Help facts that matter to an admin' {
         (Get-Help $Cmdlet -Full).examples.example.code | Should -Contain $Code
     }
 
+    It 'the replication status''s help names every property of its object, and says an unreadable side is no error' {
+        $text = (Get-Help Get-CsXmppAllowedPartnerReplicationStatus -Full | Out-String) -replace '\s+', ' '
+        foreach ($property in [XmppFederation.Native.ReplicationStatus].GetProperties().Name) {
+            $text | Should -BeLike "*$property*" -Because "ReplicationStatus.$property needs explaining"
+        }
+        $text | Should -BeLike '*described in the status, not reported as an error*'
+        $text | Should -BeLike '*UTC*'
+    }
+
+    It 'Get -LocalStore''s help names the refresh cmdlet and the status cmdlet' {
+        $text = (Get-Help Get-CsXmppAllowedPartner -Parameter LocalStore | Out-String) -replace '\s+', ' '
+        $text | Should -BeLike '*Invoke-CsXmppAllowedPartnerReplication*'
+        $text | Should -BeLike '*Get-CsXmppAllowedPartnerReplicationStatus*'
+        (Get-Help Get-CsXmppAllowedPartner -Full).relatedLinks.navigationLink.linkText | Should -Contain 'Invoke-CsXmppAllowedPartnerReplication'
+    }
+
     It 'about_XmppFederation is installed and names every cmdlet and every error id it lists' {
         $about = Get-Help about_XmppFederation | Out-String
         foreach ($cmdlet in (Get-Module XmppFederation).ExportedCmdlets.Keys) {
@@ -170,6 +204,7 @@ Describe 'Every example runs as printed' {
         Push-Location $store.Root
         # The partners the examples talk about, for every cmdlet but New (whose examples create
         # them). partners.csv, made in another store, is what New's Import-Csv example reads.
+        # The replication examples add a change made on another machine (below).
         $fixture = {
             $null = New-CsXmppAllowedPartner contoso.com
             $null = New-CsXmppAllowedPartner fabrikam.com -AdditionalDomains research.fabrikam2.com
@@ -189,14 +224,42 @@ Describe 'Every example runs as printed' {
         if ($Cmdlet -eq 'New-CsXmppAllowedPartner') {
             $store = New-TestStore
         }
+        if ($Cmdlet -like '*Replication*') {
+            # The replication examples talk about a replica that is behind: another machine (a
+            # replica folder of its own, for one command) commits a change.
+            $env:XMPPFED_REPLICA = Join-Path $store.Root 'other-machine-replica'
+            $null = New-CsXmppAllowedPartner other-machine.example.com
+            $env:XMPPFED_REPLICA = $store.Replica
+            (Get-CsXmppAllowedPartnerReplicationStatus).IsCurrent | Should -BeFalse
+        }
         $before = Get-LogHash $store.Central
+        $replicaBefore = Get-LogHash $store.Replica
         $output = & {
             $ErrorActionPreference = 'Stop'
             $WarningPreference = 'SilentlyContinue'
             & ([scriptblock]::Create($Code))
         }
         $after = Get-LogHash $store.Central
-        if ($Cmdlet -eq 'Get-CsXmppAllowedPartner') {
+        if ($Cmdlet -eq 'Get-CsXmppAllowedPartnerReplicationStatus') {
+            @($output).Count | Should -BeGreaterThan 0 -Because 'the example must show the status'
+            if ($Code -match '^Get-CsXmppAllowedPartnerReplicationStatus( \| Where-Object \{.*\})?$') {
+                $output | ForEach-Object { $_ | Should -BeOfType ([XmppFederation.Native.ReplicationStatus]) }
+            }
+            $after | Should -BeExactly $before
+            Get-LogHash $store.Replica | Should -BeExactly $replicaBefore
+        }
+        elseif ($Cmdlet -eq 'Invoke-CsXmppAllowedPartnerReplication') {
+            $after | Should -BeExactly $before -Because 'the central store is only read'
+            if ($Code -match '-WhatIf') {
+                Get-LogHash $store.Replica | Should -BeExactly $replicaBefore
+                (Get-CsXmppAllowedPartnerReplicationStatus).IsCurrent | Should -BeFalse
+            }
+            else {
+                Get-LogHash $store.Replica | Should -BeExactly $after -Because 'the example must refresh the replica'
+                (Get-CsXmppAllowedPartnerReplicationStatus).IsCurrent | Should -BeTrue
+            }
+        }
+        elseif ($Cmdlet -eq 'Get-CsXmppAllowedPartner') {
             if ($Code -notmatch 'Export-Csv') {
                 @($output).Count | Should -BeGreaterThan 0 -Because 'the example must show partners'
                 $output | ForEach-Object { $_ | Should -BeOfType ([XmppFederation.Native.PartnerData]) }

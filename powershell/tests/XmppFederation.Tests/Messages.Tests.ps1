@@ -32,6 +32,8 @@ Describe '-Verbose' {
         @{ Verb = 'Get'; Command = { Get-CsXmppAllowedPartner -Verbose } }
         @{ Verb = 'Set'; Command = { Set-CsXmppAllowedPartner contoso.com -Description x -Verbose } }
         @{ Verb = 'Remove'; Command = { Remove-CsXmppAllowedPartner jabber.org -Verbose } }
+        @{ Verb = 'Invoke (replication)'; Command = { Invoke-CsXmppAllowedPartnerReplication -Verbose } }
+        @{ Verb = 'Get (replication status)'; Command = { Get-CsXmppAllowedPartnerReplicationStatus -Verbose } }
     ) {
         $real = (Resolve-Path -LiteralPath $store.Central).ProviderPath
         Get-VerboseText $Command | Should -Contain "Central store: $real; local replica: $($store.Replica)"
@@ -59,6 +61,10 @@ Describe '-Verbose' {
         $revision = (Get-CsXmppAllowedPartner jabber.org).Revision
         Get-VerboseText { Remove-CsXmppAllowedPartner jabber.org -Verbose } | Should -Contain "Removed 'jabber.org' (last written at revision $revision); the removal is committed."
         Get-VerboseText { New-CsXmppAllowedPartner draft.example.com -InMemory -Verbose } | Should -Contain "Built 'draft.example.com' in memory; nothing was stored (commit it with Set-CsXmppAllowedPartner -Instance)."
+    }
+
+    It 'Invoke-CsXmppAllowedPartnerReplication says which revision the replica is at' {
+        Get-VerboseText { Invoke-CsXmppAllowedPartnerReplication -Verbose } | Should -Contain "The local replica '$($store.Replica)' is at revision 3."
     }
 }
 
