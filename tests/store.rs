@@ -516,3 +516,39 @@ fn identities_are_completed_from_a_prefix_in_order() {
     assert_eq!(s.identities_starting_with("", 100, Source::LocalReplica).unwrap().len(), 5);
     assert!(s.identities_starting_with("zz", 10, Source::Central).unwrap().is_empty());
 }
+
+#[test]
+fn an_explicit_refresh_never_copies_a_central_file_damaged_since_it_was_read() {
+    let d = dirs();
+    let mut s = open(&d);
+    new(&mut s, r#"{"Identity":"a.com"}"#).unwrap();
+    new(&mut s, r#"{"Identity":"b.com"}"#).unwrap();
+    let good_replica = fs::read(current_log(&d.replica)).unwrap();
+    // A same-size edit inside the last line, after this handle read it.
+    let mut bytes = fs::read(log_path(&d)).unwrap();
+    let at = bytes.windows(5).rposition(|w| w == b"b.com").unwrap();
+    bytes[at] = b'q';
+    fs::write(log_path(&d), &bytes).unwrap();
+    let err = s.replicate().unwrap_err();
+    assert!(matches!(err, Error::StoreCorrupt { .. }), "{err}");
+    assert_eq!(fs::read(current_log(&d.replica)).unwrap(), good_replica, "the only good copy must survive");
+    assert_eq!(identities(&s.list(None, Source::LocalReplica).unwrap()), ["a.com", "b.com"]);
+}
+
+#[test]
+fn a_replica_folder_without_a_copy_is_no_replica_yet_not_an_empty_list() {
+    let d = dirs();
+    new(&mut open(&d), r#"{"Identity":"a.com"}"#).unwrap();
+    let empty = d._root.path().join("empty-replica");
+    fs::create_dir(&empty).unwrap();
+    let mut s = Store::open(StoreOptions { central: Some(d.central.clone()), replica: Some(empty.clone()), ..Default::default() }).unwrap();
+    assert!(matches!(s.list(None, Source::LocalReplica), Err(Error::NoReplica { .. })));
+    s.replicate().unwrap();
+    assert_eq!(identities(&s.list(None, Source::LocalReplica).unwrap()), ["a.com"]);
+    // An empty store and an empty replica folder: an empty list, once the store was read.
+    let fresh = d._root.path().join("fresh");
+    fs::create_dir(&fresh).unwrap();
+    let mut e = Store::open(StoreOptions { central: Some(fresh), replica: Some(d._root.path().join("fresh-replica")), ..Default::default() }).unwrap();
+    e.replicate().unwrap();
+    assert!(e.list(None, Source::LocalReplica).unwrap().is_empty());
+}

@@ -85,6 +85,8 @@ pub struct Store {
     /// How this process last left the replica file (see `replica::Witness`); `None` makes the
     /// next refresh verify the whole replica.
     replica_witness: Option<replica::Witness>,
+    /// Whether the last read of the central store succeeded.
+    central_read: bool,
 }
 
 impl Store {
@@ -104,6 +106,7 @@ impl Store {
             replica_dir,
             lock_timeout,
             replica_witness: None,
+            central_read: false,
         };
         // What this machine has already seen of the store, from its replica: the central store
         // must be that store, at least that far (a rolled-back or replaced central store is
@@ -287,6 +290,9 @@ impl Store {
     /// Refresh the local replica from the central store now, verifying all of it.
     pub fn replicate(&mut self) -> Result<()> {
         self.replica_witness = None;
+        // Read the central store whole again, every checksum: an explicit refresh must never copy
+        // a central file that was damaged after this handle read it over the only good copy.
+        self.central.forget();
         self.view(Source::Central)?;
         self.mirror()
     }
@@ -325,8 +331,18 @@ impl Store {
             return Err(Error::NoReplica { path: view.dir.clone() });
         }
         let sharing = trust::check_folder(&view.dir, role)?;
-        view.refresh(sharing)?;
+        let refreshed = view.refresh(sharing);
+        if source == Source::Central {
+            self.central_read = refreshed.is_ok();
+        }
+        refreshed?;
         if source == Source::LocalReplica {
+            // A replica folder without a copy is "no replica yet", not an empty list, unless this
+            // handle has read the central store and found it empty too.
+            let central_empty = self.central.header().is_none() && self.central.known.is_none() && self.central_read;
+            if self.replica.header().is_none() && !central_empty {
+                return Err(Error::NoReplica { path: self.replica_dir.clone() });
+            }
             // Two stores configured with one replica folder: never serve the other's partners.
             let seen = self.central.known.as_ref().and_then(|k| k.store_id.as_ref());
             let copy = self.replica.header().and_then(|h| h.store_id.as_ref());

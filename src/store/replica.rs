@@ -73,8 +73,17 @@ pub fn mirror(
     };
     match reusable {
         Some((mut replica, have)) => {
+            // A partial last line (an append cut short by a full disk or a crash) is cut back to
+            // the last whole line, so that only whole, checked lines are ever appended.
+            let have = last_line_boundary(&mut replica, &target, have)?;
+            if replica.metadata().map_err(|e| Error::io(&target, e))?.len() != have {
+                replica.set_len(have).map_err(|e| Error::io(&target, e))?;
+            }
             if have < len {
                 let tail = read_range(source, source_path, have, len)?;
+                // Only checked lines are copied (the central view verified them; this verifies
+                // that the bytes read now are still those).
+                log::split_lines(source_path, have, &tail)?;
                 replica.seek(SeekFrom::End(0)).map_err(|e| Error::io(&target, e))?;
                 if let Err(e) = replica.write_all(&tail) {
                     // A full disk: cut what was written, so no partial line stays behind.
@@ -88,6 +97,7 @@ pub fn mirror(
         }
         None => {
             let bytes = read_range(source, source_path, 0, len)?;
+            log::split_lines(source_path, 0, &bytes)?;
             files::publish_replacing(&target, &bytes, 0o600)?;
             let meta = fs::symlink_metadata(&target).map_err(|e| Error::io(&target, e))?;
             *witness = Some(Witness::of(generation, &meta));
@@ -95,6 +105,21 @@ pub fn mirror(
     }
     remove_other_generations(dir, generation);
     Ok(())
+}
+
+/// The end of the last complete line among the first `len` bytes of `file`.
+fn last_line_boundary(file: &mut File, path: &Path, len: u64) -> Result<u64> {
+    const CHUNK: u64 = 1 << 16;
+    let mut end = len;
+    while end > 0 {
+        let start = end.saturating_sub(CHUNK);
+        let bytes = files::read_at(file, path, start, (end - start) as usize)?;
+        if let Some(i) = bytes.iter().rposition(|&b| b == b'\n') {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
 }
 
 /// Whether the first `len` bytes of the replica equal the central file's, compared in chunks.

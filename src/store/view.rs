@@ -126,7 +126,9 @@ impl LogView {
         result
     }
 
-    fn forget(&mut self) {
+    /// Drop the open file and the state read from it (not what is known): the next refresh
+    /// reads the folder whole.
+    pub fn forget(&mut self) {
         self.current = None;
         self.state = State::default();
     }
@@ -182,11 +184,11 @@ impl LogView {
             return Err(Error::StoreMismatch {
                 path: self.dir.clone(),
                 problem: format!(
-                    "holds no store files any more, but {} was seen at revision {} (a share that is not mounted, or deleted files?)",
+                    "holds no store files, but {} was seen at revision {} (by this handle, or in this machine's replica folder)",
                     describe(&known.store_id),
                     known.seq
                 ),
-                fix: "Mount the share or restore the files. Nothing was written there.".into(),
+                fix: "Mount the share or restore the files if they are gone; if this is a new store that shares its replica folder with another store, give it its own (XMPPFED_REPLICA). Nothing was written.".into(),
             });
         }
         self.current = None;

@@ -265,10 +265,11 @@ Show-Errors $ev
             $at = [System.Text.Encoding]::UTF8.GetString($bytes).LastIndexOf('fabrikam')
             $bytes[$at] = $bytes[$at] -bxor 0x20
             [System.IO.File]::WriteAllBytes($log, $bytes)
-            # In a new session, which reads the central log whole. This session has read the
-            # damaged line before it was damaged, and a same-size edit of a line already read is
-            # not noticed by a reader (README, threat model); the refresh then copies the damaged
-            # bytes over the good replica: a defect of the core, reported, not asserted here.
+            # This session read the line before it was damaged; an explicit refresh reads the
+            # central log whole again and copies nothing that does not verify.
+            { Invoke-CsXmppAllowedPartnerReplication -ErrorAction Stop } | Should -Throw -ErrorId 'StoreCorrupt,XmppFederation.Commands.InvokeCsXmppAllowedPartnerReplicationCommand'
+            Get-LogHash $store.Replica | Should -BeExactly $replica
+            # And in a new session, which reads the central log whole at its first call.
             $child = Invoke-ChildPwsh -Store $store -Script @'
 Invoke-CsXmppAllowedPartnerReplication -PassThru
 Show-Errors $Error
