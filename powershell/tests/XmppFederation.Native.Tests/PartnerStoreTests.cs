@@ -426,8 +426,11 @@ public sealed class PartnerStoreTests : IDisposable
         Directory.CreateDirectory(otherReplica);
         using PartnerStore other = PartnerStore.Open(temp.CentralDir, otherReplica);
         Assert.Single(other.List());
-        Assert.Empty(other.List(localStore: true));
-        Assert.Throws<PartnerNotFoundException>(() => other.Get("contoso.com", localStore: true));
+        // No copy yet: said so (naming the refresh cmdlet), never shown as an empty list.
+        var none = Assert.Throws<StoreException>(() => other.List(localStore: true));
+        Assert.Equal(XmppFedResult.StoreIo, none.Result);
+        Assert.Contains("Invoke-CsXmppAllowedPartnerReplication", none.Message);
+        Assert.Throws<StoreException>(() => other.Get("contoso.com", localStore: true));
 
         other.Replicate();
         Assert.Equal("contoso.com", other.Get("contoso.com", localStore: true).Identity);
