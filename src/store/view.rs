@@ -38,6 +38,26 @@ fn file_id(file: &File, meta: &fs::Metadata, path: &Path) -> Result<FileId> {
     }
 }
 
+/// Whether the folder holds a generation after `generation` (a compaction happened). On Unix the
+/// next one is enough to look for: compaction writes N+1 before it deletes N. On Windows a deleted
+/// file that is still open stays in place ("delete pending": SMB shares, FAT, Windows before the
+/// POSIX-style delete of NTFS, Wine), so this view's own handle keeps its generation visible while
+/// the store may have moved on by several: every generation in the folder is looked at.
+fn newer_generation_exists(dir: &Path, generation: u64) -> Result<bool> {
+    #[cfg(not(windows))]
+    {
+        files::exists(&log::generation_path(dir, generation + 1))
+    }
+    #[cfg(windows)]
+    {
+        match log::generations(dir) {
+            Ok(found) => Ok(found.first().map_or(false, |&newest| newest > generation)),
+            Err(Error::StoreIo { source, .. }) if source.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// What `path` names now: its identity and metadata, `None` if nothing does. On Unix a `stat`; on
 /// Windows the identity needs a handle, so the file is opened (for reading, sharing everything).
 fn identify(path: &Path) -> Result<Option<(FileId, fs::Metadata)>> {
@@ -158,7 +178,7 @@ impl LogView {
         let Some(g) = &mut self.current else {
             return self.reload(sharing);
         };
-        if files::exists(&log::generation_path(&self.dir, g.header.generation + 1))? {
+        if newer_generation_exists(&self.dir, g.header.generation)? {
             return self.reload(sharing);
         }
         let Some((id, meta)) = identify(&g.path)? else { return self.reload(sharing) };
