@@ -269,7 +269,7 @@ fn concurrent_writers_lose_nothing() {
     for (w, (child, ready)) in children.iter_mut().enumerate() {
         if ready.recv_timeout(Duration::from_secs(30)).is_err() {
             for (c, _) in children.iter_mut() {
-                unsafe { libc::kill(c.id() as libc::pid_t, libc::SIGKILL) };
+                kill_now(c);
                 let _ = c.wait();
             }
             panic!("worker {w} did not get ready");
@@ -285,7 +285,7 @@ fn concurrent_writers_lose_nothing() {
                 break s;
             }
             if Instant::now() > deadline {
-                unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGKILL) };
+                kill_now(child);
                 break child.wait().unwrap();
             }
             std::thread::sleep(Duration::from_millis(5));
@@ -569,10 +569,8 @@ fn concurrent_writers_lose_nothing() {
 
 /// Another writer's compaction: what LogView::compact does, under the store lock.
 fn compact_like_another_writer(central: &Path) {
-    use std::os::unix::io::AsRawFd;
     use xmppfed::store::log::{self, Change, Header, Record};
-    let lock = File::open(central).unwrap();
-    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
+    let _lock = lock_store_folder(central);
     let path = current_log(central).unwrap();
     let bytes = fs::read(&path).unwrap();
     let chunk = log::split_lines(&path, 0, &bytes).unwrap();
@@ -596,12 +594,14 @@ fn compact_like_another_writer(central: &Path) {
     for p in partners.values() {
         out.extend(log::encode_line(&Record { seq: p.revision, change: Change::Put(p.clone()) }));
     }
-    let tmp = central.join("partners.compactor.tmp");
+    // A new name each time, as the library's temporary files have (random names): with one fixed
+    // name, Wine 8 sometimes reported it missing right after linking it.
+    let tmp = central.join(format!("partners.compactor-{}.tmp", monotonic_ns()));
     File::create(&tmp).and_then(|mut f| f.write_all(&out)).unwrap();
     fs::hard_link(&tmp, log::generation_path(central, next.generation)).unwrap();
     fs::remove_file(&tmp).unwrap();
     fs::remove_file(&path).unwrap();
-    // The lock is released when `lock` is closed.
+    // The lock is released when `_lock` is closed.
 }
 
 /// The generation a store folder is at (0 if none).

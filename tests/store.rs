@@ -334,6 +334,7 @@ fn the_replica_answers_when_the_central_store_is_unreachable_at_open() {
     assert_eq!(s.get("contoso.com", Source::Central).unwrap().identity, "contoso.com");
 }
 
+// Unix modes; on Windows see store_files_have_an_owner_only_acl (tests/windows_acl.rs).
 #[cfg(unix)]
 #[test]
 fn store_files_are_private_to_their_owner() {
@@ -359,20 +360,47 @@ fn a_held_lock_gives_a_bounded_wait_and_a_clear_error() {
         ..Default::default()
     })
     .unwrap();
-    // The lock is the folder's; the holder's note says who holds it.
-    let holder = fs::File::open(&d.central).unwrap();
-    holder.lock_exclusive().unwrap();
-    fs::write(d.central.join("partners.lock"), r#"{"Pid":4242,"User":"alice","Host":"adm1","Since":0}"#).unwrap();
+    let note = d.central.join("partners.lock");
+    let note_text = r#"{"Pid":4242,"User":"alice","Host":"adm1","Since":0}"#;
+    // On Unix the lock is the folder's; the holder's note says who holds it.
+    #[cfg(unix)]
+    let holder = {
+        let holder = fs::File::open(&d.central).unwrap();
+        holder.lock_exclusive().unwrap();
+        fs::write(&note, note_text).unwrap();
+        holder
+    };
+    // On Windows the note file is the lock, held open without FILE_SHARE_DELETE.
+    #[cfg(windows)]
+    let holder = {
+        use std::io::Write;
+        use std::os::windows::fs::OpenOptionsExt;
+        let mut holder = fs::OpenOptions::new().read(true).write(true).create(true).share_mode(1 | 2).open(&note).unwrap();
+        holder.lock_exclusive().unwrap();
+        holder.write_all(note_text.as_bytes()).unwrap();
+        holder
+    };
     let err = new(&mut s, r#"{"Identity":"a.com"}"#).unwrap_err();
     assert!(matches!(err, Error::StoreLocked { .. }), "{err}");
     assert!(err.to_string().contains("held by process 4242 of user alice on machine adm1"), "{err}");
-    // Deleting the note does not break the lock.
-    fs::remove_file(d.central.join("partners.lock")).unwrap();
-    let err = new(&mut s, r#"{"Identity":"a.com"}"#).unwrap_err();
-    assert!(matches!(err, Error::StoreLocked { .. }) && err.to_string().contains("no readable note"), "{err}");
+    // Deleting the note does not break the lock (on Unix); on Windows it cannot be deleted while
+    // it is held.
+    #[cfg(unix)]
+    {
+        fs::remove_file(&note).unwrap();
+        let err = new(&mut s, r#"{"Identity":"a.com"}"#).unwrap_err();
+        assert!(matches!(err, Error::StoreLocked { .. }) && err.to_string().contains("no readable note"), "{err}");
+    }
+    #[cfg(windows)]
+    {
+        assert!(fs::remove_file(&note).is_err(), "a held lock file could be deleted");
+        let err = new(&mut s, r#"{"Identity":"a.com"}"#).unwrap_err();
+        assert!(matches!(err, Error::StoreLocked { .. }), "{err}");
+    }
     // Reads take no lock.
     assert!(s.list(None, Source::Central).unwrap().is_empty());
-    holder.unlock().unwrap();
+    // Closing the file releases its lock (on both systems).
+    drop(holder);
     new(&mut s, r#"{"Identity":"a.com"}"#).unwrap();
 }
 

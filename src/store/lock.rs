@@ -46,9 +46,20 @@ struct Note {
 /// Take the writer lock of `dir`, waiting at most `timeout`; `mode` is the mode of the lock file
 /// where the lock is a file (Windows).
 pub fn lock_folder(dir: &Path, timeout: Duration, mode: u32) -> Result<LockGuard> {
-    let locked = lock_target(dir, mode)?;
     let start = Instant::now();
     let mut pause = Duration::from_millis(1);
+    let locked = loop {
+        match lock_target(dir, mode) {
+            Ok(file) => break file,
+            // Windows: someone is deleting the lock file this moment (a clean-up tool, an admin),
+            // which blocks opening it for a while; wait as for a held lock, then report the error.
+            Err(e) if lock_target_busy(&e) && start.elapsed() < timeout => {
+                std::thread::sleep(pause.min(timeout.saturating_sub(start.elapsed())));
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
+            Err(e) => return Err(e),
+        }
+    };
     loop {
         match locked.try_lock_exclusive() {
             Ok(()) => break,
@@ -80,6 +91,22 @@ impl LockGuard {
 #[cfg(unix)]
 fn lock_target(dir: &Path, _mode: u32) -> Result<File> {
     File::open(dir).map_err(|e| Error::io(dir, e))
+}
+
+#[cfg(unix)]
+fn lock_target_busy(_: &Error) -> bool {
+    false
+}
+
+/// Whether opening the lock file failed only because another process is deleting it: a sharing
+/// violation (it has the file open for deletion), or access denied (the file is "delete pending"
+/// until that process closes it). Access denied can also be a real permission problem, which is
+/// reported when the wait ends.
+#[cfg(windows)]
+fn lock_target_busy(e: &Error) -> bool {
+    const ERROR_ACCESS_DENIED: i32 = 5;
+    const ERROR_SHARING_VIOLATION: i32 = 32;
+    matches!(e, Error::StoreIo { source, .. } if matches!(source.raw_os_error(), Some(ERROR_SHARING_VIOLATION | ERROR_ACCESS_DENIED)))
 }
 
 #[cfg(windows)]

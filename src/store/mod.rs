@@ -366,6 +366,13 @@ impl Store {
         // Named before anything inside it, which would otherwise be what the error names.
         files::require_folder(&self.central_dir)?;
         let sharing = trust::check_folder(&self.central_dir, Role::Central)?;
+        // On Windows the lock is a file in the folder, created by taking it: a folder that lost
+        // the store this handle has seen (an unmounted share's empty mount point) must get nothing,
+        // so that is reported before the lock is taken. (On Unix the lock is the folder itself.)
+        #[cfg(windows)]
+        if self.central.known.is_some() && log::current_file(&self.central_dir)?.is_none() {
+            self.central.refresh(sharing)?;
+        }
         let guard = lock::lock_folder(&self.central_dir, self.lock_timeout, sharing.file_mode())?;
         self.central.prepare_for_append(sharing)?;
         guard.leave_note(&self.central_dir, sharing.file_mode());

@@ -76,7 +76,9 @@ pub fn central_dir(explicit: Option<PathBuf>, env: &Environment) -> Result<PathB
 
 pub fn replica_dir(explicit: Option<PathBuf>, central: &Path, env: &Environment) -> Result<PathBuf> {
     match explicit.or_else(|| env.non_empty(ENV_REPLICA).map(PathBuf::from)) {
-        Some(dir) => Ok(dir),
+        // Absolute like the central folder, so that every path in messages has one form (on
+        // Windows also one separator: `C:/stores/replica` becomes `C:\stores\replica`).
+        Some(dir) => std::path::absolute(&dir).map_err(|e| Error::io(&dir, e)),
         None => default_replica_dir(central),
     }
 }
@@ -102,4 +104,31 @@ pub fn lock_timeout_from_env(env: &Environment) -> Result<Option<Duration>> {
 /// A stable, dependency-free hash for folder names (not for security).
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100000001b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configured_folders_are_made_absolute() {
+        let env = Environment::snapshot(HashMap::new());
+        let central = central_dir(Some(PathBuf::from("stores/central")), &env).unwrap();
+        let replica = replica_dir(Some(PathBuf::from("stores/replica")), &central, &env).unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(central, cwd.join("stores").join("central"));
+        assert_eq!(replica, cwd.join("stores").join("replica"));
+    }
+
+    /// Windows: a path given with forward slashes (as PowerShell users often write them) comes
+    /// back, and is named in messages, with one separator.
+    #[cfg(windows)]
+    #[test]
+    fn forward_slashes_become_backslashes_on_windows() {
+        let env = Environment::snapshot(HashMap::new());
+        let central = central_dir(Some(PathBuf::from("C:/stores/central")), &env).unwrap();
+        let replica = replica_dir(Some(PathBuf::from("C:/stores\\replica/")), &central, &env).unwrap();
+        assert_eq!(central.join("partners.1.log").to_str().unwrap(), r"C:\stores\central\partners.1.log");
+        assert_eq!(replica.join("partners.1.log").to_str().unwrap(), r"C:\stores\replica\partners.1.log");
+    }
 }

@@ -64,6 +64,11 @@ pub fn mirror(
             let have = meta.len();
             if have <= len && (unchanged || same_prefix(&mut replica, &target, source, source_path, have)?) {
                 Some((replica, have))
+            } else if have > len && central_holds(&mut replica, &target, source, source_path, have)? {
+                // Another process of this machine committed later and mirrored first: the replica
+                // is ahead of what this view read, not wrong. It is kept: replacing it would roll
+                // it back (and on Windows fail while others have it open).
+                Some((replica, have))
             } else {
                 refuse_other_store(&mut replica, &target, store_id)?;
                 None
@@ -139,6 +144,15 @@ fn same_prefix(replica: &mut File, replica_path: &Path, source: &mut File, sourc
         left -= n as u64;
     }
     Ok(true)
+}
+
+/// Whether the central file, read beyond what the view has read, holds the replica's `len` bytes
+/// (false if it is shorter).
+fn central_holds(replica: &mut File, replica_path: &Path, source: &mut File, source_path: &Path, len: u64) -> Result<bool> {
+    match same_prefix(replica, replica_path, source, source_path, len) {
+        Err(Error::StoreIo { path, source: e }) if e.kind() == ErrorKind::UnexpectedEof && path == source_path => Ok(false),
+        other => other,
+    }
 }
 
 /// A replica whose header names another store belongs to another store's configuration: two

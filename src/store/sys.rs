@@ -1,6 +1,6 @@
-//! The few facts about the running process that the standard library does not give: who it
-//! runs as and on which machine, for the trust rule and the lock holder's note. The only
-//! `unsafe` outside `ffi`: plain libc calls with no pointers kept.
+//! The few facts that the standard library does not give: who the process runs as and on which
+//! machine, for the trust rule and the lock holder's note, and on Windows which file an open
+//! handle is. The only `unsafe` outside `ffi`: plain system calls with no pointers kept.
 
 /// The effective user id (Unix).
 #[cfg(unix)]
@@ -38,4 +38,48 @@ pub fn host_name() -> String {
         }
     }
     std::env::var("COMPUTERNAME").unwrap_or_else(|_| "unknown host".into())
+}
+
+/// The volume serial number and file index of an open file: what tells two files apart on
+/// Windows, as device and inode numbers do on Unix. (The standard library's metadata offers only
+/// the creation time there, which two files can share and which some file systems do not keep.)
+/// The index is the 64-bit one of `GetFileInformationByHandle`, unique on NTFS and FAT; ReFS has
+/// 128-bit ids.
+#[cfg(windows)]
+pub fn file_identity(file: &std::fs::File) -> std::io::Result<(u64, u64)> {
+    use std::os::windows::io::AsRawHandle;
+
+    #[repr(C)]
+    struct FileTime {
+        low: u32,
+        high: u32,
+    }
+    /// BY_HANDLE_FILE_INFORMATION (fileapi.h).
+    #[repr(C)]
+    struct ByHandleFileInformation {
+        file_attributes: u32,
+        creation_time: FileTime,
+        last_access_time: FileTime,
+        last_write_time: FileTime,
+        volume_serial_number: u32,
+        file_size_high: u32,
+        file_size_low: u32,
+        number_of_links: u32,
+        file_index_high: u32,
+        file_index_low: u32,
+    }
+    #[link(name = "kernel32")]
+    extern "system" {
+        fn GetFileInformationByHandle(file: *mut std::ffi::c_void, info: *mut ByHandleFileInformation) -> i32;
+    }
+    let mut info = std::mem::MaybeUninit::<ByHandleFileInformation>::zeroed();
+    // SAFETY: the handle is open for the borrow of `file`; the call writes one
+    // BY_HANDLE_FILE_INFORMATION into the buffer, which is zeroed and of that layout.
+    let ok = unsafe { GetFileInformationByHandle(file.as_raw_handle(), info.as_mut_ptr()) };
+    if ok == 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: the call succeeded, so it filled the structure (every bit pattern is valid anyway).
+    let info = unsafe { info.assume_init() };
+    Ok((u64::from(info.volume_serial_number), (u64::from(info.file_index_high) << 32) | u64::from(info.file_index_low)))
 }

@@ -239,12 +239,74 @@ pub fn env_count(var: &str, default: usize) -> usize {
     std::env::var(var).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(default)
 }
 
-/// CLOCK_MONOTONIC in ns: one clock for every process on the machine, so the acknowledgement
-/// logs of different processes can be ordered in real time.
+/// A monotonic clock in ns that is one clock for every process on the machine (CLOCK_MONOTONIC;
+/// on Windows the performance counter), so the acknowledgement logs of different processes can be
+/// ordered in real time.
+#[cfg(unix)]
 pub fn monotonic_ns() -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+#[cfg(windows)]
+pub fn monotonic_ns() -> u64 {
+    #[link(name = "kernel32")]
+    extern "system" {
+        fn QueryPerformanceCounter(count: *mut i64) -> i32;
+        fn QueryPerformanceFrequency(frequency: *mut i64) -> i32;
+    }
+    let (mut count, mut frequency) = (0i64, 0i64);
+    // SAFETY: both write one i64 through a valid pointer; they cannot fail on XP and later.
+    unsafe {
+        QueryPerformanceCounter(&mut count);
+        QueryPerformanceFrequency(&mut frequency);
+    }
+    (count as u128 * 1_000_000_000 / frequency as u128) as u64
+}
+
+/// Kill a worker at once, as a crash would: SIGKILL on Unix, TerminateProcess on Windows (what
+/// `Child::kill` does on each).
+pub fn kill_now(child: &mut std::process::Child) {
+    let _ = child.kill();
+}
+
+/// Whether a worker ended by `kill_now`, not by itself: SIGKILL on Unix; on Windows the exit code
+/// 1 that `Child::kill` gives TerminateProcess (a Rust test that fails exits with 101).
+pub fn was_killed(status: &std::process::ExitStatus) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        status.signal() == Some(libc::SIGKILL)
+    }
+    #[cfg(windows)]
+    {
+        status.code() == Some(1)
+    }
+}
+
+/// Take the writer lock of a store folder the way the library does, for a test that plays another
+/// writer: the folder itself (flock) on Unix, its `partners.lock` file (no FILE_SHARE_DELETE, so
+/// the file cannot be deleted while held) on Windows. Released when the returned file is closed.
+pub fn lock_store_folder(dir: &Path) -> std::fs::File {
+    use fs2::FileExt;
+    #[cfg(unix)]
+    let file = std::fs::File::open(dir).expect("open the store folder");
+    #[cfg(windows)]
+    let file = {
+        use std::os::windows::fs::OpenOptionsExt;
+        const FILE_SHARE_READ: u32 = 1;
+        const FILE_SHARE_WRITE: u32 = 2;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE)
+            .open(dir.join("partners.lock"))
+            .expect("open the store's lock file")
+    };
+    file.lock_exclusive().expect("lock the store folder");
+    file
 }
 
 /// This test binary again, running only the hidden (`#[ignore]`d) worker test `test_name`.
