@@ -538,8 +538,8 @@ fn bench_size(root: &Path, n: usize, cycles: usize) -> SizeResult {
             .note("an open O_APPEND file in the same folder"),
     );
     rows.push(
-        Row::new(n, "replica refresh, per commit (incremental, inside every commit)", replica_inc)
-            .note("xmppfed_store_replicate one line behind"),
+        Row::new(n, "replica refresh on demand (reads the central log whole, verifies the replica, appends)", replica_inc)
+            .note("xmppfed_store_replicate one line behind; a commit's own refresh is incremental and is inside the commit rows"),
     );
 
     // A get on handle b right after handle a committed (b first reads the one new line).
