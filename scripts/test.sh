@@ -4,7 +4,8 @@
 # xunit tests, the PowerShell module's Pester suite (in the pinned pwsh, sandboxed), the Windows
 # legs (the Rust tests built for x86_64-pc-windows-gnu, the C program built with mingw, the .NET
 # layer's xunit tests published for win-x64, and the Pester suite in a PowerShell 7.6.9 for
-# win-x64, all run under Wine; see scripts/windows.sh), and a short fuzz run (XMPPFED_FUZZ_SECONDS per target,
+# win-x64, all run under Wine; see scripts/windows.sh), a check that a checkout with CRLF
+# conversion keeps the test corpora byte for byte, and a short fuzz run (XMPPFED_FUZZ_SECONDS per target,
 # default 10). Every leg runs even when one fails; each prints its time. Ends with one line
 # "total: N passed, M failed" and exits non-zero if any leg failed.
 set -euo pipefail
@@ -90,6 +91,13 @@ status=0 before=$failed
 read -r p f < <(sed 's/\x1b\[[0-9;]*m//g' "$logs/pester.log" | grep -Eo '^pester: [0-9]+ passed, [0-9]+ failed' | tail -1 | awk '{print $2, $4}') || true
 count "${p:-0}" "${f:-0}"
 leg_end "Pester tests" "$status" "$before"
+
+leg "Checkout with CRLF conversion: scripts/check-eol.sh"
+status=0 before=$failed
+"$REPO_ROOT/scripts/check-eol.sh" 2>&1 | tee "$logs/eol.log" || status=$?
+read -r p f < <(grep -Eo '^eol: [0-9]+ passed, [0-9]+ failed' "$logs/eol.log" | tail -1 | awk '{print $2, $4}') || true
+count "${p:-0}" "${f:-0}"
+leg_end "CRLF checkout" "$status" "$before"
 
 # The Windows legs run in a fresh Wine prefix inside $logs: its per-user folders (AppData, Temp)
 # are this run's, like the sandboxed XDG folders above.
