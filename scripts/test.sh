@@ -2,8 +2,10 @@
 # Runs every test: Rust unit and integration tests (including the header check), the C program
 # over the whole ABI under valgrind, the ABI from Python (ctypes), the .NET P/Invoke layer's
 # xunit tests, the PowerShell module's Pester suite (in the pinned pwsh, sandboxed), the Windows
-# legs (the Rust tests built for x86_64-pc-windows-gnu and the C program built with mingw, both
-# run under Wine; see scripts/windows.sh), and a short fuzz run (XMPPFED_FUZZ_SECONDS per target,
+# legs (the Rust tests built for x86_64-pc-windows-gnu, the C program built with mingw, the .NET
+# layer's xunit tests published for win-x64, and the Pester suite in a PowerShell 7.6.9 for
+# win-x64, all run under Wine; see scripts/windows.sh), a check that a checkout with CRLF
+# conversion keeps the test corpora byte for byte, and a short fuzz run (XMPPFED_FUZZ_SECONDS per target,
 # default 10). Every leg runs even when one fails; each prints its time. Ends with one line
 # "total: N passed, M failed" and exits non-zero if any leg failed.
 set -euo pipefail
@@ -90,6 +92,13 @@ read -r p f < <(sed 's/\x1b\[[0-9;]*m//g' "$logs/pester.log" | grep -Eo '^pester
 count "${p:-0}" "${f:-0}"
 leg_end "Pester tests" "$status" "$before"
 
+leg "Checkout with CRLF conversion: scripts/check-eol.sh"
+status=0 before=$failed
+"$REPO_ROOT/scripts/check-eol.sh" 2>&1 | tee "$logs/eol.log" || status=$?
+read -r p f < <(grep -Eo '^eol: [0-9]+ passed, [0-9]+ failed' "$logs/eol.log" | tail -1 | awk '{print $2, $4}') || true
+count "${p:-0}" "${f:-0}"
+leg_end "CRLF checkout" "$status" "$before"
+
 # The Windows legs run in a fresh Wine prefix inside $logs: its per-user folders (AppData, Temp)
 # are this run's, like the sandboxed XDG folders above.
 leg "Windows: a fresh Wine prefix"
@@ -109,6 +118,20 @@ status=0 before=$failed
 read -r p f < <(grep -Eo '^[0-9]+ passed, [0-9]+ failed' "$logs/c-windows.log" | tail -1 | awk '{print $1, $3}') || true
 count "${p:-0}" "${f:-0}"
 leg_end "C ABI test (Windows)" "$status" "$before"
+
+leg "Windows: xunit tests of the .NET layer (self-contained win-x64, under Wine)"
+status=0 before=$failed
+"$REPO_ROOT/powershell/tests/XmppFederation.Native.Tests/run-windows.sh" "$WIN_NATIVE_DIR" 2>&1 | tee "$logs/xunit-windows.log" || status=$?
+read -r p f < <(grep -Eo '^xunit-windows: [0-9]+ passed, [0-9]+ failed' "$logs/xunit-windows.log" | tail -1 | awk '{print $2, $4}') || true
+count "${p:-0}" "${f:-0}"
+leg_end "xunit tests (Windows)" "$status" "$before"
+
+leg "Windows: Pester suite in PowerShell 7.6.9 for win-x64 (under Wine)"
+status=0 before=$failed
+"$REPO_ROOT/powershell/tests/XmppFederation.Tests/run-windows.sh" "$STAGE_DIR/XmppFederation.psd1" 2>&1 | tee "$logs/pester-windows.log" || status=$?
+read -r p f < <(sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' "$logs/pester-windows.log" | tr -d '\r' | grep -Eo '^pester: [0-9]+ passed, [0-9]+ failed' | tail -1 | awk '{print $2, $4}') || true
+count "${p:-0}" "${f:-0}"
+leg_end "Pester tests (Windows)" "$status" "$before"
 
 leg "Fuzzing: scripts/fuzz.sh ${XMPPFED_FUZZ_SECONDS:=10} (each target, plus every saved regression)"
 status=0

@@ -11,6 +11,7 @@ WIN_NATIVE_DIR="$WIN_TARGET_DIR/$WIN_TRIPLE/release"
 # -Zbuild-std compiles for Windows). The rustup toolchain first on PATH stays the Linux one.
 WIN_RUSTC=/usr/bin/rustc
 WIN_CARGO=/usr/bin/cargo
+WIN_RUSTDOC=/usr/bin/rustdoc   # doctests: the rustdoc of the same compiler
 WINE=/usr/lib/wine/wine64
 WINESERVER=/usr/lib/wine/wineserver
 
@@ -55,7 +56,7 @@ EOF
 wcargo() {
     local sub="$1"
     shift
-    env -u RUSTFLAGS RUSTC="$WIN_RUSTC" RUSTC_BOOTSTRAP=1 WINAPI_NO_BUNDLED_LIBRARIES=1 \
+    env -u RUSTFLAGS RUSTC="$WIN_RUSTC" RUSTDOC="$WIN_RUSTDOC" RUSTC_BOOTSTRAP=1 WINAPI_NO_BUNDLED_LIBRARIES=1 \
         CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
         CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINE" WINEDEBUG=-all \
         "$WIN_CARGO" --config "$WIN_DIR/cargo-config.toml" "$sub" --locked --target "$WIN_TRIPLE" \

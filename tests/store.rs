@@ -1,6 +1,8 @@
 //! The store through the public Rust API: commits, visibility across handles, the replica,
 //! compaction, crash remnants and damaged files.
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -351,7 +353,6 @@ fn store_files_are_private_to_their_owner() {
 
 #[test]
 fn a_held_lock_gives_a_bounded_wait_and_a_clear_error() {
-    use fs2::FileExt;
     let d = dirs();
     let mut s = Store::open(StoreOptions {
         central: Some(d.central.clone()),
@@ -362,24 +363,10 @@ fn a_held_lock_gives_a_bounded_wait_and_a_clear_error() {
     .unwrap();
     let note = d.central.join("partners.lock");
     let note_text = r#"{"Pid":4242,"User":"alice","Host":"adm1","Since":0}"#;
-    // On Unix the lock is the folder's; the holder's note says who holds it.
-    #[cfg(unix)]
-    let holder = {
-        let holder = fs::File::open(&d.central).unwrap();
-        holder.lock_exclusive().unwrap();
-        fs::write(&note, note_text).unwrap();
-        holder
-    };
-    // On Windows the note file is the lock, held open without FILE_SHARE_DELETE.
-    #[cfg(windows)]
-    let holder = {
-        use std::io::Write;
-        use std::os::windows::fs::OpenOptionsExt;
-        let mut holder = fs::OpenOptions::new().read(true).write(true).create(true).share_mode(1 | 2).open(&note).unwrap();
-        holder.lock_exclusive().unwrap();
-        holder.write_all(note_text.as_bytes()).unwrap();
-        holder
-    };
+    // On Unix the lock is the folder's; on Windows the note file, held open without
+    // FILE_SHARE_DELETE. The holder's note says who holds it.
+    let holder = support::lock_store_folder(&d.central);
+    fs::write(&note, note_text).unwrap();
     let err = new(&mut s, r#"{"Identity":"a.com"}"#).unwrap_err();
     assert!(matches!(err, Error::StoreLocked { .. }), "{err}");
     assert!(err.to_string().contains("held by process 4242 of user alice on machine adm1"), "{err}");

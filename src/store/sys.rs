@@ -83,3 +83,73 @@ pub fn file_identity(file: &std::fs::File) -> std::io::Result<(u64, u64)> {
     let info = unsafe { info.assume_init() };
     Ok((u64::from(info.volume_serial_number), (u64::from(info.file_index_high) << 32) | u64::from(info.file_index_low)))
 }
+
+/// Where the writer lock is taken in a Windows lock file: one byte far beyond the holder's note, so
+/// that the note stays readable and writable through other handles (Windows refuses reads and
+/// writes of a range that another handle has locked, and a whole-file lock would hide the note
+/// from the waiting writer whose message quotes it). 1 GiB, the region SQLite locks in its
+/// database files, which network file systems handle.
+#[cfg(windows)]
+pub const LOCK_BYTE: u64 = 1 << 30;
+
+/// OVERLAPPED (minwinbase.h): only the offset is used.
+#[cfg(windows)]
+#[repr(C)]
+struct Overlapped {
+    internal: usize,
+    internal_high: usize,
+    offset: u32,
+    offset_high: u32,
+    event: *mut std::ffi::c_void,
+}
+
+#[cfg(windows)]
+#[link(name = "kernel32")]
+extern "system" {
+    fn LockFileEx(file: *mut std::ffi::c_void, flags: u32, reserved: u32, low: u32, high: u32, at: *mut Overlapped) -> i32;
+    fn UnlockFileEx(file: *mut std::ffi::c_void, reserved: u32, low: u32, high: u32, at: *mut Overlapped) -> i32;
+}
+
+#[cfg(windows)]
+fn at(offset: u64) -> Overlapped {
+    Overlapped { internal: 0, internal_high: 0, offset: offset as u32, offset_high: (offset >> 32) as u32, event: std::ptr::null_mut() }
+}
+
+/// Try to lock `len` bytes at `offset` of `file` exclusively, without waiting: `Ok(false)` when
+/// another handle holds an overlapping lock.
+#[cfg(windows)]
+pub fn try_lock_range(file: &std::fs::File, offset: u64, len: u64) -> std::io::Result<bool> {
+    use std::os::windows::io::AsRawHandle;
+    const LOCKFILE_FAIL_IMMEDIATELY: u32 = 1;
+    const LOCKFILE_EXCLUSIVE_LOCK: u32 = 2;
+    const ERROR_LOCK_VIOLATION: i32 = 33;
+    let mut overlapped = at(offset);
+    // SAFETY: the handle is open for the borrow of `file`, which was opened for synchronous I/O, so
+    // the call completes before it returns and `overlapped` outlives it.
+    let ok = unsafe {
+        LockFileEx(file.as_raw_handle(), LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, len as u32, (len >> 32) as u32, &mut overlapped)
+    };
+    if ok != 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    if e.raw_os_error() == Some(ERROR_LOCK_VIOLATION) {
+        Ok(false)
+    } else {
+        Err(e)
+    }
+}
+
+/// Release a lock taken with [`try_lock_range`] (closing the file releases it too).
+#[cfg(windows)]
+pub fn unlock_range(file: &std::fs::File, offset: u64, len: u64) -> std::io::Result<()> {
+    use std::os::windows::io::AsRawHandle;
+    let mut overlapped = at(offset);
+    // SAFETY: as in try_lock_range.
+    let ok = unsafe { UnlockFileEx(file.as_raw_handle(), 0, len as u32, (len >> 32) as u32, &mut overlapped) };
+    if ok != 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}

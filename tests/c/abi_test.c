@@ -1413,7 +1413,7 @@ static void test_replica_and_handles(xmppfed_store *st, const char *root, const 
 }
 
 /* The store's writer lock, taken as another process would. On Unix it is the store folder's
- * (flock; a file a clean-up tool could delete would not do); on Windows the folder's
+ * (flock; a file a clean-up tool could delete would not do); on Windows one byte of the folder's
  * partners.lock file, held open without FILE_SHARE_DELETE so that it cannot be deleted. */
 #ifdef _WIN32
 typedef HANDLE store_lock;
@@ -1424,9 +1424,11 @@ static store_lock take_store_lock(const char *central) {
     HANDLE h = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_ALWAYS,
                            FILE_ATTRIBUTE_NORMAL, NULL);
     free(path);
-    OVERLAPPED whole_file = {0};
+    /* The byte the library locks: 1 GiB, beyond the holder's note, which stays readable. */
+    OVERLAPPED lock_byte = {0};
+    lock_byte.Offset = 1u << 30;
     if (h != INVALID_HANDLE_VALUE &&
-        !LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, MAXDWORD, MAXDWORD, &whole_file)) {
+        !LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &lock_byte)) {
         CloseHandle(h);
         h = INVALID_HANDLE_VALUE;
     }

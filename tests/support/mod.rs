@@ -286,27 +286,50 @@ pub fn was_killed(status: &std::process::ExitStatus) -> bool {
 }
 
 /// Take the writer lock of a store folder the way the library does, for a test that plays another
-/// writer: the folder itself (flock) on Unix, its `partners.lock` file (no FILE_SHARE_DELETE, so
-/// the file cannot be deleted while held) on Windows. Released when the returned file is closed.
+/// writer: the folder itself (flock) on Unix; on Windows its `partners.lock` file (no
+/// FILE_SHARE_DELETE, so the file cannot be deleted while held), locked at the byte the library
+/// locks (1 GiB, beyond the holder's note). Released when the returned file is closed.
 pub fn lock_store_folder(dir: &Path) -> std::fs::File {
-    use fs2::FileExt;
     #[cfg(unix)]
-    let file = std::fs::File::open(dir).expect("open the store folder");
+    {
+        use fs2::FileExt;
+        let file = std::fs::File::open(dir).expect("open the store folder");
+        file.lock_exclusive().expect("lock the store folder");
+        file
+    }
     #[cfg(windows)]
-    let file = {
+    {
         use std::os::windows::fs::OpenOptionsExt;
+        use std::os::windows::io::AsRawHandle;
         const FILE_SHARE_READ: u32 = 1;
         const FILE_SHARE_WRITE: u32 = 2;
-        std::fs::OpenOptions::new()
+        const LOCKFILE_EXCLUSIVE_LOCK: u32 = 2;
+        const LOCK_BYTE: u64 = 1 << 30;
+        #[repr(C)]
+        struct Overlapped {
+            internal: usize,
+            internal_high: usize,
+            offset: u32,
+            offset_high: u32,
+            event: *mut std::ffi::c_void,
+        }
+        #[link(name = "kernel32")]
+        extern "system" {
+            fn LockFileEx(file: *mut std::ffi::c_void, flags: u32, reserved: u32, low: u32, high: u32, at: *mut Overlapped) -> i32;
+        }
+        let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE)
             .open(dir.join("partners.lock"))
-            .expect("open the store's lock file")
-    };
-    file.lock_exclusive().expect("lock the store folder");
-    file
+            .expect("open the store's lock file");
+        let mut at = Overlapped { internal: 0, internal_high: 0, offset: LOCK_BYTE as u32, offset_high: (LOCK_BYTE >> 32) as u32, event: std::ptr::null_mut() };
+        // SAFETY: a synchronous handle, open for the call; it waits until the byte is locked.
+        let ok = unsafe { LockFileEx(file.as_raw_handle(), LOCKFILE_EXCLUSIVE_LOCK, 0, 1, 0, &mut at) };
+        assert!(ok != 0, "lock the store's lock file: {}", std::io::Error::last_os_error());
+        file
+    }
 }
 
 /// This test binary again, running only the hidden (`#[ignore]`d) worker test `test_name`.
