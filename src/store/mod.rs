@@ -461,7 +461,11 @@ impl Store {
             self.refresh_replica_after_commit(&mut result);
             return Ok(result);
         }
-        let Central::Folder(central) = &mut self.central else { unreachable!("the other kinds return above") };
+        let central = match &mut self.central {
+            Central::Folder(v) => v,
+            #[cfg(feature = "postgres")]
+            Central::Postgres(_) => unreachable!("a database commits above"),
+        };
         // Named before anything inside it, which would otherwise be what the error names.
         files::require_folder(&self.central_dir)?;
         let sharing = trust::check_folder(&self.central_dir, Role::Central)?;

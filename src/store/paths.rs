@@ -78,6 +78,8 @@ pub fn central_dir(explicit: Option<PathBuf>, env: &Environment) -> Result<PathB
 /// kept as given: it may hold a password, so it is shown only through `pq::Conninfo::display`).
 pub enum Location {
     Folder(PathBuf),
+    /// Without the `postgres` feature only recognised, to be refused with a clear message.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Database(String),
 }
 

@@ -117,6 +117,7 @@ pub fn mirror(
 /// state as read now; `new_records` are the records applied since this process last left the
 /// replica as `witness` says (`None`: unknown). With both, the records are appended; otherwise the
 /// replica is rewritten whole (header plus one record per partner, like a compacted generation).
+#[cfg(feature = "postgres")]
 pub fn write_records(
     dir: &Path,
     header: &log::Header,
