@@ -11,15 +11,21 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$REPO_ROOT/scripts/windows.sh"
+source "$REPO_ROOT/scripts/postgres.sh"
 "$REPO_ROOT/scripts/build.sh"
 export XMPPFED_CARGO_SOURCE
 logs="$(mktemp -d)"
 # The Wine prefix lives in $logs too; its wineserver is stopped before the folder goes.
-trap 'if [ -n "${WINEPREFIX:-}" ]; then "$WINESERVER" -k 2>/dev/null || true; fi; rm -rf "$logs"' EXIT
+# The throwaway PostgreSQL cluster (scripts/postgres.sh) is stopped and deleted the same way.
+trap 'pg_stop; if [ -n "${WINEPREFIX:-}" ]; then "$WINESERVER" -k 2>/dev/null || true; fi; rm -rf "$logs"' EXIT
 # A test that forgets to name its store must not reach the real user's: the per-user default
 # folders (XDG data folders on Linux) point into the temporary folder for every step.
 export XDG_DATA_HOME="$logs/xdg-data"
 unset XMPPFED_STORE XMPPFED_REPLICA XMPPFED_LOCK_TIMEOUT_MS
+# A throwaway PostgreSQL cluster on a free loopback port for the PostgreSQL kind of central store:
+# its connection string is XMPPFED_TEST_POSTGRES for every leg that tests that kind.
+step "PostgreSQL: a throwaway cluster (scripts/postgres.sh)"
+pg_start
 passed=0
 failed=0
 failed_legs=()

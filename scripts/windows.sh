@@ -52,7 +52,8 @@ EOF
 # (RUSTC_BOOTSTRAP lets the stable compiler take -Zbuild-std), linked by mingw, test binaries run
 # by Wine (in $WINEPREFIX, which the caller sets for `cargo test`). Cargo.lock is used as it is.
 # WINAPI_NO_BUNDLED_LIBRARIES: Debian's winapi import-library crate ships no libraries; mingw's
-# are used instead.
+# are used instead. There is no libpq for mingw: the PostgreSQL store is left out (a connection
+# string then gets "this build has no PostgreSQL support").
 wcargo() {
     local sub="$1"
     shift
@@ -60,7 +61,7 @@ wcargo() {
         CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
         CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINE" WINEDEBUG=-all \
         "$WIN_CARGO" --config "$WIN_DIR/cargo-config.toml" "$sub" --locked --target "$WIN_TRIPLE" \
-        -Zbuild-std=std,panic_unwind --target-dir "$WIN_TARGET_DIR" "$@"
+        -Zbuild-std=std,panic_unwind --no-default-features --target-dir "$WIN_TARGET_DIR" "$@"
 }
 
 # Build xmppfed.dll (release) from the same sources and Cargo.lock as the Linux library, and

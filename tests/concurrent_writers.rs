@@ -12,7 +12,11 @@
 //!    changed the object since it was read, and an accepted one overwrote exactly the revision it
 //!    read.
 //!
-//! Default: 4 processes x 1000 operations (well under a minute). Long mode:
+//! The same test runs against the PostgreSQL kind of central store
+//! (`concurrent_writers_lose_nothing_postgres`, a fresh database on the test cluster of
+//! scripts/postgres.sh): each process has its own replica folder there, standing for a machine.
+//!
+//! Default: 4 processes x 1000 operations (250 against PostgreSQL) (well under a minute). Long mode:
 //! XMPPFED_CONCURRENCY_OPS=5000 (per process), XMPPFED_CONCURRENCY_PROCS=8.
 //!
 //!     cargo --config build/debian-crates.toml test --release --test concurrent_writers -- --nocapture
@@ -22,7 +26,7 @@ mod support;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -32,6 +36,8 @@ use xmppfed::Partner;
 
 const WORKER_TEST: &str = "concurrent_writer_child";
 const ROLE: &str = "concurrent-writer";
+/// A PostgreSQL connection string for the workers' central store (absent: the folder `central`).
+const CENTRAL_ENV: &str = "XMPPFED_TEST_CENTRAL";
 const SHARED: u64 = 20;
 /// Most operations go to these few identities, so that processes really collide.
 const HOT: u64 = 4;
@@ -73,7 +79,12 @@ fn concurrent_writer_child() {
     let worker = env_u64(INDEX_ENV);
     let ops = env_u64(COUNT_ENV);
     let mut rng = Rng::new(env_u64(SEED_ENV));
-    let store = CStore::open(&dir.join("central"), &dir.join("replica")).unwrap_or_else(|f| panic!("worker {worker}: open: {f}"));
+    // Against a database, every worker has its own replica (a machine of its own).
+    let (central, replica) = match std::env::var(CENTRAL_ENV) {
+        Ok(db) => (PathBuf::from(db), dir.join(format!("replica-{worker}"))),
+        Err(_) => (dir.join("central"), dir.join("replica")),
+    };
+    let store = CStore::open(&central, &replica).unwrap_or_else(|f| panic!("worker {worker}: open: {f}"));
     let mut log = BufWriter::new(File::create(dir.join(format!("worker-{worker}.log"))).unwrap());
     println!("\nREADY");
     std::io::stdout().flush().unwrap();
@@ -223,15 +234,31 @@ fn read_logs(dir: &Path, processes: u64) -> Vec<Value> {
 
 #[test]
 fn concurrent_writers_lose_nothing() {
+    concurrent_writers(None, 1000);
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn concurrent_writers_lose_nothing_postgres() {
+    concurrent_writers(Some(fresh_postgres_database("xt_concurrent")), 250);
+}
+
+/// `database`: a PostgreSQL connection string for the central store (else a folder).
+fn concurrent_writers(database: Option<String>, default_ops: usize) {
     let processes = env_count("XMPPFED_CONCURRENCY_PROCS", 4).max(2) as u64;
-    let ops = env_count("XMPPFED_CONCURRENCY_OPS", 1000) as u64;
+    let ops = env_count("XMPPFED_CONCURRENCY_OPS", default_ops) as u64;
     let seed = seed_from_env("XMPPFED_CONCURRENCY_SEED");
     println!("concurrent writers: seed={seed} (repeat with XMPPFED_CONCURRENCY_SEED={seed}) processes={processes} ops/process={ops}");
     let root = scratch("concurrent-writers-");
     let dir = root.path();
-    let central = dir.join("central");
+    let central = match &database {
+        Some(db) => PathBuf::from(db),
+        None => dir.join("central"),
+    };
     let replica = dir.join("replica");
-    fs::create_dir(&central).unwrap();
+    if database.is_none() {
+        fs::create_dir(&central).unwrap();
+    }
     let mut rng = Rng::new(seed);
     let mut check = Check { figures: Figures::default(), failures: Vec::new() };
     let started = Instant::now();
@@ -249,16 +276,16 @@ fn concurrent_writers_lose_nothing() {
 
     let mut children = Vec::new();
     for w in 0..processes {
-        let mut child = worker_command(
-            WORKER_TEST,
-            ROLE,
-            &[
-                (DIR_ENV, dir.to_str().unwrap().to_owned()),
-                (INDEX_ENV, w.to_string()),
-                (COUNT_ENV, ops.to_string()),
-                (SEED_ENV, rng.next_u64().to_string()),
-            ],
-        )
+        let mut envs = vec![
+            (DIR_ENV, dir.to_str().unwrap().to_owned()),
+            (INDEX_ENV, w.to_string()),
+            (COUNT_ENV, ops.to_string()),
+            (SEED_ENV, rng.next_u64().to_string()),
+        ];
+        if let Some(db) = &database {
+            envs.push((CENTRAL_ENV, db.clone()));
+        }
+        let mut child = worker_command(WORKER_TEST, ROLE, &envs)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -499,6 +526,11 @@ fn concurrent_writers_lose_nothing() {
                     check.figures.lost_updates += 1;
                     check.fail(format!("{id}: replay gives {:?}, the store has {:?}", expected_final.get(id), actual.get(id)));
                 }
+            }
+            // Against a database this replica is one machine's among several: commits made on the
+            // other machines reach it on demand (as with Invoke-CsXmppAllowedPartnerReplication).
+            if database.is_some() {
+                store.replicate().unwrap();
             }
             match store.list(true) {
                 Ok(local) if local == store.list(false).unwrap() => {}

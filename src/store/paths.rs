@@ -74,6 +74,25 @@ pub fn central_dir(explicit: Option<PathBuf>, env: &Environment) -> Result<PathB
     std::path::absolute(&dir).map_err(|e| Error::io(&dir, e))
 }
 
+/// What a central store location names: a folder, or a PostgreSQL database (a connection string,
+/// kept as given: it may hold a password, so it is shown only through `pq::Conninfo::display`).
+pub enum Location {
+    Folder(PathBuf),
+    /// Without the `postgres` feature only recognised, to be refused with a clear message.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    Database(String),
+}
+
+pub fn central_location(explicit: Option<PathBuf>, env: &Environment) -> Result<Location> {
+    let given = explicit.or_else(|| env.non_empty(ENV_STORE).map(PathBuf::from));
+    if let Some(text) = given.as_ref().and_then(|p| p.to_str()) {
+        if is_connection_string(text) {
+            return Ok(Location::Database(text.to_owned()));
+        }
+    }
+    central_dir(given, env).map(Location::Folder)
+}
+
 pub fn replica_dir(explicit: Option<PathBuf>, central: &Path, env: &Environment) -> Result<PathBuf> {
     match explicit.or_else(|| env.non_empty(ENV_REPLICA).map(PathBuf::from)) {
         // Absolute like the central folder, so that every path in messages has one form (on
@@ -81,6 +100,18 @@ pub fn replica_dir(explicit: Option<PathBuf>, central: &Path, env: &Environment)
         Some(dir) => std::path::absolute(&dir).map_err(|e| Error::io(&dir, e)),
         None => default_replica_dir(central),
     }
+}
+
+/// Whether `location` is a PostgreSQL connection string rather than a folder: a `postgresql://`
+/// or `postgres://` URI, or libpq's `keyword=value` form (its first word is a keyword and `=`).
+pub fn is_connection_string(location: &str) -> bool {
+    let t = location.trim_start();
+    let lower = t.get(..13).unwrap_or(t).to_ascii_lowercase();
+    if lower.starts_with("postgresql://") || lower.starts_with("postgres://") {
+        return true;
+    }
+    let word: String = t.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    !word.is_empty() && t[word.len()..].trim_start().starts_with('=')
 }
 
 pub fn ensure_dir(dir: &Path) -> Result<()> {
@@ -109,6 +140,16 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connection_strings_are_told_from_folders() {
+        for s in ["postgresql://h/db", "POSTGRES://x", "host=h dbname=d", " service = fed", "dbname=x"] {
+            assert!(is_connection_string(s), "{s}");
+        }
+        for s in ["/srv/store", "C:\\stores\\a=b", "stores/host=x", "relative", ""] {
+            assert!(!is_connection_string(s), "{s}");
+        }
+    }
 
     #[test]
     fn configured_folders_are_made_absolute() {

@@ -426,3 +426,44 @@ pub fn random_changes(rng: &mut Rng, description: &str, domains: impl Fn(&mut Rn
 pub fn current_log(dir: &Path) -> Option<PathBuf> {
     xmppfed::store::log::current_file(dir).ok().flatten()
 }
+
+/// The throwaway PostgreSQL cluster's connection string (scripts/test.sh starts one and exports
+/// it). A test that needs it fails, never skips, when it is missing.
+pub fn test_postgres() -> String {
+    std::env::var("XMPPFED_TEST_POSTGRES").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| {
+        panic!(
+            "XMPPFED_TEST_POSTGRES is not set: this test needs a PostgreSQL server. Run it through scripts/test.sh, \
+             or start a throwaway cluster with `source scripts/lib.sh; source scripts/postgres.sh; pg_start` \
+             (as root; it exports XMPPFED_TEST_POSTGRES) and stop it with `pg_stop`"
+        )
+    })
+}
+
+/// A new, empty database on the test cluster, as a connection string (the cluster's, with its
+/// `dbname` replaced: in libpq's keyword form the last value of a keyword wins).
+pub fn fresh_postgres_database(prefix: &str) -> String {
+    let server = test_postgres();
+    let name = format!("{prefix}_{}_{}", std::process::id(), monotonic_ns() % 1_000_000_000_000);
+    let out = Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", &server, "-c", &format!("CREATE DATABASE {name}")])
+        .output()
+        .expect("run psql (apt-get install postgresql-client; scripts/setup.sh does)");
+    assert!(out.status.success(), "psql: CREATE DATABASE {name}: {}", String::from_utf8_lossy(&out.stderr));
+    format!("{server} dbname={name}")
+}
+
+/// Run one SQL statement on a database of the test cluster (as the cluster's owner).
+pub fn psql(conninfo: &str, sql: &str) -> String {
+    let out = Command::new("psql").args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", conninfo, "-c", sql]).output().expect("run psql");
+    assert!(out.status.success(), "psql: {sql}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Stop (`"stop"`) or start (`"start"`) the test cluster (scripts/postgres-ctl.sh).
+pub fn postgres_ctl(action: &str) {
+    let script = std::env::var("XMPPFED_TEST_POSTGRES_CTL").expect("XMPPFED_TEST_POSTGRES_CTL (set by scripts/postgres.sh)");
+    let dir = std::env::var("PG_TEST_DIR").expect("PG_TEST_DIR (set by scripts/postgres.sh)");
+    let port = std::env::var("PG_TEST_PORT").expect("PG_TEST_PORT (set by scripts/postgres.sh)");
+    let status = Command::new("bash").args([&script, action, &dir, &port]).status().expect("run postgres-ctl.sh");
+    assert!(status.success(), "postgres-ctl.sh {action} failed");
+}
