@@ -51,12 +51,13 @@ EOF
 # (RUSTC_BOOTSTRAP lets the stable compiler take -Zbuild-std), linked by mingw, test binaries run
 # by Wine (in $WINEPREFIX, which the caller sets for `cargo test`). Cargo.lock is used as it is.
 # WINAPI_NO_BUNDLED_LIBRARIES: Debian's winapi import-library crate ships no libraries; mingw's
-# are used instead. There is no libpq for mingw: the PostgreSQL store is left out (a connection
+# are used instead. RUSTDOC: cargo 1.96 also builds the doc tests for the target, with the
+# rustdoc that matches WIN_RUSTC (rustup's on PATH is another version). There is no libpq for mingw: the PostgreSQL store is left out (a connection
 # string then gets "this build has no PostgreSQL support").
 wcargo() {
     local sub="$1"
     shift
-    env -u RUSTFLAGS RUSTC="$WIN_RUSTC" RUSTC_BOOTSTRAP=1 WINAPI_NO_BUNDLED_LIBRARIES=1 \
+    env -u RUSTFLAGS RUSTC="$WIN_RUSTC" RUSTDOC="${WIN_RUSTC%/*}/rustdoc" RUSTC_BOOTSTRAP=1 WINAPI_NO_BUNDLED_LIBRARIES=1 \
         CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
         CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINE" WINEDEBUG=-all \
         "$WIN_CARGO" --config "$WIN_DIR/cargo-config.toml" "$sub" --locked --target "$WIN_TRIPLE" \
