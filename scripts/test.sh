@@ -18,6 +18,10 @@ logs="$(mktemp -d)"
 # The Wine prefix lives in $logs too; its wineserver is stopped before the folder goes.
 # The throwaway PostgreSQL cluster (scripts/postgres.sh) is stopped and deleted the same way.
 trap 'pg_stop; if [ -n "${WINEPREFIX:-}" ]; then "$WINESERVER" -k 2>/dev/null || true; fi; rm -rf "$logs"' EXIT
+# Interrupted or terminated: exit, so that the EXIT trap above still cleans up (bash does not run
+# it when a signal without a trap ends the script).
+trap 'exit 130' INT
+trap 'exit 143' TERM
 # A test that forgets to name its store must not reach the real user's: the per-user default
 # folders (XDG data folders on Linux) point into the temporary folder for every step.
 export XDG_DATA_HOME="$logs/xdg-data"

@@ -52,7 +52,8 @@ EOF
 # (RUSTC_BOOTSTRAP lets the stable compiler take -Zbuild-std), linked by mingw, test binaries run
 # by Wine (in $WINEPREFIX, which the caller sets for `cargo test`). Cargo.lock is used as it is.
 # WINAPI_NO_BUNDLED_LIBRARIES: Debian's winapi import-library crate ships no libraries; mingw's
-# are used instead. There is no libpq for mingw: the PostgreSQL store is left out (a connection
+# are used instead. RUSTDOC: cargo 1.96 also builds the doc tests for the target, with the
+# rustdoc that matches WIN_RUSTC (rustup's on PATH is another version). There is no libpq for mingw: the PostgreSQL store is left out (a connection
 # string then gets "this build has no PostgreSQL support").
 wcargo() {
     local sub="$1"

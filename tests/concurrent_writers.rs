@@ -85,6 +85,11 @@ fn concurrent_writer_child() {
         Err(_) => (dir.join("central"), dir.join("replica")),
     };
     let store = CStore::open(&central, &replica).unwrap_or_else(|f| panic!("worker {worker}: open: {f}"));
+    if std::env::var_os(CENTRAL_ENV).is_some() {
+        // A machine joining the pool gets its replica first: until then -LocalStore rightly
+        // says "no local replica yet" (what a read among the first operations would get).
+        store.replicate().unwrap_or_else(|f| panic!("worker {worker}: replicate: {f}"));
+    }
     let mut log = BufWriter::new(File::create(dir.join(format!("worker-{worker}.log"))).unwrap());
     println!("\nREADY");
     std::io::stdout().flush().unwrap();

@@ -380,6 +380,11 @@ impl Store {
                 return result;
             }
         };
+        // On Windows a file that a handle holds open cannot be replaced (the repair of a damaged
+        // replica renames a fresh copy over it): this handle's own replica view lets go of it
+        // first, and reads the replica again at its next -LocalStore read.
+        #[cfg(windows)]
+        self.replica.forget();
         let (source, path, len) = central.source().expect("a central store with a header has a file");
         let path = path.to_owned();
         replica::mirror(
