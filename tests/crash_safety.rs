@@ -1,5 +1,5 @@
 //! Crash safety: a writer process drives the store through the C ABI and is killed with SIGKILL
-//! at random moments, again and again; after every kill a fresh handle must find every
+//! (on Windows: TerminateProcess) at random moments, again and again; after every kill a fresh handle must find every
 //! acknowledged change, nothing half-applied, and a readable, prefix-consistent replica.
 //!
 //! The writer logs, fsynced, an "issued" line (with the state the change should produce) BEFORE
@@ -17,7 +17,6 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -448,15 +447,15 @@ fn crash_safety_under_sigkill() {
         let from_spawn = rng.below(8) == 0;
         let delay = Duration::from_millis(rng.below(31));
         if !from_spawn && ready.recv_timeout(Duration::from_secs(20)).is_err() {
-            unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGKILL) };
+            kill_now(&mut child);
             let status = child.wait().unwrap();
             h.fail(round, format!("the writer did not get ready within 20 s ({status})"));
             break;
         }
         std::thread::sleep(delay);
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGKILL) };
+        kill_now(&mut child);
         let status = child.wait().unwrap();
-        if status.signal() != Some(libc::SIGKILL) {
+        if !was_killed(&status) {
             h.fail(round, format!("the writer ended by itself ({status}), not by the kill"));
         }
         h.figures.kills += 1;

@@ -1,6 +1,10 @@
 //! Store files the caller may not read or write: a clear error that names the file and the
 //! problem, and nothing is changed. Root bypasses file permissions, so when the tests run as root
 //! (as in CI) the checks run in a child process that has switched to the `nobody` account.
+//!
+//! Unix only: the files are made unreadable with Unix modes and the checks switch to another uid
+//! with setuid; a Windows process can do neither (access there is decided by ACLs and the account
+//! a process was started with).
 #![cfg(unix)]
 
 use std::fs;

@@ -1,6 +1,8 @@
 //! The store through the public Rust API: commits, visibility across handles, the replica,
 //! compaction, crash remnants and damaged files.
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -334,6 +336,7 @@ fn the_replica_answers_when_the_central_store_is_unreachable_at_open() {
     assert_eq!(s.get("contoso.com", Source::Central).unwrap().identity, "contoso.com");
 }
 
+// Unix modes; on Windows see store_files_have_an_owner_only_acl (tests/windows_acl.rs).
 #[cfg(unix)]
 #[test]
 fn store_files_are_private_to_their_owner() {
@@ -350,7 +353,6 @@ fn store_files_are_private_to_their_owner() {
 
 #[test]
 fn a_held_lock_gives_a_bounded_wait_and_a_clear_error() {
-    use fs2::FileExt;
     let d = dirs();
     let mut s = Store::open(StoreOptions {
         central: Some(d.central.clone()),
@@ -359,20 +361,33 @@ fn a_held_lock_gives_a_bounded_wait_and_a_clear_error() {
         ..Default::default()
     })
     .unwrap();
-    // The lock is the folder's; the holder's note says who holds it.
-    let holder = fs::File::open(&d.central).unwrap();
-    holder.lock_exclusive().unwrap();
-    fs::write(d.central.join("partners.lock"), r#"{"Pid":4242,"User":"alice","Host":"adm1","Since":0}"#).unwrap();
+    let note = d.central.join("partners.lock");
+    let note_text = r#"{"Pid":4242,"User":"alice","Host":"adm1","Since":0}"#;
+    // On Unix the lock is the folder's; on Windows the note file, held open without
+    // FILE_SHARE_DELETE. The holder's note says who holds it.
+    let holder = support::lock_store_folder(&d.central);
+    fs::write(&note, note_text).unwrap();
     let err = new(&mut s, r#"{"Identity":"a.com"}"#).unwrap_err();
     assert!(matches!(err, Error::StoreLocked { .. }), "{err}");
     assert!(err.to_string().contains("held by process 4242 of user alice on machine adm1"), "{err}");
-    // Deleting the note does not break the lock.
-    fs::remove_file(d.central.join("partners.lock")).unwrap();
-    let err = new(&mut s, r#"{"Identity":"a.com"}"#).unwrap_err();
-    assert!(matches!(err, Error::StoreLocked { .. }) && err.to_string().contains("no readable note"), "{err}");
+    // Deleting the note does not break the lock (on Unix); on Windows it cannot be deleted while
+    // it is held.
+    #[cfg(unix)]
+    {
+        fs::remove_file(&note).unwrap();
+        let err = new(&mut s, r#"{"Identity":"a.com"}"#).unwrap_err();
+        assert!(matches!(err, Error::StoreLocked { .. }) && err.to_string().contains("no readable note"), "{err}");
+    }
+    #[cfg(windows)]
+    {
+        assert!(fs::remove_file(&note).is_err(), "a held lock file could be deleted");
+        let err = new(&mut s, r#"{"Identity":"a.com"}"#).unwrap_err();
+        assert!(matches!(err, Error::StoreLocked { .. }), "{err}");
+    }
     // Reads take no lock.
     assert!(s.list(None, Source::Central).unwrap().is_empty());
-    holder.unlock().unwrap();
+    // Closing the file releases its lock (on both systems).
+    drop(holder);
     new(&mut s, r#"{"Identity":"a.com"}"#).unwrap();
 }
 

@@ -6,13 +6,16 @@
 //! tool or admin can break mutual exclusion by deleting a file: a second writer never commits
 //! while the first holds the lock. The holder writes a note (`partners.lock`: process, user,
 //! machine, since when) that the timeout error quotes; deleting the note changes nothing but the
-//! message. On Windows the note file is the lock, opened so that it cannot be deleted while held.
+//! message. On Windows the note file is the lock, opened so that it cannot be deleted while held;
+//! the lock covers one byte far beyond the note (`sys::LOCK_BYTE`), so that the note stays
+//! readable by the writers that wait (Windows refuses reads of a range another handle locked).
 
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+#[cfg(unix)]
 use fs2::FileExt;
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +32,11 @@ pub struct LockGuard {
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
+        // Closing the file releases the lock too; this is only the early, explicit release.
+        #[cfg(unix)]
         let _ = self.locked.unlock();
+        #[cfg(windows)]
+        let _ = super::sys::unlock_range(&self.locked, super::sys::LOCK_BYTE, 1);
     }
 }
 
@@ -46,13 +53,24 @@ struct Note {
 /// Take the writer lock of `dir`, waiting at most `timeout`; `mode` is the mode of the lock file
 /// where the lock is a file (Windows).
 pub fn lock_folder(dir: &Path, timeout: Duration, mode: u32) -> Result<LockGuard> {
-    let locked = lock_target(dir, mode)?;
     let start = Instant::now();
     let mut pause = Duration::from_millis(1);
+    let locked = loop {
+        match lock_target(dir, mode) {
+            Ok(file) => break file,
+            // Windows: someone is deleting the lock file this moment (a clean-up tool, an admin),
+            // which blocks opening it for a while; wait as for a held lock, then report the error.
+            Err(e) if lock_target_busy(&e) && start.elapsed() < timeout => {
+                std::thread::sleep(pause.min(timeout.saturating_sub(start.elapsed())));
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
+            Err(e) => return Err(e),
+        }
+    };
     loop {
-        match locked.try_lock_exclusive() {
-            Ok(()) => break,
-            Err(e) if e.kind() == fs2::lock_contended_error().kind() => {}
+        match try_lock(&locked) {
+            Ok(true) => break,
+            Ok(false) => {}
             Err(e) => return Err(Error::io(dir, e)),
         }
         if start.elapsed() >= timeout {
@@ -80,6 +98,37 @@ impl LockGuard {
 #[cfg(unix)]
 fn lock_target(dir: &Path, _mode: u32) -> Result<File> {
     File::open(dir).map_err(|e| Error::io(dir, e))
+}
+
+/// Take the lock without waiting: `Ok(false)` while another holds it.
+#[cfg(unix)]
+fn try_lock(locked: &File) -> std::io::Result<bool> {
+    match locked.try_lock_exclusive() {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == fs2::lock_contended_error().kind() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(windows)]
+fn try_lock(locked: &File) -> std::io::Result<bool> {
+    super::sys::try_lock_range(locked, super::sys::LOCK_BYTE, 1)
+}
+
+#[cfg(unix)]
+fn lock_target_busy(_: &Error) -> bool {
+    false
+}
+
+/// Whether opening the lock file failed only because another process is deleting it: a sharing
+/// violation (it has the file open for deletion), or access denied (the file is "delete pending"
+/// until that process closes it). Access denied can also be a real permission problem, which is
+/// reported when the wait ends.
+#[cfg(windows)]
+fn lock_target_busy(e: &Error) -> bool {
+    const ERROR_ACCESS_DENIED: i32 = 5;
+    const ERROR_SHARING_VIOLATION: i32 = 32;
+    matches!(e, Error::StoreIo { source, .. } if matches!(source.raw_os_error(), Some(ERROR_SHARING_VIOLATION | ERROR_ACCESS_DENIED)))
 }
 
 #[cfg(windows)]
@@ -142,5 +191,32 @@ fn holder(dir: &Path) -> String {
             )
         }
         None => "its holder left no readable note".into(),
+    }
+}
+
+#[cfg(all(test, windows))]
+mod tests {
+    use super::*;
+
+    /// The holder's note must stay readable and writable through other handles while the lock is
+    /// held: Windows refuses reads and writes of a range another handle has locked, so the lock
+    /// must not cover the note's bytes. (Wine does not refuse such reads, so this is checked by
+    /// locking the note's bytes from another handle, which Wine refuses like Windows.)
+    #[test]
+    fn the_lock_does_not_cover_the_holders_note() {
+        let dir = tempfile::tempdir().unwrap();
+        let guard = lock_folder(dir.path(), Duration::from_secs(1), 0o600).unwrap();
+        guard.leave_note(dir.path(), 0o600);
+        let note = dir.path().join(NOTE_FILE);
+        let len = std::fs::metadata(&note).unwrap().len();
+        assert!(len > 0, "no note was written");
+        let other = std::fs::OpenOptions::new().read(true).write(true).open(&note).unwrap();
+        assert!(super::super::sys::try_lock_range(&other, 0, len).unwrap(), "the note's bytes are locked by the holder");
+        super::super::sys::unlock_range(&other, 0, len).unwrap();
+        // The lock itself holds: a second writer times out, and is told who holds it.
+        let err = lock_folder(dir.path(), Duration::from_millis(50), 0o600).err().expect("a second lock while the first is held");
+        assert!(err.to_string().contains(&format!("held by process {}", std::process::id())), "{err}");
+        drop(guard);
+        lock_folder(dir.path(), Duration::from_millis(50), 0o600).expect("the lock after its release");
     }
 }

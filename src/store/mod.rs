@@ -11,6 +11,10 @@ mod files;
 mod lock;
 pub mod log;
 mod paths;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "postgres")]
+mod pq;
 mod replica;
 mod state;
 mod sys;
@@ -76,10 +80,46 @@ pub struct Outcome {
     pub warnings: Vec<Warning>,
 }
 
+/// The central store: a folder's log, or a PostgreSQL database. The rules (`Store::decision`,
+/// `State`) are the same for both; only reading the committed records and appending one differ.
+enum Central {
+    Folder(LogView),
+    #[cfg(feature = "postgres")]
+    Postgres(Box<postgres::PgCentral>),
+}
+
+impl Central {
+    /// What this handle has seen of the store (see `view::Known`).
+    fn known(&self) -> Option<&view::Known> {
+        match self {
+            Central::Folder(v) => v.known.as_ref(),
+            #[cfg(feature = "postgres")]
+            Central::Postgres(pg) => pg.known.as_ref(),
+        }
+    }
+
+    fn set_known(&mut self, known: Option<view::Known>) {
+        match self {
+            Central::Folder(v) => v.known = known,
+            #[cfg(feature = "postgres")]
+            Central::Postgres(pg) => pg.known = known,
+        }
+    }
+
+    /// The store's header as last read (`None`: never written to, or not read yet).
+    fn header(&self) -> Option<log::Header> {
+        match self {
+            Central::Folder(v) => v.header().cloned(),
+            #[cfg(feature = "postgres")]
+            Central::Postgres(pg) => pg.header().filter(|h| h.seq > 0),
+        }
+    }
+}
+
 pub struct Store {
     central_dir: PathBuf,
     replica_dir: PathBuf,
-    central: LogView,
+    central: Central,
     replica: LogView,
     lock_timeout: Duration,
     /// How this process last left the replica file (see `replica::Witness`); `None` makes the
@@ -97,10 +137,24 @@ impl Store {
             Some(t) => t,
             None => paths::lock_timeout_from_env(env)?.unwrap_or(DEFAULT_LOCK_TIMEOUT),
         };
-        let central_dir = paths::central_dir(options.central, env)?;
+        let (central, central_dir) = match paths::central_location(options.central, env)? {
+            paths::Location::Folder(dir) => (Central::Folder(LogView::new(dir.clone())), dir),
+            #[cfg(feature = "postgres")]
+            paths::Location::Database(conninfo) => {
+                let pg = postgres::PgCentral::new(&conninfo, lock_timeout)?;
+                let display = pg.display.clone();
+                (Central::Postgres(Box::new(pg)), display)
+            }
+            #[cfg(not(feature = "postgres"))]
+            paths::Location::Database(_) => {
+                return Err(Error::NoStoreLocation(
+                    "the store location is a PostgreSQL connection string, but this build has no PostgreSQL support (use a folder, or a build with the 'postgres' feature)".into(),
+                ))
+            }
+        };
         let replica_dir = paths::replica_dir(options.replica, &central_dir, env)?;
         let mut store = Store {
-            central: LogView::new(central_dir.clone()),
+            central,
             replica: LogView::new(replica_dir.clone()),
             central_dir,
             replica_dir,
@@ -112,11 +166,11 @@ impl Store {
         // must be that store, at least that far (a rolled-back or replaced central store is
         // refused). A replica that cannot be read now knows nothing; it is repaired later.
         if store.view(Source::LocalReplica).is_ok() {
-            store.central.known = store.replica.known.clone();
+            store.central.set_known(store.replica.known.clone());
         }
         // Nothing about the central store is fatal here: the local replica is meant for exactly
         // the times it is unreachable or damaged, and central operations report the problem.
-        let _ = store.view(Source::Central);
+        let _ = store.read(Source::Central);
         Ok(store)
     }
 
@@ -165,9 +219,9 @@ impl Store {
     /// A later write decides again: the store may change in between.
     pub fn preview(&mut self, change: Write) -> Result<Outcome> {
         let decide = Self::decision(change)?;
-        let view = self.view(Source::Central)?;
-        let seq = view.state.seq.saturating_add(1);
-        decide(&view.state, seq).map(|(_, outcome)| outcome)
+        let state = self.read(Source::Central)?;
+        let seq = state.seq.saturating_add(1);
+        decide(state, seq).map(|(_, outcome)| outcome)
     }
 
     /// The rules of one change as a decision against a state, shared by `write` and `preview`.
@@ -222,8 +276,8 @@ impl Store {
     /// Get -Identity.
     pub fn get(&mut self, identity: &str, source: Source) -> Result<Partner> {
         let identity = canonical_domain("Identity", identity)?;
-        let view = self.view(source)?;
-        view.state.partners.get(&identity).cloned().ok_or(Error::NotFound(identity))
+        let state = self.read(source)?;
+        state.partners.get(&identity).cloned().ok_or(Error::NotFound(identity))
     }
 
     /// Get -Filter (PowerShell wildcards on Identity) or, with no filter, every partner; sorted by
@@ -232,9 +286,8 @@ impl Store {
         let pattern = filter
             .map(|f| WildcardPattern::parse(f).map_err(|problem| Error::InvalidFilter { pattern: f.to_owned(), problem }))
             .transpose()?;
-        let view = self.view(source)?;
-        Ok(view
-            .state
+        let state = self.read(source)?;
+        Ok(state
             .partners
             .values()
             .filter(|p| pattern.as_ref().map_or(true, |w| w.is_match(&p.identity)))
@@ -245,7 +298,7 @@ impl Store {
     /// This machine's view of the store and its replica (Get-CsXmppAllowedPartnerReplicationStatus):
     /// a central store that cannot be read is reported in the status, not as an error.
     pub fn status(&mut self) -> ReplicationStatus {
-        let central = self.view(Source::Central).map(|v| (v.header().cloned(), v.state.seq));
+        let central = self.read(Source::Central).map(|s| s.seq).map(|seq| (self.central.header(), seq));
         let replica = self.view(Source::LocalReplica).map(|v| (v.header().cloned(), v.state.seq, v.modified()));
         let (central_header, central_revision, central_error) = match central {
             Ok((h, seq)) => (h, Some(seq), None),
@@ -276,9 +329,8 @@ impl Store {
     /// range lookup in the sorted map, so completing a name costs the same with 100,000 partners.
     pub fn identities_starting_with(&mut self, prefix: &str, max: usize, source: Source) -> Result<Vec<String>> {
         let prefix = prefix.to_lowercase();
-        let view = self.view(source)?;
-        Ok(view
-            .state
+        let state = self.read(source)?;
+        Ok(state
             .partners
             .range::<str, _>((std::ops::Bound::Included(prefix.as_str()), std::ops::Bound::Unbounded))
             .take_while(|(identity, _)| identity.starts_with(&prefix))
@@ -292,8 +344,12 @@ impl Store {
         self.replica_witness = None;
         // Read the central store whole again, every checksum: an explicit refresh must never copy
         // a central file that was damaged after this handle read it over the only good copy.
-        self.central.forget();
-        self.view(Source::Central)?;
+        match &mut self.central {
+            Central::Folder(v) => v.forget(),
+            #[cfg(feature = "postgres")]
+            Central::Postgres(pg) => pg.forget(),
+        }
+        self.read(Source::Central)?;
         self.mirror()
     }
 
@@ -301,13 +357,35 @@ impl Store {
     /// (never while holding the central lock: a stuck replica must not stall other writers).
     fn mirror(&mut self) -> Result<()> {
         paths::ensure_dir(&self.replica_dir)?;
-        let Some(header) = self.central.header().cloned() else {
+        let Some(header) = self.central.header() else {
             return Ok(()); // a store nobody has written to yet: an empty replica folder says so
         };
         let sharing = trust::check_folder(&self.replica_dir, Role::Replica)?;
         let guard = lock::lock_folder(&self.replica_dir, self.lock_timeout, sharing.file_mode())?;
         guard.leave_note(&self.replica_dir, sharing.file_mode());
-        let (source, path, len) = self.central.source().expect("a central store with a header has a file");
+        let central = match &mut self.central {
+            Central::Folder(v) => v,
+            #[cfg(feature = "postgres")]
+            Central::Postgres(pg) => {
+                // Caught up under the replica's lock: of two processes of this machine, the one
+                // that writes last writes the later state, so the replica never goes back.
+                pg.refresh()?;
+                let header = pg.header().expect("read above");
+                let state = pg.state().expect("read above");
+                let result = replica::write_records(&self.replica_dir, &header, state, pg.unmirrored.as_deref(), &mut self.replica_witness);
+                pg.unmirrored = Some(Vec::new());
+                if result.is_err() {
+                    self.replica_witness = None;
+                }
+                return result;
+            }
+        };
+        // On Windows a file that a handle holds open cannot be replaced (the repair of a damaged
+        // replica renames a fresh copy over it): this handle's own replica view lets go of it
+        // first, and reads the replica again at its next -LocalStore read.
+        #[cfg(windows)]
+        self.replica.forget();
+        let (source, path, len) = central.source().expect("a central store with a header has a file");
         let path = path.to_owned();
         replica::mirror(
             source,
@@ -320,10 +398,25 @@ impl Store {
         )
     }
 
+    /// The state of `source`, brought up to date.
+    fn read(&mut self, source: Source) -> Result<&state::State> {
+        #[cfg(feature = "postgres")]
+        if let (Source::Central, Central::Postgres(pg)) = (source, &mut self.central) {
+            let result = pg.refresh();
+            self.central_read = result.is_ok();
+            result?;
+            let Central::Postgres(pg) = &self.central else { unreachable!() };
+            return Ok(pg.state().expect("read above"));
+        }
+        Ok(&self.view(source)?.state)
+    }
+
     fn view(&mut self, source: Source) -> Result<&mut LogView> {
-        let (view, role) = match source {
-            Source::Central => (&mut self.central, Role::Central),
-            Source::LocalReplica => (&mut self.replica, Role::Replica),
+        let (view, role) = match (source, &mut self.central) {
+            (Source::Central, Central::Folder(central)) => (central, Role::Central),
+            #[cfg(feature = "postgres")]
+            (Source::Central, Central::Postgres(_)) => unreachable!("a database is read through Store::read"),
+            (Source::LocalReplica, _) => (&mut self.replica, Role::Replica),
         };
         if source == Source::Central {
             files::require_folder(&view.dir)?;
@@ -339,12 +432,12 @@ impl Store {
         if source == Source::LocalReplica {
             // A replica folder without a copy is "no replica yet", not an empty list, unless this
             // handle has read the central store and found it empty too.
-            let central_empty = self.central.header().is_none() && self.central.known.is_none() && self.central_read;
+            let central_empty = self.central.header().is_none() && self.central.known().map_or(true, |k| k.seq == 0) && self.central_read;
             if self.replica.header().is_none() && !central_empty {
                 return Err(Error::NoReplica { path: self.replica_dir.clone() });
             }
             // Two stores configured with one replica folder: never serve the other's partners.
-            let seen = self.central.known.as_ref().and_then(|k| k.store_id.as_ref());
+            let seen = self.central.known().and_then(|k| k.store_id.as_ref());
             let copy = self.replica.header().and_then(|h| h.store_id.as_ref());
             if let (Some(seen), Some(copy)) = (seen, copy) {
                 if seen != copy {
@@ -357,39 +450,76 @@ impl Store {
             }
             return Ok(&mut self.replica);
         }
-        Ok(&mut self.central)
+        match &mut self.central {
+            Central::Folder(v) => Ok(v),
+            #[cfg(feature = "postgres")]
+            Central::Postgres(_) => unreachable!("a database is read through Store::read"),
+        }
     }
 
     /// The one way to change the store: under the lock, decide against the current state, append
     /// the change durably, compact if the log has grown, refresh the replica.
     fn commit(&mut self, decide: Box<Decision>) -> Result<Outcome> {
+        #[cfg(feature = "postgres")]
+        if let Central::Postgres(pg) = &mut self.central {
+            let mut result = pg.commit(decide)?;
+            self.refresh_replica_after_commit(&mut result);
+            return Ok(result);
+        }
+        let central = match &mut self.central {
+            Central::Folder(v) => v,
+            #[cfg(feature = "postgres")]
+            Central::Postgres(_) => unreachable!("a database commits above"),
+        };
         // Named before anything inside it, which would otherwise be what the error names.
         files::require_folder(&self.central_dir)?;
         let sharing = trust::check_folder(&self.central_dir, Role::Central)?;
+        // On Windows the lock is a file in the folder, created by taking it: a folder that lost
+        // the store this handle has seen (an unmounted share's empty mount point) must get nothing,
+        // so that is reported before the lock is taken. (On Unix the lock is the folder itself.)
+        #[cfg(windows)]
+        if central.known.is_some() && log::current_file(&self.central_dir)?.is_none() {
+            central.refresh(sharing)?;
+        }
         let guard = lock::lock_folder(&self.central_dir, self.lock_timeout, sharing.file_mode())?;
-        self.central.prepare_for_append(sharing)?;
+        central.prepare_for_append(sharing)?;
         guard.leave_note(&self.central_dir, sharing.file_mode());
         // Only an edited file can hold the last number; wrapping to 0 would mean "never stored".
-        let seq = self.central.state.seq.checked_add(1).ok_or_else(|| {
-            Error::corrupt(self.central.path(), "the commit counter (Seq) is at its maximum; the file was not written by this library")
+        let seq = central.state.seq.checked_add(1).ok_or_else(|| {
+            Error::corrupt(central.path(), "the commit counter (Seq) is at its maximum; the file was not written by this library")
         })?;
-        let (change, mut result) = decide(&self.central.state, seq)?;
-        self.central.append(Record { seq, change })?;
+        let (change, mut result) = decide(&central.state, seq)?;
+        central.append(Record { seq, change })?;
         // The change is durable from here on; what follows must not report it as failed.
-        let state = &self.central.state;
+        let state = &central.state;
         if state.records > 2 * state.partners.len() as u64 + 1000 {
-            if let Err(e) = self.central.compact(sharing) {
+            if let Err(e) = central.compact(sharing) {
                 result.warnings.push(Warning { id: "CompactionFailed", message: format!("the store log could not be compacted: {e}") });
             }
         }
         drop(guard);
+        self.refresh_replica_after_commit(&mut result);
+        Ok(result)
+    }
+
+    /// After a commit: the change is durable; a replica that cannot be refreshed is a warning.
+    fn refresh_replica_after_commit(&mut self, result: &mut Outcome) {
         if let Err(e) = self.mirror() {
             result.warnings.push(Warning {
                 id: "ReplicaNotRefreshed",
                 message: format!("the change is committed, but the local replica was not refreshed: {e}"),
             });
         }
-        Ok(result)
+    }
+
+    /// Create the central store's schema, or check that it is current (PostgreSQL; a folder needs
+    /// none): for DBAs who grant admins no DDL rights. A store at a newer schema is refused.
+    pub fn create_schema(&mut self) -> Result<()> {
+        match &mut self.central {
+            Central::Folder(_) => Ok(()),
+            #[cfg(feature = "postgres")]
+            Central::Postgres(pg) => pg.create_schema(),
+        }
     }
 }
 

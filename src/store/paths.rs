@@ -74,11 +74,44 @@ pub fn central_dir(explicit: Option<PathBuf>, env: &Environment) -> Result<PathB
     std::path::absolute(&dir).map_err(|e| Error::io(&dir, e))
 }
 
+/// What a central store location names: a folder, or a PostgreSQL database (a connection string,
+/// kept as given: it may hold a password, so it is shown only through `pq::Conninfo::display`).
+pub enum Location {
+    Folder(PathBuf),
+    /// Without the `postgres` feature only recognised, to be refused with a clear message.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    Database(String),
+}
+
+pub fn central_location(explicit: Option<PathBuf>, env: &Environment) -> Result<Location> {
+    let given = explicit.or_else(|| env.non_empty(ENV_STORE).map(PathBuf::from));
+    if let Some(text) = given.as_ref().and_then(|p| p.to_str()) {
+        if is_connection_string(text) {
+            return Ok(Location::Database(text.to_owned()));
+        }
+    }
+    central_dir(given, env).map(Location::Folder)
+}
+
 pub fn replica_dir(explicit: Option<PathBuf>, central: &Path, env: &Environment) -> Result<PathBuf> {
     match explicit.or_else(|| env.non_empty(ENV_REPLICA).map(PathBuf::from)) {
-        Some(dir) => Ok(dir),
+        // Absolute like the central folder, so that every path in messages has one form (on
+        // Windows also one separator: `C:/stores/replica` becomes `C:\stores\replica`).
+        Some(dir) => std::path::absolute(&dir).map_err(|e| Error::io(&dir, e)),
         None => default_replica_dir(central),
     }
+}
+
+/// Whether `location` is a PostgreSQL connection string rather than a folder: a `postgresql://`
+/// or `postgres://` URI, or libpq's `keyword=value` form (its first word is a keyword and `=`).
+pub fn is_connection_string(location: &str) -> bool {
+    let t = location.trim_start();
+    let lower = t.get(..13).unwrap_or(t).to_ascii_lowercase();
+    if lower.starts_with("postgresql://") || lower.starts_with("postgres://") {
+        return true;
+    }
+    let word: String = t.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    !word.is_empty() && t[word.len()..].trim_start().starts_with('=')
 }
 
 pub fn ensure_dir(dir: &Path) -> Result<()> {
@@ -102,4 +135,41 @@ pub fn lock_timeout_from_env(env: &Environment) -> Result<Option<Duration>> {
 /// A stable, dependency-free hash for folder names (not for security).
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100000001b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_strings_are_told_from_folders() {
+        for s in ["postgresql://h/db", "POSTGRES://x", "host=h dbname=d", " service = fed", "dbname=x"] {
+            assert!(is_connection_string(s), "{s}");
+        }
+        for s in ["/srv/store", "C:\\stores\\a=b", "stores/host=x", "relative", ""] {
+            assert!(!is_connection_string(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn configured_folders_are_made_absolute() {
+        let env = Environment::snapshot(HashMap::new());
+        let central = central_dir(Some(PathBuf::from("stores/central")), &env).unwrap();
+        let replica = replica_dir(Some(PathBuf::from("stores/replica")), &central, &env).unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(central, cwd.join("stores").join("central"));
+        assert_eq!(replica, cwd.join("stores").join("replica"));
+    }
+
+    /// Windows: a path given with forward slashes (as PowerShell users often write them) comes
+    /// back, and is named in messages, with one separator.
+    #[cfg(windows)]
+    #[test]
+    fn forward_slashes_become_backslashes_on_windows() {
+        let env = Environment::snapshot(HashMap::new());
+        let central = central_dir(Some(PathBuf::from("C:/stores/central")), &env).unwrap();
+        let replica = replica_dir(Some(PathBuf::from("C:/stores\\replica/")), &central, &env).unwrap();
+        assert_eq!(central.join("partners.1.log").to_str().unwrap(), r"C:\stores\central\partners.1.log");
+        assert_eq!(replica.join("partners.1.log").to_str().unwrap(), r"C:\stores\replica\partners.1.log");
+    }
 }

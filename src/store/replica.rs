@@ -64,6 +64,11 @@ pub fn mirror(
             let have = meta.len();
             if have <= len && (unchanged || same_prefix(&mut replica, &target, source, source_path, have)?) {
                 Some((replica, have))
+            } else if have > len && central_holds(&mut replica, &target, source, source_path, have)? {
+                // Another process of this machine committed later and mirrored first: the replica
+                // is ahead of what this view read, not wrong. It is kept: replacing it would roll
+                // it back (and on Windows fail while others have it open).
+                Some((replica, have))
             } else {
                 refuse_other_store(&mut replica, &target, store_id)?;
                 None
@@ -107,6 +112,53 @@ pub fn mirror(
     Ok(())
 }
 
+/// Bring the replica folder `dir` up to date with a central store that is not a folder
+/// (PostgreSQL): the same file format, written from records. `header` and `state` are the central
+/// state as read now; `new_records` are the records applied since this process last left the
+/// replica as `witness` says (`None`: unknown). With both, the records are appended; otherwise the
+/// replica is rewritten whole (header plus one record per partner, like a compacted generation).
+#[cfg(feature = "postgres")]
+pub fn write_records(
+    dir: &Path,
+    header: &log::Header,
+    state: &super::state::State,
+    new_records: Option<&[log::Record]>,
+    witness: &mut Option<Witness>,
+) -> Result<()> {
+    let target = log::generation_path(dir, header.generation);
+    if let (Some(records), Some(_)) = (new_records, witness.as_ref()) {
+        if let Some(mut replica) = files::open_existing(&target, Access::Append)? {
+            let meta = replica.metadata().map_err(|e| Error::io(&target, e))?;
+            if witness.as_ref() == Some(&Witness::of(header.generation, &meta)) {
+                let mut bytes = Vec::new();
+                for r in records {
+                    bytes.extend(log::encode_line(r));
+                }
+                if let Err(e) = replica.write_all(&bytes) {
+                    let _ = replica.set_len(meta.len());
+                    *witness = None;
+                    return Err(Error::io(&target, e));
+                }
+                let meta = replica.metadata().map_err(|e| Error::io(&target, e))?;
+                *witness = Some(Witness::of(header.generation, &meta));
+                return Ok(());
+            }
+        }
+    }
+    if let Some(mut replica) = files::open_existing(&target, Access::Read)? {
+        refuse_other_store(&mut replica, &target, header.store_id.as_deref())?;
+    }
+    let mut bytes = log::header_line(header);
+    for p in state.partners.values() {
+        bytes.extend(log::encode_line(&log::Record { seq: p.revision, change: log::Change::Put(p.clone()) }));
+    }
+    files::publish_replacing(&target, &bytes, 0o600)?;
+    let meta = fs::symlink_metadata(&target).map_err(|e| Error::io(&target, e))?;
+    *witness = Some(Witness::of(header.generation, &meta));
+    remove_other_generations(dir, header.generation);
+    Ok(())
+}
+
 /// The end of the last complete line among the first `len` bytes of `file`.
 fn last_line_boundary(file: &mut File, path: &Path, len: u64) -> Result<u64> {
     const CHUNK: u64 = 1 << 16;
@@ -139,6 +191,15 @@ fn same_prefix(replica: &mut File, replica_path: &Path, source: &mut File, sourc
         left -= n as u64;
     }
     Ok(true)
+}
+
+/// Whether the central file, read beyond what the view has read, holds the replica's `len` bytes
+/// (false if it is shorter).
+fn central_holds(replica: &mut File, replica_path: &Path, source: &mut File, source_path: &Path, len: u64) -> Result<bool> {
+    match same_prefix(replica, replica_path, source, source_path, len) {
+        Err(Error::StoreIo { path, source: e }) if e.kind() == ErrorKind::UnexpectedEof && path == source_path => Ok(false),
+        other => other,
+    }
 }
 
 /// A replica whose header names another store belongs to another store's configuration: two

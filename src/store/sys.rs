@@ -1,6 +1,6 @@
-//! The few facts about the running process that the standard library does not give: who it
-//! runs as and on which machine, for the trust rule and the lock holder's note. The only
-//! `unsafe` outside `ffi`: plain libc calls with no pointers kept.
+//! The few facts that the standard library does not give: who the process runs as and on which
+//! machine, for the trust rule and the lock holder's note, and on Windows which file an open
+//! handle is. The only `unsafe` outside `ffi`: plain system calls with no pointers kept.
 
 /// The effective user id (Unix).
 #[cfg(unix)]
@@ -38,4 +38,118 @@ pub fn host_name() -> String {
         }
     }
     std::env::var("COMPUTERNAME").unwrap_or_else(|_| "unknown host".into())
+}
+
+/// The volume serial number and file index of an open file: what tells two files apart on
+/// Windows, as device and inode numbers do on Unix. (The standard library's metadata offers only
+/// the creation time there, which two files can share and which some file systems do not keep.)
+/// The index is the 64-bit one of `GetFileInformationByHandle`, unique on NTFS and FAT; ReFS has
+/// 128-bit ids.
+#[cfg(windows)]
+pub fn file_identity(file: &std::fs::File) -> std::io::Result<(u64, u64)> {
+    use std::os::windows::io::AsRawHandle;
+
+    #[repr(C)]
+    struct FileTime {
+        low: u32,
+        high: u32,
+    }
+    /// BY_HANDLE_FILE_INFORMATION (fileapi.h).
+    #[repr(C)]
+    struct ByHandleFileInformation {
+        file_attributes: u32,
+        creation_time: FileTime,
+        last_access_time: FileTime,
+        last_write_time: FileTime,
+        volume_serial_number: u32,
+        file_size_high: u32,
+        file_size_low: u32,
+        number_of_links: u32,
+        file_index_high: u32,
+        file_index_low: u32,
+    }
+    #[link(name = "kernel32")]
+    extern "system" {
+        fn GetFileInformationByHandle(file: *mut std::ffi::c_void, info: *mut ByHandleFileInformation) -> i32;
+    }
+    let mut info = std::mem::MaybeUninit::<ByHandleFileInformation>::zeroed();
+    // SAFETY: the handle is open for the borrow of `file`; the call writes one
+    // BY_HANDLE_FILE_INFORMATION into the buffer, which is zeroed and of that layout.
+    let ok = unsafe { GetFileInformationByHandle(file.as_raw_handle(), info.as_mut_ptr()) };
+    if ok == 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: the call succeeded, so it filled the structure (every bit pattern is valid anyway).
+    let info = unsafe { info.assume_init() };
+    Ok((u64::from(info.volume_serial_number), (u64::from(info.file_index_high) << 32) | u64::from(info.file_index_low)))
+}
+
+/// Where the writer lock is taken in a Windows lock file: one byte far beyond the holder's note, so
+/// that the note stays readable and writable through other handles (Windows refuses reads and
+/// writes of a range that another handle has locked, and a whole-file lock would hide the note
+/// from the waiting writer whose message quotes it). 1 GiB, the region SQLite locks in its
+/// database files, which network file systems handle.
+#[cfg(windows)]
+pub const LOCK_BYTE: u64 = 1 << 30;
+
+/// OVERLAPPED (minwinbase.h): only the offset is used.
+#[cfg(windows)]
+#[repr(C)]
+struct Overlapped {
+    internal: usize,
+    internal_high: usize,
+    offset: u32,
+    offset_high: u32,
+    event: *mut std::ffi::c_void,
+}
+
+#[cfg(windows)]
+#[link(name = "kernel32")]
+extern "system" {
+    fn LockFileEx(file: *mut std::ffi::c_void, flags: u32, reserved: u32, low: u32, high: u32, at: *mut Overlapped) -> i32;
+    fn UnlockFileEx(file: *mut std::ffi::c_void, reserved: u32, low: u32, high: u32, at: *mut Overlapped) -> i32;
+}
+
+#[cfg(windows)]
+fn at(offset: u64) -> Overlapped {
+    Overlapped { internal: 0, internal_high: 0, offset: offset as u32, offset_high: (offset >> 32) as u32, event: std::ptr::null_mut() }
+}
+
+/// Try to lock `len` bytes at `offset` of `file` exclusively, without waiting: `Ok(false)` when
+/// another handle holds an overlapping lock.
+#[cfg(windows)]
+pub fn try_lock_range(file: &std::fs::File, offset: u64, len: u64) -> std::io::Result<bool> {
+    use std::os::windows::io::AsRawHandle;
+    const LOCKFILE_FAIL_IMMEDIATELY: u32 = 1;
+    const LOCKFILE_EXCLUSIVE_LOCK: u32 = 2;
+    const ERROR_LOCK_VIOLATION: i32 = 33;
+    let mut overlapped = at(offset);
+    // SAFETY: the handle is open for the borrow of `file`, which was opened for synchronous I/O, so
+    // the call completes before it returns and `overlapped` outlives it.
+    let ok = unsafe {
+        LockFileEx(file.as_raw_handle(), LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, len as u32, (len >> 32) as u32, &mut overlapped)
+    };
+    if ok != 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    if e.raw_os_error() == Some(ERROR_LOCK_VIOLATION) {
+        Ok(false)
+    } else {
+        Err(e)
+    }
+}
+
+/// Release a lock taken with [`try_lock_range`] (closing the file releases it too).
+#[cfg(windows)]
+pub fn unlock_range(file: &std::fs::File, offset: u64, len: u64) -> std::io::Result<()> {
+    use std::os::windows::io::AsRawHandle;
+    let mut overlapped = at(offset);
+    // SAFETY: as in try_lock_range.
+    let ok = unsafe { UnlockFileEx(file.as_raw_handle(), 0, len as u32, (len >> 32) as u32, &mut overlapped) };
+    if ok != 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }

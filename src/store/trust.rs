@@ -15,13 +15,16 @@
 use std::fs;
 use std::path::Path;
 
-use crate::error::{Error, Result};
+#[cfg(unix)]
+use crate::error::Error;
+use crate::error::Result;
 
 /// How a store folder is shared, which decides whose files are trusted and the mode of new files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sharing {
     Private,
-    /// Shared with the members of this group.
+    /// Shared with the members of this group (a Unix group: never on Windows).
+    #[cfg_attr(not(unix), allow(dead_code))]
     Group(u32),
 }
 

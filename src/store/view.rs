@@ -18,20 +18,63 @@ use super::state::State;
 use super::trust::{self, Sharing};
 use crate::error::{Error, Result};
 
-/// Tells two files at one path apart (a rename replaces the file, not its contents).
+/// Tells two files at one path apart (a rename replaces the file, not its contents): device and
+/// inode on Unix, volume serial number and file index on Windows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct FileId(u64, u64);
 
-fn file_id(meta: &fs::Metadata) -> FileId {
+/// The identity of the open file `file` (whose metadata is `meta`).
+fn file_id(file: &File, meta: &fs::Metadata, path: &Path) -> Result<FileId> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        FileId(meta.dev(), meta.ino())
+        let _ = (file, path);
+        Ok(FileId(meta.dev(), meta.ino()))
     }
     #[cfg(windows)]
     {
-        use std::os::windows::fs::MetadataExt;
-        FileId(meta.creation_time(), 0)
+        let _ = meta;
+        super::sys::file_identity(file).map(|(volume, index)| FileId(volume, index)).map_err(|e| Error::io(path, e))
+    }
+}
+
+/// Whether the folder holds a generation after `generation` (a compaction happened). On Unix the
+/// next one is enough to look for: compaction writes N+1 before it deletes N. On Windows a deleted
+/// file that is still open stays in place ("delete pending": SMB shares, FAT, Windows before the
+/// POSIX-style delete of NTFS, Wine), so this view's own handle keeps its generation visible while
+/// the store may have moved on by several: every generation in the folder is looked at.
+fn newer_generation_exists(dir: &Path, generation: u64) -> Result<bool> {
+    #[cfg(not(windows))]
+    {
+        files::exists(&log::generation_path(dir, generation + 1))
+    }
+    #[cfg(windows)]
+    {
+        match log::generations(dir) {
+            Ok(found) => Ok(found.first().map_or(false, |&newest| newest > generation)),
+            Err(Error::StoreIo { source, .. }) if source.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// What `path` names now: its identity and metadata, `None` if nothing does. On Unix a `stat`; on
+/// Windows the identity needs a handle, so the file is opened (for reading, sharing everything).
+fn identify(path: &Path) -> Result<Option<(FileId, fs::Metadata)>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match fs::symlink_metadata(path) {
+            Ok(m) => Ok(Some((FileId(m.dev(), m.ino()), m))),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+    #[cfg(windows)]
+    {
+        let Some(file) = files::open_existing(path, Access::Read)? else { return Ok(None) };
+        let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+        Ok(Some((file_id(&file, &meta, path)?, meta)))
     }
 }
 
@@ -137,15 +180,11 @@ impl LogView {
         let Some(g) = &mut self.current else {
             return self.reload(sharing);
         };
-        if files::exists(&log::generation_path(&self.dir, g.header.generation + 1))? {
+        if newer_generation_exists(&self.dir, g.header.generation)? {
             return self.reload(sharing);
         }
-        let meta = match fs::symlink_metadata(&g.path) {
-            Ok(m) => m,
-            Err(e) if e.kind() == ErrorKind::NotFound => return self.reload(sharing),
-            Err(e) => return Err(Error::io(&g.path, e)),
-        };
-        if file_id(&meta) != g.id || meta.len() < g.offset {
+        let Some((id, meta)) = identify(&g.path)? else { return self.reload(sharing) };
+        if id != g.id || meta.len() < g.offset {
             return self.reload(sharing);
         }
         // Modes and owners can change under an open handle: nothing is read from a file that has
@@ -201,7 +240,7 @@ impl LogView {
         trust::check_file(&path, &meta, sharing)?;
         // The identity of the file actually read, not of whatever the path names a moment later.
         // Holding `file` open also keeps its inode from being reused while the view remembers it.
-        let id = file_id(&meta);
+        let id = file_id(&file, &meta, &path)?;
         let bytes = files::read_from(&mut file, &path, 0)?;
         if bytes.is_empty() {
             return Err(Error::corrupt(&path, "the file is empty (a store file always starts with a header)"));
@@ -343,7 +382,7 @@ impl LogView {
         let mut f = files::open_existing(&g.path, Access::Append)?
             .ok_or_else(|| Error::corrupt(&g.path, "the file disappeared while the store was locked"))?;
         let meta = f.metadata().map_err(|e| Error::io(&g.path, e))?;
-        if file_id(&meta) != g.id || meta.len() != g.offset {
+        if file_id(&f, &meta, &g.path)? != g.id || meta.len() != g.offset {
             return Err(Error::corrupt(&g.path, "the file was changed by something other than this library while the store was locked"));
         }
         if let Err(e) = f.write_all(&line).and_then(|_| f.sync_data()) {
@@ -381,7 +420,7 @@ impl LogView {
         files::publish_new(&path, &bytes, mode_of(&old_meta, sharing), Some(&old_meta))?;
         let old_path = g.path.clone();
         let file = files::open_existing(&path, Access::Read)?.ok_or_else(|| Error::corrupt(&path, "the new generation disappeared"))?;
-        let id = file_id(&file.metadata().map_err(|e| Error::io(&path, e))?);
+        let id = file_id(&file, &file.metadata().map_err(|e| Error::io(&path, e))?, &path)?;
         let last_start = last_line_start(&bytes);
         let header_len = first_line_len(&bytes);
         self.current = Some(Generation {

@@ -1,7 +1,8 @@
 /* xmppfed C ABI test: drives every exported function, its success paths and its error paths.
  *
- * Build and run with tests/c/run.sh (gcc -std=c11 -pedantic, under valgrind). Everything happens
- * in fresh mkdtemp folders that are removed at the end. The last line printed is always
+ * Build and run with tests/c/run.sh (gcc -std=c11 -pedantic, under valgrind), or for Windows with
+ * tests/c/run.sh --windows (mingw, under Wine). Everything happens in fresh mkdtemp folders that
+ * are removed at the end. The last line printed is always
  * "N passed, M failed"; the exit status is non-zero when M > 0. */
 
 #define _XOPEN_SOURCE 700
@@ -18,11 +19,47 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifndef _WIN32
+#include <sys/file.h>
+#endif
 
 #include "xmppfed.h"
+
+#ifdef _WIN32
+/* Windows (mingw-w64): small equivalents of the POSIX calls this test uses. */
+#include <direct.h>
+#include <windows.h>
+
+#define mkdir(path, mode) _mkdir(path)
+
+/* The library reads the process environment (GetEnvironmentVariableW), not the C runtime's copy. */
+static int setenv(const char *name, const char *value, int overwrite) {
+    (void)overwrite;
+    return SetEnvironmentVariableA(name, value) ? 0 : -1;
+}
+
+static int unsetenv(const char *name) {
+    return SetEnvironmentVariableA(name, NULL) ? 0 : -1;
+}
+
+static char *mkdtemp(char *template) {
+    size_t n = strlen(template);
+    if (n < 6 || strcmp(template + n - 6, "XXXXXX") != 0) { errno = EINVAL; return NULL; }
+    srand((unsigned)GetTickCount() ^ ((unsigned)GetCurrentProcessId() << 16));
+    for (int attempt = 0; attempt < 100; attempt++) {
+        for (int i = 0; i < 6; i++) template[n - 6 + i] = "abcdefghijklmnopqrstuvwxyz0123456789"[rand() % 36];
+        if (_mkdir(template) == 0) return template;
+        if (errno != EEXIST) return NULL;
+    }
+    return NULL;
+}
+
+static char *realpath(const char *path, char *resolved) {
+    return _fullpath(resolved, path, PATH_MAX);
+}
+#endif
 
 /* ------------------------------------------------------------------------------------------ */
 /* Assertions                                                                                  */
@@ -207,6 +244,18 @@ static int in_order(const char *json, const char *const *ids, size_t count) {
     return 1;
 }
 
+/* A path as a JSON string's contents: backslashes (Windows' separator) and quotes escaped. */
+static char *json_path(const char *path) {
+    char *out = malloc(2 * strlen(path) + 1), *o = out;
+    if (!out) abort();
+    for (const char *p = path; *p; p++) {
+        if (*p == '\\' || *p == '"') *o++ = '\\';
+        *o++ = *p;
+    }
+    *o = '\0';
+    return out;
+}
+
 /* CRC-32 (IEEE 802.3, reflected, as zlib and crc32fast compute it), bit by bit. */
 static uint32_t crc32_ieee(const void *data, size_t len) {
     const unsigned char *p = data;
@@ -225,8 +274,9 @@ static char *make_dir(const char *parent, const char *name) {
 }
 
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb; (void)flag; (void)ftw;
-    if (remove(path) != 0) perror(path);
+    (void)sb; (void)ftw;
+    /* rmdir for folders: Windows' remove() deletes files only. */
+    if ((flag == FTW_DP ? rmdir(path) : remove(path)) != 0) perror(path);
     return 0;
 }
 
@@ -1362,6 +1412,51 @@ static void test_replica_and_handles(xmppfed_store *st, const char *root, const 
     free(moved);
 }
 
+/* The store's writer lock, taken as another process would. On Unix it is the store folder's
+ * (flock; a file a clean-up tool could delete would not do); on Windows one byte of the folder's
+ * partners.lock file, held open without FILE_SHARE_DELETE so that it cannot be deleted. */
+#ifdef _WIN32
+typedef HANDLE store_lock;
+#define NO_STORE_LOCK INVALID_HANDLE_VALUE
+
+static store_lock take_store_lock(const char *central) {
+    char *path = xasprintf("%s\\partners.lock", central);
+    HANDLE h = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_ALWAYS,
+                           FILE_ATTRIBUTE_NORMAL, NULL);
+    free(path);
+    /* The byte the library locks: 1 GiB, beyond the holder's note, which stays readable. */
+    OVERLAPPED lock_byte = {0};
+    lock_byte.Offset = 1u << 30;
+    if (h != INVALID_HANDLE_VALUE &&
+        !LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &lock_byte)) {
+        CloseHandle(h);
+        h = INVALID_HANDLE_VALUE;
+    }
+    return h;
+}
+
+static void release_store_lock(store_lock h) {
+    CloseHandle(h); /* closing the handle releases its lock */
+}
+#else
+typedef int store_lock;
+#define NO_STORE_LOCK (-1)
+
+static store_lock take_store_lock(const char *central) {
+    int fd = open(central, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+static void release_store_lock(store_lock fd) {
+    flock(fd, LOCK_UN);
+    close(fd);
+}
+#endif
+
 /* Another process (here: another open file description) holds the store lock: writers time out
  * with StoreLocked, readers are not blocked. */
 static void test_lock(const char *central, const char *replica) {
@@ -1372,10 +1467,8 @@ static void test_lock(const char *central, const char *replica) {
     unsetenv("XMPPFED_LOCK_TIMEOUT_MS");
     if (rc != XMPPFED_RESULT_OK) return;
 
-    /* The lock is the store folder's (a file a clean-up tool could delete would not do). */
-    int fd = open(central, O_RDONLY | O_DIRECTORY);
-    CHECK(fd >= 0);
-    if (fd >= 0 && CHECK(flock(fd, LOCK_EX | LOCK_NB) == 0)) {
+    store_lock lock = take_store_lock(central);
+    if (CHECK(lock != NO_STORE_LOCK)) {
         EXPECT_FAIL(XMPPFED_RESULT_STORE_LOCKED, out, xmppfed_partner_set(st, "contoso.com", "{\"ConnectionLimit\":9}", &out));
         CHECK_MSG("store lock");
         CHECK_MSG("held by process");
@@ -1386,11 +1479,10 @@ static void test_lock(const char *central, const char *replica) {
         FREE(out);
         EXPECT_OK(out, xmppfed_partner_list(st, NULL, true, &out));
         FREE(out);
-        flock(fd, LOCK_UN);
+        release_store_lock(lock);
         EXPECT_OK(out, xmppfed_partner_set(st, "contoso.com", "{\"ConnectionLimit\":9}", &out));
         FREE(out);
     }
-    if (fd >= 0) close(fd);
     xmppfed_store_close(st);
 }
 
@@ -1653,7 +1745,8 @@ static void test_status(const char *root) {
 static void test_open_with_environment(const char *root) {
     char *out;
     char *central = make_dir(root, "env-central");
-    char *env = xasprintf("{\"XMPPFED_STORE\":\"%s\",\"XMPPFED_REPLICA\":\"%s/env-replica\",\"XMPPFED_LOCK_TIMEOUT_MS\":\"\"}", central, root);
+    char *json_central = json_path(central), *json_root = json_path(root);
+    char *env = xasprintf("{\"XMPPFED_STORE\":\"%s\",\"XMPPFED_REPLICA\":\"%s/env-replica\",\"XMPPFED_LOCK_TIMEOUT_MS\":\"\"}", json_central, json_root);
     xmppfed_store *st = STORE_SENTINEL;
     if (CHECK_RC(xmppfed_store_open_with_environment(NULL, NULL, env, &st), XMPPFED_RESULT_OK) == XMPPFED_RESULT_OK) {
         EXPECT_OK(out, xmppfed_store_paths(st, &out));
@@ -1663,7 +1756,7 @@ static void test_open_with_environment(const char *root) {
         xmppfed_store_close(st);
     }
     /* A missing folder named there is reported, never replaced by the default store. */
-    char *missing = xasprintf("{\"XMPPFED_STORE\":\"%s/env-typo\"}", root);
+    char *missing = xasprintf("{\"XMPPFED_STORE\":\"%s/env-typo\"}", json_root);
     st = STORE_SENTINEL;
     if (CHECK_RC(xmppfed_store_open_with_environment(NULL, NULL, missing, &st), XMPPFED_RESULT_OK) == XMPPFED_RESULT_OK) {
         EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_new(st, "{\"Identity\":\"a.com\"}", false, &out));
@@ -1674,18 +1767,24 @@ static void test_open_with_environment(const char *root) {
     CHECK_RC(xmppfed_store_open_with_environment(NULL, NULL, "{\"XMPPFED_STORE\":5}", &st), XMPPFED_RESULT_JSON_SHAPE);
     CHECK(st == STORE_SENTINEL);
     CHECK_RC(xmppfed_store_open_with_environment(NULL, NULL, NULL, &st), XMPPFED_RESULT_NULL_ARGUMENT);
-    char *bad_timeout = xasprintf("{\"XMPPFED_STORE\":\"%s\",\"XMPPFED_LOCK_TIMEOUT_MS\":\"soon\"}", central);
+    char *bad_timeout = xasprintf("{\"XMPPFED_STORE\":\"%s\",\"XMPPFED_LOCK_TIMEOUT_MS\":\"soon\"}", json_central);
     CHECK_RC(xmppfed_store_open_with_environment(NULL, NULL, bad_timeout, &st), XMPPFED_RESULT_INVALID_VALUE);
     free(bad_timeout);
     CHECK(st == STORE_SENTINEL);
     free(missing);
     free(env);
+    free(json_central);
+    free(json_root);
     free(central);
 }
 
 int main(void) {
     char template[] = "/tmp/xmppfed-abi-test-XXXXXX";
+#ifdef _WIN32
+    const char *tmp = getenv("TEMP");
+#else
     const char *tmp = getenv("TMPDIR");
+#endif
     char *root_template = tmp && tmp[0] ? xasprintf("%s/xmppfed-abi-test-XXXXXX", tmp) : xstrdup(template);
     char *root = mkdtemp(root_template);
     if (!root) {
@@ -1714,7 +1813,17 @@ int main(void) {
         EXPECT_OK(out, xmppfed_store_paths(st, &out));
         char real[PATH_MAX];
         if (CHECK(realpath(central, real) != NULL)) {
+#ifdef _WIN32
+            /* Both folders come back absolute, with Windows' separator, JSON-escaped. */
+            char real_replica[PATH_MAX];
+            CHECK(_fullpath(real_replica, replica, PATH_MAX) != NULL);
+            char *c = json_path(real), *r = json_path(real_replica);
+            char *expect = xasprintf("{\"Central\":\"%s\",\"Replica\":\"%s\"}", c, r);
+            free(c);
+            free(r);
+#else
             char *expect = xasprintf("{\"Central\":\"%s\",\"Replica\":\"%s\"}", real, replica);
+#endif
             if (!CHECK(out && strcmp(out, expect) == 0)) fprintf(stderr, "    got %s\n    expected %s\n", out, expect);
             free(expect);
         }

@@ -239,12 +239,97 @@ pub fn env_count(var: &str, default: usize) -> usize {
     std::env::var(var).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(default)
 }
 
-/// CLOCK_MONOTONIC in ns: one clock for every process on the machine, so the acknowledgement
-/// logs of different processes can be ordered in real time.
+/// A monotonic clock in ns that is one clock for every process on the machine (CLOCK_MONOTONIC;
+/// on Windows the performance counter), so the acknowledgement logs of different processes can be
+/// ordered in real time.
+#[cfg(unix)]
 pub fn monotonic_ns() -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+#[cfg(windows)]
+pub fn monotonic_ns() -> u64 {
+    #[link(name = "kernel32")]
+    extern "system" {
+        fn QueryPerformanceCounter(count: *mut i64) -> i32;
+        fn QueryPerformanceFrequency(frequency: *mut i64) -> i32;
+    }
+    let (mut count, mut frequency) = (0i64, 0i64);
+    // SAFETY: both write one i64 through a valid pointer; they cannot fail on XP and later.
+    unsafe {
+        QueryPerformanceCounter(&mut count);
+        QueryPerformanceFrequency(&mut frequency);
+    }
+    (count as u128 * 1_000_000_000 / frequency as u128) as u64
+}
+
+/// Kill a worker at once, as a crash would: SIGKILL on Unix, TerminateProcess on Windows (what
+/// `Child::kill` does on each).
+pub fn kill_now(child: &mut std::process::Child) {
+    let _ = child.kill();
+}
+
+/// Whether a worker ended by `kill_now`, not by itself: SIGKILL on Unix; on Windows the exit code
+/// 1 that `Child::kill` gives TerminateProcess (a Rust test that fails exits with 101).
+pub fn was_killed(status: &std::process::ExitStatus) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        status.signal() == Some(libc::SIGKILL)
+    }
+    #[cfg(windows)]
+    {
+        status.code() == Some(1)
+    }
+}
+
+/// Take the writer lock of a store folder the way the library does, for a test that plays another
+/// writer: the folder itself (flock) on Unix; on Windows its `partners.lock` file (no
+/// FILE_SHARE_DELETE, so the file cannot be deleted while held), locked at the byte the library
+/// locks (1 GiB, beyond the holder's note). Released when the returned file is closed.
+pub fn lock_store_folder(dir: &Path) -> std::fs::File {
+    #[cfg(unix)]
+    {
+        use fs2::FileExt;
+        let file = std::fs::File::open(dir).expect("open the store folder");
+        file.lock_exclusive().expect("lock the store folder");
+        file
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt;
+        use std::os::windows::io::AsRawHandle;
+        const FILE_SHARE_READ: u32 = 1;
+        const FILE_SHARE_WRITE: u32 = 2;
+        const LOCKFILE_EXCLUSIVE_LOCK: u32 = 2;
+        const LOCK_BYTE: u64 = 1 << 30;
+        #[repr(C)]
+        struct Overlapped {
+            internal: usize,
+            internal_high: usize,
+            offset: u32,
+            offset_high: u32,
+            event: *mut std::ffi::c_void,
+        }
+        #[link(name = "kernel32")]
+        extern "system" {
+            fn LockFileEx(file: *mut std::ffi::c_void, flags: u32, reserved: u32, low: u32, high: u32, at: *mut Overlapped) -> i32;
+        }
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE)
+            .open(dir.join("partners.lock"))
+            .expect("open the store's lock file");
+        let mut at = Overlapped { internal: 0, internal_high: 0, offset: LOCK_BYTE as u32, offset_high: (LOCK_BYTE >> 32) as u32, event: std::ptr::null_mut() };
+        // SAFETY: a synchronous handle, open for the call; it waits until the byte is locked.
+        let ok = unsafe { LockFileEx(file.as_raw_handle(), LOCKFILE_EXCLUSIVE_LOCK, 0, 1, 0, &mut at) };
+        assert!(ok != 0, "lock the store's lock file: {}", std::io::Error::last_os_error());
+        file
+    }
 }
 
 /// This test binary again, running only the hidden (`#[ignore]`d) worker test `test_name`.
@@ -340,4 +425,45 @@ pub fn random_changes(rng: &mut Rng, description: &str, domains: impl Fn(&mut Rn
 /// The current generation file of a store or replica folder, if there is one.
 pub fn current_log(dir: &Path) -> Option<PathBuf> {
     xmppfed::store::log::current_file(dir).ok().flatten()
+}
+
+/// The throwaway PostgreSQL cluster's connection string (scripts/test.sh starts one and exports
+/// it). A test that needs it fails, never skips, when it is missing.
+pub fn test_postgres() -> String {
+    std::env::var("XMPPFED_TEST_POSTGRES").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| {
+        panic!(
+            "XMPPFED_TEST_POSTGRES is not set: this test needs a PostgreSQL server. Run it through scripts/test.sh, \
+             or start a throwaway cluster with `source scripts/lib.sh; source scripts/postgres.sh; pg_start` \
+             (as root; it exports XMPPFED_TEST_POSTGRES) and stop it with `pg_stop`"
+        )
+    })
+}
+
+/// A new, empty database on the test cluster, as a connection string (the cluster's, with its
+/// `dbname` replaced: in libpq's keyword form the last value of a keyword wins).
+pub fn fresh_postgres_database(prefix: &str) -> String {
+    let server = test_postgres();
+    let name = format!("{prefix}_{}_{}", std::process::id(), monotonic_ns() % 1_000_000_000_000);
+    let out = Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", &server, "-c", &format!("CREATE DATABASE {name}")])
+        .output()
+        .expect("run psql (apt-get install postgresql-client; scripts/setup.sh does)");
+    assert!(out.status.success(), "psql: CREATE DATABASE {name}: {}", String::from_utf8_lossy(&out.stderr));
+    format!("{server} dbname={name}")
+}
+
+/// Run one SQL statement on a database of the test cluster (as the cluster's owner).
+pub fn psql(conninfo: &str, sql: &str) -> String {
+    let out = Command::new("psql").args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", conninfo, "-c", sql]).output().expect("run psql");
+    assert!(out.status.success(), "psql: {sql}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Stop (`"stop"`) or start (`"start"`) the test cluster (scripts/postgres-ctl.sh).
+pub fn postgres_ctl(action: &str) {
+    let script = std::env::var("XMPPFED_TEST_POSTGRES_CTL").expect("XMPPFED_TEST_POSTGRES_CTL (set by scripts/postgres.sh)");
+    let dir = std::env::var("PG_TEST_DIR").expect("PG_TEST_DIR (set by scripts/postgres.sh)");
+    let port = std::env::var("PG_TEST_PORT").expect("PG_TEST_PORT (set by scripts/postgres.sh)");
+    let status = Command::new("bash").args([&script, action, &dir, &port]).status().expect("run postgres-ctl.sh");
+    assert!(status.success(), "postgres-ctl.sh {action} failed");
 }

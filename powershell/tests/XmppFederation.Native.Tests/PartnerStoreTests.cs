@@ -436,9 +436,16 @@ public sealed class PartnerStoreTests : IDisposable
         Assert.Equal("contoso.com", other.Get("contoso.com", localStore: true).Identity);
         Assert.Single(other.List("contoso.*", localStore: true));
 
-        // The replica is still readable when the central store is gone.
+        // The replica is still readable when the central store is gone. Not on Windows: open
+        // handles keep a folder from being deleted there (and Wine keeps serving deleted files);
+        // a central folder that is not there is covered by the tests of missing folders.
         Store.New(Props(("Identity", "fabrikam.com")));
         other.Replicate();
+        if (OperatingSystem.IsWindows())
+        {
+            Assert.Equal(2, other.List(localStore: true).Count);
+            return;
+        }
         Directory.Delete(temp.CentralDir, recursive: true);
         Assert.Equal(2, other.List(localStore: true).Count);
         var e = Assert.Throws<StoreException>(() => other.List());

@@ -77,7 +77,16 @@ function Remove-TestStore {
     <# Deletes every folder New-TestStore made and clears the session's store variables. #>
     foreach ($root in $script:StoreRoots) {
         if (Test-Path -LiteralPath $root) {
-            Remove-Item -LiteralPath $root -Recurse -Force
+            if ($IsWindows) {
+                # The module keeps the session's store open between cmdlets, and a Windows file
+                # that is open cannot leave its folder (where deletes are not POSIX-style: SMB
+                # shares, FAT, Wine): such folders stay in the temporary folder (under run-windows.sh
+                # a fresh Wine prefix, removed after the run).
+                Remove-Item -LiteralPath $root -Recurse -Force -ErrorAction SilentlyContinue
+            }
+            else {
+                Remove-Item -LiteralPath $root -Recurse -Force
+            }
         }
     }
     $script:StoreRoots.Clear()
@@ -99,21 +108,27 @@ function Get-LogHash {
 }
 
 function Get-DefaultStoreRoot {
-    <# The per-user data folder the library uses when no store is named: <XDG data home>/xmppfed. #>
+    <#
+    The per-user data folders the library uses when no store is named: <XDG data home>/xmppfed on
+    Linux; on Windows %APPDATA%\xmppfed (the store) and %LOCALAPPDATA%\xmppfed (the replicas).
+    #>
+    if ($IsWindows) {
+        return @((Join-Path $env:APPDATA 'xmppfed'), (Join-Path $env:LOCALAPPDATA 'xmppfed'))
+    }
     $dataHome = if ($env:XDG_DATA_HOME) { $env:XDG_DATA_HOME } else { Join-Path $HOME '.local/share' }
     Join-Path $dataHome 'xmppfed'
 }
 
 function Get-DefaultStoreFingerprint {
     <#
-    Every partners.log under the default data folder with its hash, as one string: equal values
+    Every partners.log under the default data folders with its hash, as one string: equal values
     before and after a command mean it wrote nothing to the default store or its replicas.
     #>
-    $root = Get-DefaultStoreRoot
-    if (-not (Test-Path -LiteralPath $root)) {
+    $roots = @(Get-DefaultStoreRoot | Where-Object { Test-Path -LiteralPath $_ })
+    if ($roots.Count -eq 0) {
         return '<no default store folder>'
     }
-    $logs = @(Get-ChildItem -LiteralPath $root -Recurse -File -Filter 'partners*.log' | Sort-Object FullName)
+    $logs = @($roots | ForEach-Object { Get-ChildItem -LiteralPath $_ -Recurse -File -Filter 'partners*.log' } | Sort-Object FullName)
     if ($logs.Count -eq 0) {
         return '<no partners.log in the default store folder>'
     }

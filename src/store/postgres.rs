@@ -1,0 +1,423 @@
+//! The PostgreSQL kind of central store: the same records as a folder's log, kept in a database
+//! server that many machines share (what Lync does with SQL Server).
+//!
+//! Schema version 1 (tables in the connection's default schema, created on first use or by
+//! [`create_schema`]):
+//! - `xmppfed_meta`: one row, `schema_version` and `store_id` (the store's identity, as in a
+//!   folder's log header and in every replica).
+//! - `xmppfed_head`: one row, `seq`, the last commit number. Every commit locks it `FOR UPDATE`:
+//!   writers on every machine take turns, so revisions are strictly increasing and gap-free and a
+//!   writer always decides against the latest state (no lost update).
+//! - `xmppfed_log`: `(seq, change, at)`, one row per commit, the record exactly as a folder's log
+//!   line holds it (`{"Seq":n,"Put":{...}}` / `{"Seq":n,"Remove":"..."}`); readers catch up from it.
+//! - `xmppfed_partners` (`identity` primary key) and `xmppfed_domains` (`domain` primary key):
+//!   the current state, from which a new reader loads; the database itself enforces one domain, one
+//!   partner.
+//!
+//! A commit is one transaction: lock the head, catch up, decide with the shared rules
+//! ([`super::Store`]), insert the log row, update the tables and the head, commit. It is durable
+//! when the call returns (the server's `synchronous_commit`); a client killed before `COMMIT`
+//! leaves nothing (the server rolls the transaction back when the connection goes).
+//!
+//! A lost connection (server restart, failover, network) fails the call with a clear error; the
+//! next call connects again.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::log::{self, Change, Header, Record};
+use super::pq::{self, Conn, Conninfo, PqError};
+use super::state::State;
+use super::view::Known;
+use crate::error::{Error, Result};
+use crate::model::Partner;
+
+/// The schema version this library writes and reads.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Replicas of a PostgreSQL store are a single generation: the database has no generations.
+pub const REPLICA_GENERATION: u64 = 1;
+
+/// Records kept for an incremental refresh of the replica before a whole rewrite is cheaper.
+const MAX_UNMIRRORED: usize = 10_000;
+
+/// Serialises schema creation and upgrades across every client (any fixed number; "xmppfed").
+const SCHEMA_LOCK: &str = "7867706466656401";
+
+const CREATE_SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS xmppfed_meta (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        schema_version integer NOT NULL CHECK (schema_version > 0),
+        store_id text NOT NULL CHECK (store_id ~ '^[0-9a-f]{32}$'))",
+    "CREATE TABLE IF NOT EXISTS xmppfed_head (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        seq bigint NOT NULL CHECK (seq >= 0))",
+    "CREATE TABLE IF NOT EXISTS xmppfed_log (
+        seq bigint PRIMARY KEY CHECK (seq > 0),
+        change jsonb NOT NULL,
+        at timestamptz NOT NULL DEFAULT now())",
+    "CREATE TABLE IF NOT EXISTS xmppfed_partners (
+        identity text PRIMARY KEY,
+        revision bigint NOT NULL CHECK (revision > 0),
+        partner jsonb NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS xmppfed_domains (
+        domain text PRIMARY KEY,
+        identity text NOT NULL REFERENCES xmppfed_partners (identity) ON DELETE CASCADE)",
+    "INSERT INTO xmppfed_head (seq) VALUES (0) ON CONFLICT DO NOTHING",
+];
+
+pub struct PgCentral {
+    info: Conninfo,
+    /// The connection without secrets, for messages and status.
+    pub display: PathBuf,
+    conn: Option<Conn>,
+    /// The state read so far; `None` until the first successful read.
+    loaded: Option<State>,
+    pub store_id: Option<String>,
+    /// The store this handle (or this machine's replica) has seen: a database holding another
+    /// store, or an older copy of it (a restored backup), is refused.
+    pub known: Option<Known>,
+    lock_timeout: Duration,
+    /// Records applied since the replica was last written (`None`: rewrite it whole).
+    pub unmirrored: Option<Vec<Record>>,
+}
+
+impl PgCentral {
+    pub fn new(location: &str, lock_timeout: Duration) -> Result<PgCentral> {
+        let info = pq::parse_conninfo(location)
+            .map_err(|problem| Error::NoStoreLocation(format!("the PostgreSQL connection string is not valid: {problem}")))?;
+        Ok(PgCentral {
+            display: PathBuf::from(info.display()),
+            info,
+            conn: None,
+            loaded: None,
+            store_id: None,
+            known: None,
+            lock_timeout,
+            unmirrored: None,
+        })
+    }
+
+    /// The state as last read (empty before the first read).
+    pub fn state(&self) -> Option<&State> {
+        self.loaded.as_ref()
+    }
+
+    pub fn header(&self) -> Option<Header> {
+        let state = self.loaded.as_ref()?;
+        Some(Header { store_id: self.store_id.clone(), generation: REPLICA_GENERATION, seq: state.seq })
+    }
+
+    /// Read everything again at the next refresh.
+    pub fn forget(&mut self) {
+        self.loaded = None;
+        self.unmirrored = None;
+    }
+
+    fn error(&self, e: PqError) -> Error {
+        db_error(&self.display, e)
+    }
+
+    /// The open connection, or a new one (with the schema checked, and created if the database
+    /// has none yet).
+    fn conn(&mut self) -> Result<&mut Conn> {
+        if self.conn.is_none() {
+            // Bounded waits: an unreachable server fails the call within the connect timeout, and
+            // a dead peer is noticed by TCP keepalives; the caller's string overrides these.
+            let conn = Conn::connect(
+                &self.info,
+                &[("connect_timeout", "10"), ("keepalives_idle", "10"), ("keepalives_interval", "5"), ("keepalives_count", "3"), ("application_name", "xmppfed")],
+            )
+            .map_err(|e| self.error(e))?;
+            self.conn = Some(conn);
+            let result = self.check_schema(true);
+            if let Err(e) = result {
+                self.conn = None;
+                return Err(e);
+            }
+        }
+        Ok(self.conn.as_mut().expect("connected above"))
+    }
+
+    /// Run one statement; a lost connection is dropped so that the next call reconnects.
+    fn exec(&mut self, sql: &str, params: &[Option<&str>]) -> Result<pq::Rows> {
+        let conn = self.conn()?;
+        match conn.exec(sql, params) {
+            Ok(rows) => Ok(rows),
+            Err(e) => {
+                if e.connection_lost {
+                    self.conn = None;
+                }
+                Err(self.error(e))
+            }
+        }
+    }
+
+    /// Check the schema's version and the store's identity; create the schema in an empty
+    /// database if `create`.
+    fn check_schema(&mut self, create: bool) -> Result<()> {
+        let display = self.display.clone();
+        let conn = self.conn.as_mut().expect("called with a connection");
+        let rows = conn.exec("SELECT to_regclass('xmppfed_meta') IS NOT NULL", &[]).map_err(|e| db_error(&display, e))?;
+        if rows.get(0, 0) != Some("t") {
+            if !create {
+                return Err(Error::NoStoreLocation(format!("{} has no xmppfed schema yet", display.display())));
+            }
+            create_schema_on(conn, &display)?;
+        }
+        let rows = conn.exec("SELECT schema_version, store_id FROM xmppfed_meta", &[]).map_err(|e| db_error(&display, e))?;
+        if rows.len() != 1 {
+            return Err(Error::corrupt(&display, "the table xmppfed_meta does not hold exactly one row"));
+        }
+        let version: u64 = rows.get(0, 0).and_then(|v| v.parse().ok()).unwrap_or(0);
+        if version > SCHEMA_VERSION {
+            return Err(Error::StoreVersion { path: display, found: version, supported: SCHEMA_VERSION });
+        }
+        let store_id = rows.get(0, 1).unwrap_or("").to_owned();
+        if let Some(Known { store_id: Some(seen), .. }) = &self.known {
+            if *seen != store_id {
+                return Err(Error::StoreMismatch {
+                    path: display,
+                    problem: format!("holds store {store_id}, but store {seen} was seen here before: the database was replaced, or two stores share one replica folder (give each its own XMPPFED_REPLICA)"),
+                    fix: "If this is intended, delete this machine's replica folder so that the store is accepted as it is now. Nothing was written.".into(),
+                });
+            }
+        }
+        self.store_id = Some(store_id);
+        Ok(())
+    }
+
+    /// Bring the state up to date: the whole current state on the first read, afterwards only the
+    /// commits since.
+    pub fn refresh(&mut self) -> Result<()> {
+        self.catch_up()
+    }
+
+    fn catch_up(&mut self) -> Result<()> {
+        let Some(from) = self.loaded.as_ref().map(|s| s.seq) else {
+            return self.load();
+        };
+        let rows = self.exec("SELECT seq FROM xmppfed_head", &[])?;
+        let head = parse_seq(&self.display, rows.get(0, 0))?;
+        if head < from {
+            return Err(self.rolled_back(head, from));
+        }
+        if head > from {
+            self.read_log(from)?;
+        }
+        Ok(())
+    }
+
+    /// Apply the log rows after `from` (under a head lock or not: the rows up to the head are all
+    /// committed, since each commit holds the head's lock until it is durable).
+    fn read_log(&mut self, from: u64) -> Result<()> {
+        let from_text = from.to_string();
+        let rows = self.exec("SELECT change::text FROM xmppfed_log WHERE seq > $1::bigint ORDER BY seq", &[Some(&from_text)])?;
+        let mut records = Vec::with_capacity(rows.len());
+        for i in 0..rows.len() {
+            let text = rows.get(i, 0).unwrap_or("");
+            records.push(log::parse_record(&self.display, text.as_bytes())?);
+        }
+        drop(rows);
+        let state = self.loaded.as_mut().expect("a loaded state");
+        for r in records {
+            if r.seq != state.seq + 1 {
+                return Err(Error::corrupt(&self.display, format!("the log jumps from commit {} to {}", state.seq, r.seq)));
+            }
+            if let Some(pending) = &mut self.unmirrored {
+                pending.push(r.clone());
+            }
+            state.apply(r);
+        }
+        if self.unmirrored.as_ref().map_or(false, |p| p.len() > MAX_UNMIRRORED) {
+            self.unmirrored = None;
+        }
+        self.remember();
+        Ok(())
+    }
+
+    /// The whole current state, in one statement (one snapshot).
+    fn load(&mut self) -> Result<()> {
+        let rows = self.exec(
+            "SELECT h.seq, p.partner::text FROM xmppfed_head h LEFT JOIN xmppfed_partners p ON true",
+            &[],
+        )?;
+        let mut state = State::default();
+        for i in 0..rows.len() {
+            state.seq = parse_seq(&self.display, rows.get(i, 0))?;
+            if let Some(text) = rows.get(i, 1) {
+                let partner: Partner = serde_json::from_str(text)
+                    .map_err(|e| Error::corrupt(&self.display, format!("a partner row cannot be read ({e})")))?;
+                let seq = partner.revision;
+                state.apply(Record { seq, change: Change::Put(partner) });
+            }
+        }
+        drop(rows);
+        if let Some(known) = &self.known {
+            if state.seq < known.seq {
+                return Err(self.rolled_back(state.seq, known.seq));
+            }
+        }
+        self.loaded = Some(state);
+        self.unmirrored = None;
+        self.remember();
+        Ok(())
+    }
+
+    fn rolled_back(&self, now: u64, seen: u64) -> Error {
+        Error::StoreMismatch {
+            path: self.display.clone(),
+            problem: format!("was rolled back: it is at revision {now}, but revision {seen} was already seen"),
+            fix: "If this is intended (a restored backup), delete this machine's replica folder so that the store is accepted as it is now. Nothing was written.".into(),
+        }
+    }
+
+    fn remember(&mut self) {
+        if let Some(state) = &self.loaded {
+            self.known = Some(Known { store_id: self.store_id.clone(), generation: REPLICA_GENERATION, seq: state.seq });
+        }
+    }
+
+    /// One commit (see the module's description). `decide` gets the state after every earlier
+    /// commit and the number this one gets.
+    pub fn commit<T>(&mut self, decide: impl FnOnce(&State, u64) -> Result<(Change, T)>) -> Result<T> {
+        self.exec("BEGIN", &[])?;
+        let result = self.commit_in_transaction(decide);
+        match result {
+            Ok((record, value)) => {
+                // Durable once COMMIT returns. A connection lost during COMMIT leaves the outcome
+                // unknown: said so, and the state is read again at the next call.
+                if let Err(e) = self.exec("COMMIT", &[]) {
+                    self.forget();
+                    return Err(match e {
+                        Error::StoreIo { path, source } => Error::StoreIo {
+                            path,
+                            source: std::io::Error::new(source.kind(), format!("{source} (the change may or may not have been committed: read the partner again)")),
+                        },
+                        other => other,
+                    });
+                }
+                if let Some(pending) = &mut self.unmirrored {
+                    pending.push(record.clone());
+                }
+                self.loaded.as_mut().expect("loaded in the transaction").apply(record);
+                self.remember();
+                Ok(value)
+            }
+            Err(e) => {
+                if self.conn.is_some() {
+                    let _ = self.exec("ROLLBACK", &[]);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn commit_in_transaction<T>(&mut self, decide: impl FnOnce(&State, u64) -> Result<(Change, T)>) -> Result<(Record, T)> {
+        // A writer waits for another's head lock at most as long as for a folder's lock.
+        let timeout = format!("SET LOCAL lock_timeout = {}", self.lock_timeout.as_millis().max(1));
+        self.exec(&timeout, &[])?;
+        let rows = match self.exec("SELECT seq FROM xmppfed_head FOR UPDATE", &[]) {
+            Err(Error::StoreIo { source, .. }) if source.to_string().contains("[55P03]") => {
+                return Err(Error::StoreLocked {
+                    path: self.display.clone(),
+                    waited_ms: self.lock_timeout.as_millis() as u64,
+                    holder: "another writer holds the store's head row (xmppfed_head) in a transaction".into(),
+                })
+            }
+            other => other?,
+        };
+        let head = parse_seq(&self.display, rows.get(0, 0))?;
+        drop(rows);
+        if self.loaded.is_none() {
+            self.load()?;
+        } else {
+            let from = self.loaded.as_ref().map_or(0, |s| s.seq);
+            if head < from {
+                return Err(self.rolled_back(head, from));
+            }
+            self.read_log(from)?;
+        }
+        let state = self.loaded.as_ref().expect("loaded above");
+        if state.seq != head {
+            return Err(Error::corrupt(&self.display, format!("the head says commit {head}, the tables hold commit {}", state.seq)));
+        }
+        let seq = head.checked_add(1).filter(|s| *s <= i64::MAX as u64).ok_or_else(|| Error::corrupt(&self.display, "the commit counter is at its maximum"))?;
+        let (change, value) = decide(state, seq)?;
+        let record = Record { seq, change };
+        let seq_text = seq.to_string();
+        let line = serde_json::to_string(&record).expect("records serialize");
+        self.exec("INSERT INTO xmppfed_log (seq, change) VALUES ($1::bigint, $2::jsonb)", &[Some(&seq_text), Some(&line)])?;
+        match &record.change {
+            Change::Put(partner) => {
+                let json = serde_json::to_string(partner).expect("partners serialize");
+                let domains = serde_json::to_string(&partner.claimed_domains().collect::<Vec<_>>()).expect("strings serialize");
+                self.exec(
+                    "INSERT INTO xmppfed_partners (identity, revision, partner) VALUES ($1, $2::bigint, $3::jsonb)
+                     ON CONFLICT (identity) DO UPDATE SET revision = excluded.revision, partner = excluded.partner",
+                    &[Some(&partner.identity), Some(&seq_text), Some(&json)],
+                )?;
+                self.exec("DELETE FROM xmppfed_domains WHERE identity = $1", &[Some(&partner.identity)])?;
+                self.exec(
+                    "INSERT INTO xmppfed_domains (domain, identity) SELECT d, $1 FROM jsonb_array_elements_text($2::jsonb) AS d",
+                    &[Some(&partner.identity), Some(&domains)],
+                )?;
+            }
+            Change::Remove(identity) => {
+                self.exec("DELETE FROM xmppfed_partners WHERE identity = $1", &[Some(identity)])?;
+            }
+        }
+        self.exec("UPDATE xmppfed_head SET seq = $1::bigint", &[Some(&seq_text)])?;
+        Ok((record, value))
+    }
+
+    /// Create the schema (or check that it is current) explicitly: for DBAs who grant admins no
+    /// DDL rights, run once by someone who has them.
+    pub fn create_schema(&mut self) -> Result<()> {
+        self.conn()?;
+        Ok(())
+    }
+}
+
+/// Create schema version 1 in one transaction, serialised with other clients doing the same.
+fn create_schema_on(conn: &mut Conn, display: &PathBuf) -> Result<()> {
+    let run = |conn: &mut Conn, sql: &str, params: &[Option<&str>]| conn.exec(sql, params).map(drop).map_err(|e| schema_error(display, e));
+    run(conn, "BEGIN", &[])?;
+    let result = (|| {
+        run(conn, &format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK})"), &[])?;
+        for sql in CREATE_SCHEMA {
+            run(conn, sql, &[])?;
+        }
+        let id = log::new_store_id()?;
+        let version = SCHEMA_VERSION.to_string();
+        run(conn, "INSERT INTO xmppfed_meta (schema_version, store_id) VALUES ($1::integer, $2) ON CONFLICT DO NOTHING", &[Some(&version), Some(&id)])?;
+        run(conn, "COMMIT", &[])
+    })();
+    if result.is_err() {
+        let _ = conn.exec("ROLLBACK", &[]);
+    }
+    result
+}
+
+fn schema_error(display: &PathBuf, e: PqError) -> Error {
+    if e.sqlstate.as_deref() == Some("42501") {
+        return Error::NoStoreLocation(format!(
+            "{} has no xmppfed schema yet, and this user may not create it ({}): a user with CREATE rights on the database runs Initialize-CsXmppAllowedPartnerStore (xmppfed_store_create_schema) once",
+            display.display(),
+            e.message
+        ));
+    }
+    db_error(display, e)
+}
+
+/// A database error as the library's error: the store location without secrets, libpq's message
+/// (scrubbed), its SQLSTATE, and for a lost connection what happens next.
+pub fn db_error(display: &PathBuf, e: PqError) -> Error {
+    let code = e.sqlstate.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
+    let next = if e.connection_lost { " (no connection to the PostgreSQL server; the next call connects again; -LocalStore reads this machine's replica)" } else { "" };
+    Error::io(display.clone(), std::io::Error::new(std::io::ErrorKind::Other, format!("{}{code}{next}", e.message)))
+}
+
+fn parse_seq(display: &PathBuf, value: Option<&str>) -> Result<u64> {
+    value.and_then(|v| v.parse().ok()).ok_or_else(|| Error::corrupt(display, "the head row (xmppfed_head) is missing or not a number"))
+}
