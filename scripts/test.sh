@@ -53,10 +53,11 @@ leg_end() {
     fi
 }
 
-# "passed failed" of a cargo test log: the last "test result" line of each test binary (worker
+# "passed failed" of a cargo test log: the last "test result" line of each test binary and of the
+# doctests (worker
 # processes' own summaries, quoted in a failure's output, are not counted).
 cargo_counts() {
-    awk '/^ *Running / { p += lp; f += lf; lp = 0; lf = 0 }
+    awk '/^ *(Running|Doc-tests) / { p += lp; f += lf; lp = 0; lf = 0 }
          /^test result:/ { match($0, /[0-9]+ passed/); lp = substr($0, RSTART, RLENGTH) + 0
                            match($0, /[0-9]+ failed/); lf = substr($0, RSTART, RLENGTH) + 0 }
          END { print p + lp, f + lf }' "$1"
