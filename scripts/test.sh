@@ -54,8 +54,7 @@ leg_end() {
 }
 
 # "passed failed" of a cargo test log: the last "test result" line of each test binary and of the
-# doctests (worker
-# processes' own summaries, quoted in a failure's output, are not counted).
+# doctests (worker processes' own summaries, quoted in a failure's output, are not counted).
 cargo_counts() {
     awk '/^ *(Running|Doc-tests) / { p += lp; f += lf; lp = 0; lf = 0 }
          /^test result:/ { match($0, /[0-9]+ passed/); lp = substr($0, RSTART, RLENGTH) + 0
