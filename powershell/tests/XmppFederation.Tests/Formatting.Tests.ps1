@@ -99,9 +99,9 @@ Describe 'Output objects and views' {
             foreach ($name in $names) {
                 $text | Should -Match "(?m)^$name\s+:"
             }
-            $text | Should -Match '(?m)^AdditionalDomains\s+: research\.fabrikam2\.com$'
-            $text | Should -Match '(?m)^\s+eu\.fabrikam2\.com$'
-            $text | Should -Match '(?m)^Description\s+: Contact: Ken Myer$'
+            $text | Should -Match '(?m)^AdditionalDomains\s+: research\.fabrikam2\.com\r?$'
+            $text | Should -Match '(?m)^\s+eu\.fabrikam2\.com\r?$'
+            $text | Should -Match '(?m)^Description\s+: Contact: Ken Myer\r?$'
         }
     }
 }

@@ -193,7 +193,7 @@ Describe 'Get-CsXmppAllowedPartnerReplicationStatus' {
 
         It 'the central folder is gone: CentralError names it, CentralRevision is $null, not current; the replica is still described' {
             $current = Get-CsXmppAllowedPartnerReplicationStatus
-            Remove-Item -LiteralPath $store.Central -Recurse -Force
+            Remove-StoreFolder $store.Central
             $status = @(Get-CsXmppAllowedPartnerReplicationStatus -ErrorVariable ev)
             $ev.Count | Should -Be 0
             $status.Count | Should -Be 1
@@ -247,8 +247,8 @@ Show-Errors $ev
         }
 
         It 'both sides unreadable: both described, one object, no error' {
-            Remove-Item -LiteralPath $store.Central -Recurse -Force
-            Remove-Item -LiteralPath $store.Replica -Recurse -Force
+            Remove-StoreFolder $store.Central
+            Remove-StoreFolder $store.Replica
             $status = @(Get-CsXmppAllowedPartnerReplicationStatus -ErrorVariable ev)
             $ev.Count | Should -Be 0
             $status.Count | Should -Be 1

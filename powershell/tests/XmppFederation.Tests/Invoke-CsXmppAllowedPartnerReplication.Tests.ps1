@@ -245,7 +245,7 @@ Show-Errors $ev
         }
 
         It 'central folder gone: fails with StoreIo naming the folder; the replica is untouched and -LocalStore still answers' {
-            Remove-Item -LiteralPath $store.Central -Recurse -Force
+            Remove-StoreFolder $store.Central
             $out = Invoke-CsXmppAllowedPartnerReplication -PassThru -ErrorVariable ev -ErrorAction SilentlyContinue
             $out | Should -BeNullOrEmpty
             Assert-XmppError $ev -Id StoreIo -Verb Invoke -Noun CsXmppAllowedPartnerReplication -Category ResourceUnavailable -Target $store.Replica

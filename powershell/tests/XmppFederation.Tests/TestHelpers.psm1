@@ -3,8 +3,9 @@
 # whose whole console output can be read (ShouldProcess's "What if:" lines go to the host, not to a
 # stream that Pester can capture).
 #
-# These helpers never call the module's cmdlets themselves: the tests do, so that every call the
-# tests make is visible in the test.
+# These helpers never call the module's cmdlets themselves (the tests do, so that every call the
+# tests make is visible in the test), but for Remove-StoreFolder on Windows, which has the session
+# let go of its store first.
 
 Set-StrictMode -Version 3.0
 
@@ -64,13 +65,50 @@ function Get-OtherMachineStore {
     }
 }
 
+function Get-LogFile {
+    <#
+    The store log files (partners.<generation>.log, and a version-1 partners.log) in a folder, or
+    under it with -Recurse. Matched by name here, not with -Filter: Wine's file-name wildcards do not
+    match 'partners.*.log', so on Windows semantics a -Filter would silently find nothing.
+    #>
+    param([Parameter(Mandatory)] [string] $Folder, [switch] $Recurse)
+    Get-ChildItem -LiteralPath $Folder -File -Recurse:$Recurse -ErrorAction SilentlyContinue |
+        Where-Object { $_.Name -match '^partners(\.[1-9]\d*)?\.log$' }
+}
+
 function Get-CurrentLogFile {
     <# The newest generation's log file (partners.<n>.log with the highest n) of a store or replica folder, or $null. #>
     param([Parameter(Mandatory)] [string] $Folder)
-    Get-ChildItem -LiteralPath $Folder -File -Filter 'partners.*.log' -ErrorAction SilentlyContinue |
+    Get-LogFile $Folder |
         Where-Object { $_.Name -match '^partners\.(\d+)\.log$' } |
         Sort-Object { [long]($_.Name -replace '^partners\.(\d+)\.log$', '$1') } |
         Select-Object -Last 1
+}
+
+function Remove-StoreFolder {
+    <#
+    Deletes a store's central or replica folder, the way a share that goes away or a folder an
+    admin deletes does. On Linux the session's open store goes on holding its files. On Windows a
+    file that is open cannot leave its folder (Wine, like SMB shares and FAT, keeps it "delete
+    pending", still readable and writable, and Wine cannot report that state), so there the session
+    first lets go of its store: its handle is replaced by one on a scratch folder and collected.
+    The next cmdlet opens the store again, as a new command in a long-lived session does.
+    #>
+    param([Parameter(Mandatory)] [string] $Path)
+    if ($IsWindows) {
+        $saved = $env:XMPPFED_STORE, $env:XMPPFED_REPLICA
+        $scratch = Join-Path ([System.IO.Path]::GetTempPath()) ("xmppfed-pester-scratch-" + [guid]::NewGuid().ToString('N').Substring(0, 12))
+        $env:XMPPFED_STORE = Join-Path $scratch 'central'
+        $env:XMPPFED_REPLICA = Join-Path $scratch 'replica'
+        $null = New-Item -ItemType Directory -Path $env:XMPPFED_STORE
+        $null = Get-CsXmppAllowedPartnerReplicationStatus -ErrorAction SilentlyContinue
+        [GC]::Collect()
+        [GC]::WaitForPendingFinalizers()
+        [GC]::Collect()
+        $env:XMPPFED_STORE, $env:XMPPFED_REPLICA = $saved
+        $script:StoreRoots.Add($scratch)
+    }
+    Remove-Item -LiteralPath $Path -Recurse -Force
 }
 
 function Remove-TestStore {
@@ -100,7 +138,7 @@ function Get-LogHash {
     not touch the store.
     #>
     param([Parameter(Mandatory)] [string] $Folder)
-    $logs = @(Get-ChildItem -LiteralPath $Folder -File -Filter 'partners.*.log' -ErrorAction SilentlyContinue | Sort-Object Name)
+    $logs = @(Get-LogFile $Folder | Sort-Object Name)
     if ($logs.Count -eq 0) {
         return '<no partners.log>'
     }
@@ -128,7 +166,7 @@ function Get-DefaultStoreFingerprint {
     if ($roots.Count -eq 0) {
         return '<no default store folder>'
     }
-    $logs = @($roots | ForEach-Object { Get-ChildItem -LiteralPath $_ -Recurse -File -Filter 'partners*.log' } | Sort-Object FullName)
+    $logs = @($roots | ForEach-Object { Get-LogFile $_ -Recurse } | Sort-Object FullName)
     if ($logs.Count -eq 0) {
         return '<no partners.log in the default store folder>'
     }
@@ -241,5 +279,5 @@ function Assert-XmppError {
     "$($record.TargetObject)" | Should -BeExactly $Target
 }
 
-Export-ModuleMember -Function Set-TestModulePath, New-TestStore, Get-OtherMachineStore, Get-CurrentLogFile, Remove-TestStore, Get-LogHash,
+Export-ModuleMember -Function Set-TestModulePath, New-TestStore, Get-OtherMachineStore, Get-LogFile, Get-CurrentLogFile, Remove-StoreFolder, Remove-TestStore, Get-LogHash,
     Get-DefaultStoreRoot, Get-DefaultStoreFingerprint, Get-ChildPwshCommand, Invoke-ChildPwsh, Assert-XmppError

@@ -6,6 +6,8 @@
 #
 #   run-windows.sh [MODULE_PSD1]     (default: target/XmppFederation/XmppFederation.psd1)
 #
+# PESTER_ONLY='Help*,Get*' runs only the test files whose names match (as run.sh does).
+#
 # The sandbox is the Wine prefix: it is made fresh for the run (test.sh makes it in its temporary
 # folder), so HOME, %APPDATA% and %TEMP% are the prefix's own. Ends with Invoke-Tests.ps1's line
 # "pester: N passed, M failed"; exits non-zero on any failure.
@@ -45,5 +47,5 @@ env "${unset_args[@]}" -u PSModulePath \
     XMPPFED_TEST_SANDBOX='C:\users' \
     script -qec "$(printf '%q ' "$wine" "$pwsh_dir/pwsh.exe" -NoProfile -NonInteractive -File \
         "$(windows_path "$here/Invoke-Tests.ps1")" -ModulePath "$(windows_path "$module")" \
-        -PesterManifest "$(windows_path "$pester")")" /dev/null || status=$?
+        -PesterManifest "$(windows_path "$pester")" -Only "${PESTER_ONLY:-*}")" /dev/null || status=$?
 exit "$status"
