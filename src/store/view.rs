@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use super::files::{self, Access};
 use super::log::{self, Header, Record};
 use super::state::State;
+use super::sys;
 use super::trust::{self, Sharing};
 use crate::error::{Error, Result};
 
@@ -183,6 +184,11 @@ impl LogView {
         if newer_generation_exists(&self.dir, g.header.generation)? {
             return self.reload(sharing);
         }
+        // Deleted under this handle: on Windows its name can stay (and even open) until the last
+        // handle closes, so the path alone would not tell.
+        if sys::is_deleted(&g.file).map_err(|e| Error::io(&g.path, e))? {
+            return self.reload(sharing);
+        }
         let Some((id, meta)) = identify(&g.path)? else { return self.reload(sharing) };
         if id != g.id || meta.len() < g.offset {
             return self.reload(sharing);
@@ -216,6 +222,10 @@ impl LogView {
             let path = if generation == 0 { self.dir.join(log::V1_FILE) } else { log::generation_path(&self.dir, generation) };
             // Gone between the listing and the open: a writer moved on; take the next one.
             let Some(file) = files::open_existing(&path, Access::Read)? else { continue };
+            // A deleted file still open elsewhere ("delete pending" on Windows) is gone as well.
+            if sys::is_deleted(&file).map_err(|e| Error::io(&path, e))? {
+                continue;
+            }
             self.leftovers = generations.len() > 1 || self.leftovers;
             return self.load(file, path, generation, sharing);
         }
