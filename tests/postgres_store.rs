@@ -126,6 +126,8 @@ fn a_newer_schema_is_refused_and_schema_creation_is_explicit_too() {
     assert_eq!((done.action, done.version), (InitializeAction::Created, 1));
     assert!(done.central_store.starts_with("postgresql://") && !done.central_store.contains("password"), "{}", done.central_store);
     assert_eq!(psql(&db, "SELECT count(*) FROM xmppfed_head"), "1");
+    // A commit finds a partner's domains by identity through an index, not a scan of the table.
+    assert_eq!(psql(&db, "SELECT indexdef FROM pg_indexes WHERE indexname = 'xmppfed_domains_identity'"), "CREATE INDEX xmppfed_domains_identity ON public.xmppfed_domains USING btree (identity)");
     let store_id = psql(&db, "SELECT store_id FROM xmppfed_meta");
     // Again: a check, no change.
     assert_eq!(s.initialize(true).unwrap().action, InitializeAction::Current);

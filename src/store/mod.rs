@@ -14,8 +14,11 @@ pub mod network_fs;
 mod paths;
 #[cfg(feature = "postgres")]
 mod postgres;
+/// The libpq wrapper, public only for the PostgreSQL benchmark's floor (the same client running
+/// a bare statement); not part of the library's interface.
 #[cfg(feature = "postgres")]
-mod pq;
+#[doc(hidden)]
+pub mod pq;
 mod replica;
 mod state;
 mod sys;

@@ -87,6 +87,14 @@ mod tests {
     }
 
     #[test]
+    #[cfg(windows)]
+    fn a_local_folder_is_not_a_network_drive() {
+        let dir = std::env::temp_dir();
+        assert_eq!(super::super::sys::is_remote_drive(&dir).unwrap(), false);
+        assert_eq!(network_fs_of(&dir), None);
+    }
+
+    #[test]
     fn the_warning_names_the_folder_the_file_system_and_postgresql() {
         let w = warning(Path::new("/srv/xmppfed"), "NFS");
         assert_eq!(w.id, "NetworkFileSystem");

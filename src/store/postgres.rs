@@ -10,9 +10,9 @@
 //!   writer always decides against the latest state (no lost update).
 //! - `xmppfed_log`: `(seq, change, at)`, one row per commit, the record exactly as a folder's log
 //!   line holds it (`{"Seq":n,"Put":{...}}` / `{"Seq":n,"Remove":"..."}`); readers catch up from it.
-//! - `xmppfed_partners` (`identity` primary key) and `xmppfed_domains` (`domain` primary key):
-//!   the current state, from which a new reader loads; the database itself enforces one domain, one
-//!   partner.
+//! - `xmppfed_partners` (`identity` primary key) and `xmppfed_domains` (`domain` primary key,
+//!   indexed by `identity` too): the current state, from which a new reader loads; the database
+//!   itself enforces one domain, one partner.
 //!
 //! A commit is one transaction: lock the head, catch up, decide with the shared rules
 //! ([`super::Store`]), insert the log row, update the tables and the head, commit. It is durable
@@ -63,6 +63,9 @@ const CREATE_SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS xmppfed_domains (
         domain text PRIMARY KEY,
         identity text NOT NULL REFERENCES xmppfed_partners (identity) ON DELETE CASCADE)",
+    // Every commit deletes a partner's domains by identity (and removing a partner cascades to
+    // them): without this index each commit scanned the whole table (20 ms at 100,000 partners).
+    "CREATE INDEX IF NOT EXISTS xmppfed_domains_identity ON xmppfed_domains (identity)",
     "INSERT INTO xmppfed_head (seq) VALUES (0) ON CONFLICT DO NOTHING",
 ];
 
