@@ -259,6 +259,31 @@ xmppfed_result xmppfed_partner_remove_preview(xmppfed_store *store,
 // `store` is a live handle.
 xmppfed_result xmppfed_store_replicate(xmppfed_store *store);
 
+// Create the central store explicitly, or check that it is current (Initialize-CsXmppAllowedPartnerStore):
+// for a PostgreSQL database whose admins have no DDL rights, run once by a user who has them
+// (elsewhere the first operation creates the store). PostgreSQL: creates the schema in a database
+// that has none; a current schema is read whole. A folder: creates the folder (and missing
+// parents, private) if it does not exist, unless this machine's replica has seen a store there
+// (`XMPPFED_RESULT_STORE_MISMATCH`, nothing created); an existing folder is read whole. A newer
+// schema or format is `XMPPFED_RESULT_STORE_VERSION`.
+// `*result_json_out` receives `{"CentralStore":"...","Kind":"Folder"|"PostgreSQL",
+// "Action":"Created"|"Current","Version":n,"Warnings":[{"Id":"...","Message":"..."}]}` (Version:
+// the schema or log format version the store has now), owned by the caller (free with
+// `xmppfed_string_free`).
+//
+// # Safety
+// `store` is a live handle; `result_json_out` is valid for one pointer write.
+xmppfed_result xmppfed_store_initialize(xmppfed_store *store,
+                                        char **result_json_out);
+
+// What `xmppfed_store_initialize` would do now, creating nothing: the same result, with
+// `"Action":"Created"` for a store that would be created (for `-WhatIf`, and the check before
+// `-Confirm` asks). The same failures, except those of creating itself (e.g. no CREATE rights).
+//
+// # Safety
+// As `xmppfed_store_initialize`.
+xmppfed_result xmppfed_store_initialize_preview(xmppfed_store *store, char **result_json_out);
+
 // This machine's replica against the central store (Get-CsXmppAllowedPartnerReplicationStatus),
 // as JSON `{"CentralStore":"...","Replica":"...","StoreId":"..."|null,"CentralRevision":n|null,
 // "ReplicaRevision":n|null,"ReplicaUpdated":"2026-11-30T15:04:05Z"|null,"IsCurrent":bool,

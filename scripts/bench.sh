@@ -6,7 +6,18 @@
 #   bash scripts/bench.sh > report.md        # keep the report
 # Knobs: XMPPFED_BENCH_SIZES=100,10000,100000  XMPPFED_BENCH_COMMITS=150  XMPPFED_BENCH_DIR=<dir>
 # (the store and the floor file go into a temporary folder there; default: the system temp dir).
+#   bash scripts/bench.sh postgres           # the PostgreSQL central store (benches/postgres.rs):
+#                                            # a throwaway cluster (scripts/postgres.sh) is started
+#                                            # and stopped; knobs XMPPFED_BENCH_SIZES,
+#                                            # XMPPFED_BENCH_COMMITS=100, XMPPFED_BENCH_READS=200
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
-xcargo bench --bench store
+if [ "${1:-}" = postgres ]; then
+    source "$REPO_ROOT/scripts/postgres.sh"
+    trap pg_stop EXIT
+    pg_start >&2
+    xcargo bench --bench postgres
+else
+    xcargo bench --bench store
+fi

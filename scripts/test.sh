@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit and integration tests (including the header check), the C program
 # over the whole ABI under valgrind, the ABI from Python (ctypes), the .NET P/Invoke layer's
-# xunit tests, the PowerShell module's Pester suite (in the pinned pwsh, sandboxed), the Windows
+# xunit tests, the PowerShell module's Pester suite (in the pinned pwsh, sandboxed) (the C and
+# Python store tests, and the Pester cmdlet files, against a folder and against PostgreSQL), the Windows
 # legs (the Rust tests built for x86_64-pc-windows-gnu, the C program built with mingw, the .NET
 # layer's xunit tests published for win-x64, and the Pester suite in a PowerShell 7.6.9 for
 # win-x64, all run under Wine; see scripts/windows.sh), a check that a checkout with CRLF
@@ -101,6 +102,18 @@ status=0 before=$failed
 read -r p f < <(sed 's/\x1b\[[0-9;]*m//g' "$logs/pester.log" | grep -Eo '^pester: [0-9]+ passed, [0-9]+ failed' | tail -1 | awk '{print $2, $4}') || true
 count "${p:-0}" "${f:-0}"
 leg_end "Pester tests" "$status" "$before"
+
+# The cmdlet behaviour files again, against a PostgreSQL central store (a fresh schema of the
+# throwaway cluster per test; the FolderOnly tests, about a folder's own files, are left out).
+# The replica, help, formatting, completion and module files stay folder-only: they test the
+# module and the replica files, not the kind of central store, and would add about 2 minutes.
+leg "PowerShell: Pester (New, Get, Set, Remove, Messages) against a PostgreSQL central store"
+status=0 before=$failed
+PESTER_STORE_KIND=PostgreSQL PESTER_ONLY='New-*,Get-CsXmppAllowedPartner.Tests.ps1,Set-*,Remove-*,Messages*' \
+    "$REPO_ROOT/powershell/tests/XmppFederation.Tests/run.sh" "$STAGE_DIR/XmppFederation.psd1" 2>&1 | tee "$logs/pester-postgres.log" || status=$?
+read -r p f < <(sed 's/\x1b\[[0-9;]*m//g' "$logs/pester-postgres.log" | grep -Eo '^pester: [0-9]+ passed, [0-9]+ failed' | tail -1 | awk '{print $2, $4}') || true
+count "${p:-0}" "${f:-0}"
+leg_end "Pester tests (PostgreSQL)" "$status" "$before"
 
 leg "Checkout with CRLF conversion: scripts/check-eol.sh"
 status=0 before=$failed

@@ -78,10 +78,12 @@ pub enum Error {
     #[error("store file '{path}' is damaged: {problem}")]
     StoreCorrupt { path: PathBuf, problem: String },
 
-    /// A store file written by a newer format version than this library understands.
-    #[error("store file '{path}' has format version {found}; this library reads up to version {supported}")]
+    /// A store written by a newer version of xmppfed than this library understands: a folder's
+    /// log file of a newer format, or a database of a newer schema (`what`: "format" or "schema").
+    #[error("store '{path}' has {what} version {found}, written by a newer xmppfed; this library reads up to version {supported}: use that newer version (nothing was read or written)")]
     StoreVersion {
         path: PathBuf,
+        what: &'static str,
         found: u64,
         supported: u64,
     },

@@ -682,6 +682,45 @@ pub unsafe extern "C" fn xmppfed_store_replicate(store: *mut xmppfed_store) -> x
     boundary(|| with_store(store, |s| s.replicate()))
 }
 
+/// Create the central store explicitly, or check that it is current (Initialize-CsXmppAllowedPartnerStore):
+/// for a PostgreSQL database whose admins have no DDL rights, run once by a user who has them
+/// (elsewhere the first operation creates the store). PostgreSQL: creates the schema in a database
+/// that has none; a current schema is read whole. A folder: creates the folder (and missing
+/// parents, private) if it does not exist, unless this machine's replica has seen a store there
+/// (`XMPPFED_RESULT_STORE_MISMATCH`, nothing created); an existing folder is read whole. A newer
+/// schema or format is `XMPPFED_RESULT_STORE_VERSION`.
+/// `*result_json_out` receives `{"CentralStore":"...","Kind":"Folder"|"PostgreSQL",
+/// "Action":"Created"|"Current","Version":n,"Warnings":[{"Id":"...","Message":"..."}]}` (Version:
+/// the schema or log format version the store has now), owned by the caller (free with
+/// `xmppfed_string_free`).
+///
+/// # Safety
+/// `store` is a live handle; `result_json_out` is valid for one pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_store_initialize(store: *mut xmppfed_store, result_json_out: *mut *mut c_char) -> xmppfed_result {
+    boundary(|| initialize(store, true, result_json_out))
+}
+
+/// What `xmppfed_store_initialize` would do now, creating nothing: the same result, with
+/// `"Action":"Created"` for a store that would be created (for `-WhatIf`, and the check before
+/// `-Confirm` asks). The same failures, except those of creating itself (e.g. no CREATE rights).
+///
+/// # Safety
+/// As `xmppfed_store_initialize`.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_store_initialize_preview(store: *mut xmppfed_store, result_json_out: *mut *mut c_char) -> xmppfed_result {
+    boundary(|| initialize(store, false, result_json_out))
+}
+
+/// # Safety
+/// As `xmppfed_store_initialize`.
+unsafe fn initialize(store: *mut xmppfed_store, apply: bool, out: *mut *mut c_char) -> Outcome<()> {
+    check_out(out, "result_json_out")?;
+    let result = with_store(store, |s| s.initialize(apply))?;
+    *out = to_json(&result).into_raw();
+    Ok(())
+}
+
 /// This machine's replica against the central store (Get-CsXmppAllowedPartnerReplicationStatus),
 /// as JSON `{"CentralStore":"...","Replica":"...","StoreId":"..."|null,"CentralRevision":n|null,
 /// "ReplicaRevision":n|null,"ReplicaUpdated":"2026-11-30T15:04:05Z"|null,"IsCurrent":bool,

@@ -112,17 +112,81 @@ fn secrets_never_appear_in_messages_or_status() {
 
 #[test]
 fn a_newer_schema_is_refused_and_schema_creation_is_explicit_too() {
+    use xmppfed::store::InitializeAction;
     let _shared = SERVER.read().unwrap();
     let db = fresh_postgres_database("xt_schema");
     let dir = scratch("pg-schema-");
     let mut s = open(&db, &dir.path().join("replica"));
-    s.create_schema().unwrap();
+    // Opening an empty database creates nothing; the preview (-WhatIf) says what would be done.
+    assert_eq!(psql(&db, "SELECT to_regclass('xmppfed_meta') IS NULL"), "t");
+    let preview = s.initialize(false).unwrap();
+    assert_eq!((preview.kind, preview.action, preview.version), ("PostgreSQL", InitializeAction::Created, 1));
+    assert_eq!(psql(&db, "SELECT to_regclass('xmppfed_meta') IS NULL"), "t", "a preview created the schema");
+    let done = s.initialize(true).unwrap();
+    assert_eq!((done.action, done.version), (InitializeAction::Created, 1));
+    assert!(done.central_store.starts_with("postgresql://") && !done.central_store.contains("password"), "{}", done.central_store);
     assert_eq!(psql(&db, "SELECT count(*) FROM xmppfed_head"), "1");
-    s.create_schema().unwrap(); // again: a check, no change
+    // A commit finds a partner's domains by identity through an index, not a scan of the table.
+    assert_eq!(psql(&db, "SELECT indexdef FROM pg_indexes WHERE indexname = 'xmppfed_domains_identity'"), "CREATE INDEX xmppfed_domains_identity ON public.xmppfed_domains USING btree (identity)");
+    let store_id = psql(&db, "SELECT store_id FROM xmppfed_meta");
+    // Again: a check, no change.
+    assert_eq!(s.initialize(true).unwrap().action, InitializeAction::Current);
+    assert_eq!(s.initialize(false).unwrap().action, InitializeAction::Current);
+    assert_eq!(psql(&db, "SELECT store_id FROM xmppfed_meta"), store_id);
+    s.create(new(r#"{"Identity":"a.example"}"#)).unwrap();
+    // A schema newer than the library: refused by every operation and by Initialize, with a
+    // message that says what and what to do; nothing is changed.
     psql(&db, "UPDATE xmppfed_meta SET schema_version = 2");
     let mut newer = open(&db, &dir.path().join("replica-2"));
     let e = newer.list(None, Source::Central).unwrap_err();
     assert!(matches!(e, Error::StoreVersion { found: 2, supported: 1, .. }), "{e}");
+    let text = e.to_string();
+    assert!(text.contains("schema version 2") && text.contains("newer xmppfed") && text.contains("up to version 1"), "{text}");
+    for apply in [false, true] {
+        assert!(matches!(newer.initialize(apply), Err(Error::StoreVersion { found: 2, supported: 1, .. })));
+    }
+    assert!(matches!(newer.create(new(r#"{"Identity":"b.example"}"#)), Err(Error::StoreVersion { .. })));
+    assert_eq!(psql(&db, "SELECT schema_version || ' ' || (SELECT seq FROM xmppfed_head) FROM xmppfed_meta"), "2 1");
+}
+
+/// A DBA's set-up: admins may read and write the tables but not create them. Before the schema
+/// exists every operation of such an admin fails naming the command that creates it; after the
+/// owner ran Initialize (and granted the tables), the admin works as anyone.
+#[test]
+fn an_admin_without_ddl_rights_is_told_to_run_initialize() {
+    use xmppfed::store::InitializeAction;
+    let _shared = SERVER.read().unwrap();
+    let db = fresh_postgres_database("xt_noddl");
+    let dir = scratch("pg-noddl-");
+    let role = format!("xt_admin_{}", std::process::id());
+    let secret = format!("Adm1n-{}-pw", std::process::id());
+    psql(&db, &format!("DROP ROLE IF EXISTS {role}"));
+    psql(&db, &format!("CREATE ROLE {role} LOGIN PASSWORD '{secret}'"));
+    // In libpq's keyword form a later keyword overrides an earlier one.
+    let admin_db = format!("{db} user={role} password={secret}");
+    let mut admin = open(&admin_db, &dir.path().join("replica-admin"));
+    for e in [
+        admin.list(None, Source::Central).unwrap_err(),
+        admin.create(new(r#"{"Identity":"a.example"}"#)).unwrap_err(),
+        admin.initialize(true).unwrap_err(),
+    ] {
+        let text = e.to_string();
+        assert!(matches!(e, Error::StoreIo { .. }), "{e:?}");
+        assert!(text.contains("no xmppfed schema yet") && text.contains("Initialize-CsXmppAllowedPartnerStore") && text.contains("permission denied"), "{text}");
+        assert!(!text.contains(&secret), "{text}");
+    }
+    // The preview needs no rights: it says the schema would be created.
+    assert_eq!(admin.initialize(false).unwrap().action, InitializeAction::Created);
+    assert_eq!(psql(&db, "SELECT to_regclass('xmppfed_meta') IS NULL"), "t");
+    // The owner creates it and grants the tables, as a DBA would.
+    let mut owner = open(&db, &dir.path().join("replica-owner"));
+    assert_eq!(owner.initialize(true).unwrap().action, InitializeAction::Created);
+    psql(&db, &format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"));
+    assert_eq!(admin.create(new(r#"{"Identity":"a.example"}"#)).unwrap().partner.revision, 1);
+    assert_eq!(admin.initialize(true).unwrap().action, InitializeAction::Current);
+    assert_eq!(owner.get("a.example", Source::Central).unwrap().revision, 1);
+    drop(admin);
+    psql(&db, &format!("DROP OWNED BY {role}; DROP ROLE {role}"));
 }
 
 #[test]

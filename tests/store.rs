@@ -272,14 +272,20 @@ fn a_damaged_middle_line_is_corruption_not_a_torn_tail() {
     assert_eq!(fs::read(log_path(&d)).unwrap(), bytes);
 }
 
-#[test]
-fn a_future_format_version_is_refused() {
-    let d = dirs();
+/// A log whose checked header has format version 3 (newer than the library's); returns its bytes.
+fn write_future_format(d: &Dirs) -> Vec<u8> {
     let json = br#"{"Format":"xmppfed-log","Version":3,"StoreId":"ab","Generation":1,"Seq":0}"#;
     let mut line = format!("{:08x} ", crc32(json)).into_bytes();
     line.extend_from_slice(json);
     line.push(b'\n');
-    fs::write(log_path(&d), &line).unwrap();
+    fs::write(log_path(d), &line).unwrap();
+    line
+}
+
+#[test]
+fn a_future_format_version_is_refused() {
+    let d = dirs();
+    write_future_format(&d);
     let err = open(&d).list(None, Source::Central).unwrap_err();
     assert!(matches!(err, Error::StoreVersion { found: 3, supported: 2, .. }), "{err}");
 }
@@ -566,4 +572,73 @@ fn a_replica_folder_without_a_copy_is_no_replica_yet_not_an_empty_list() {
     let mut e = Store::open(StoreOptions { central: Some(fresh), replica: Some(d._root.path().join("fresh-replica")), ..Default::default() }).unwrap();
     e.replicate().unwrap();
     assert!(e.list(None, Source::LocalReplica).unwrap().is_empty());
+}
+
+/// Initialize on a folder store: a missing folder is created (private), only when applied; an
+/// existing one is checked as every read checks it; a folder this machine has seen a store in
+/// is never created afresh.
+#[test]
+fn initialize_creates_a_missing_folder_and_checks_an_existing_one() {
+    use xmppfed::store::InitializeAction;
+    let d = dirs();
+    fs::remove_dir(&d.central).unwrap();
+    let nested = Dirs { central: d.central.join("nested/store"), replica: d.replica.clone(), _root: tempfile::tempdir().unwrap() };
+    let mut s = open(&nested);
+    let preview = s.initialize(false).unwrap();
+    assert_eq!((preview.kind, preview.action, preview.version), ("Folder", InitializeAction::Created, 2));
+    assert!(!d.central.exists(), "a preview created the folder");
+    let done = s.initialize(true).unwrap();
+    assert_eq!(done.action, InitializeAction::Created);
+    assert!(nested.central.is_dir());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(fs::metadata(&nested.central).unwrap().permissions().mode() & 0o777, 0o700);
+    }
+    assert_eq!(s.initialize(true).unwrap().action, InitializeAction::Current);
+    assert_eq!(new(&mut s, r#"{"Identity":"a.example"}"#).unwrap().partner.revision, 1);
+    assert_eq!(s.initialize(false).unwrap().action, InitializeAction::Current);
+    // A store of a newer format is reported, not initialized over.
+    let future = dirs();
+    let line = write_future_format(&future);
+    for apply in [false, true] {
+        let e = open(&future).initialize(apply).unwrap_err();
+        assert!(matches!(e, Error::StoreVersion { found: 3, supported: 2, .. }), "{e}");
+        assert!(e.to_string().contains("format version 3, written by a newer xmppfed"), "{e}");
+    }
+    assert_eq!(fs::read(log_path(&future)).unwrap(), line);
+    // The folder gone (an unmounted share) while this machine's replica knows the store: refused.
+    let moved = d.central.with_extension("moved");
+    fs::rename(&d.central, &moved).unwrap();
+    let mut again = open(&nested);
+    for apply in [false, true] {
+        let e = again.initialize(apply).unwrap_err();
+        assert!(matches!(e, Error::StoreMismatch { .. }), "{e}");
+        assert!(e.to_string().contains("does not exist") && e.to_string().contains("Nothing was created"), "{e}");
+    }
+    assert!(!nested.central.exists());
+}
+
+/// A folder store on a network file system works but warns, naming PostgreSQL, with every commit
+/// and from Initialize (the file system type is injected: no NFS can be mounted in a test).
+#[test]
+fn a_folder_on_a_network_file_system_draws_a_warning_naming_postgresql() {
+    let d = dirs();
+    let mut s = open(&d);
+    // The real file system of the test folder is local: no warning.
+    assert!(new(&mut s, r#"{"Identity":"local.example"}"#).unwrap().warnings.is_empty());
+    assert!(s.initialize(false).unwrap().warnings.is_empty());
+    for (f_type, name) in [(0x6969, "NFS"), (0xFF53_4D42, "CIFS"), (0xFE53_4D42, "SMB2")] {
+        s.assume_file_system_type(f_type);
+        let outcome = new(&mut s, &format!(r#"{{"Identity":"{}.example"}}"#, name.to_lowercase())).unwrap();
+        let warnings: Vec<_> = outcome.warnings.iter().filter(|w| w.id == "NetworkFileSystem").collect();
+        assert_eq!(warnings.len(), 1, "{:?}", outcome.warnings);
+        let m = &warnings[0].message;
+        assert!(m.contains(&format!("({name})")) && m.contains("PostgreSQL") && m.contains(&*d.central.to_string_lossy()), "{m}");
+        let removed = s.remove(&format!("{}.example", name.to_lowercase())).unwrap();
+        assert!(removed.warnings.iter().any(|w| w.id == "NetworkFileSystem"));
+        assert!(s.initialize(true).unwrap().warnings.iter().any(|w| w.id == "NetworkFileSystem"));
+    }
+    s.assume_file_system_type(0xEF53); // ext4
+    assert!(new(&mut s, r#"{"Identity":"ext4.example"}"#).unwrap().warnings.is_empty());
 }

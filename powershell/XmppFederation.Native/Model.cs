@@ -171,6 +171,35 @@ public sealed class ReplicationStatus
     public string? ReplicaError { get; set; }
 }
 
+/// <summary>What Initialize-CsXmppAllowedPartnerStore did, or (previewed) would do.</summary>
+public enum StoreInitializeAction
+{
+    /// <summary>The store was created: a database's schema, or a store folder.</summary>
+    Created,
+
+    /// <summary>The store was there and is current: nothing was changed.</summary>
+    Current,
+}
+
+/// <summary>The central store after Initialize-CsXmppAllowedPartnerStore, as the library reports it.</summary>
+public sealed class StoreInitialization
+{
+    /// <summary>The central store: a folder, or a database (shown without secrets).</summary>
+    public string CentralStore { get; set; } = string.Empty;
+
+    /// <summary>The kind of central store: <c>Folder</c> or <c>PostgreSQL</c>.</summary>
+    public string Kind { get; set; } = string.Empty;
+
+    /// <summary>What was done (previewed: what would be done).</summary>
+    public StoreInitializeAction Action { get; set; }
+
+    /// <summary>The database's schema version, or the folder log's format version, the store has now.</summary>
+    public ulong Version { get; set; }
+
+    /// <summary>The library's warnings (e.g. a folder on a network file system); empty if none.</summary>
+    public IReadOnlyList<NegotiationWarning> Warnings { get; set; } = Array.Empty<NegotiationWarning>();
+}
+
 /// <summary>Source-generated (reflection-free) JSON metadata for the library's wire format.</summary>
 // Nulls are written as given (e.g. AdditionalDomains = null in SetInstance): the library judges them.
 [JsonSourceGenerationOptions(UseStringEnumConverter = true, RespectRequiredConstructorParameters = true)]
@@ -179,6 +208,7 @@ public sealed class ReplicationStatus
 [JsonSerializable(typeof(PartnerOutcome))]
 [JsonSerializable(typeof(StorePaths))]
 [JsonSerializable(typeof(ReplicationStatus))]
+[JsonSerializable(typeof(StoreInitialization))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]
 internal sealed partial class WireJsonContext : JsonSerializerContext

@@ -127,6 +127,12 @@ internal static partial class NativeMethods
     internal static partial XmppFedResult xmppfed_store_status(StoreSafeHandle store, out IntPtr status_json_out);
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_store_initialize(StoreSafeHandle store, out IntPtr result_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_store_initialize_preview(StoreSafeHandle store, out IntPtr result_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial void xmppfed_string_free(IntPtr s);
 
     /// <summary>Copy a library-allocated string and free it with <c>xmppfed_string_free</c>, always.</summary>

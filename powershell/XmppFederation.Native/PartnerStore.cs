@@ -196,6 +196,17 @@ public sealed class PartnerStore : IDisposable
     public ReplicationStatus Status() =>
         Call(Paths.Central, Json.ReplicationStatus, (out IntPtr o) => NativeMethods.xmppfed_store_status(handle, out o));
 
+    /// <summary>
+    /// Create the central store explicitly, or check that it is current
+    /// (Initialize-CsXmppAllowedPartnerStore): a database's schema, or a store folder.
+    /// </summary>
+    public StoreInitialization Initialize() =>
+        Call(Paths.Central, Json.StoreInitialization, (out IntPtr o) => NativeMethods.xmppfed_store_initialize(handle, out o));
+
+    /// <summary>What <see cref="Initialize"/> would do now, creating nothing.</summary>
+    public StoreInitialization PreviewInitialize() =>
+        Call(Paths.Central, Json.StoreInitialization, (out IntPtr o) => NativeMethods.xmppfed_store_initialize_preview(handle, out o));
+
     /// <summary>Close the native handle (after any call in progress on another thread returns).</summary>
     public void Dispose() => handle.Dispose();
 

@@ -198,7 +198,7 @@ pub fn parse_header(path: &Path, payload: &[u8]) -> Result<Header> {
         return Err(Error::corrupt(path, format!("the header names format '{}', not '{}'", wire.format, FORMAT_NAME)));
     }
     if wire.version > FORMAT_VERSION {
-        return Err(Error::StoreVersion { path: path.to_owned(), found: wire.version, supported: FORMAT_VERSION });
+        return Err(Error::StoreVersion { path: path.to_owned(), what: "format", found: wire.version, supported: FORMAT_VERSION });
     }
     let generation = match (wire.version, &wire.generation, &wire.store_id) {
         (0 | 1, serde_json::Value::String(_), None) => 0,

@@ -10,11 +10,15 @@
 mod files;
 mod lock;
 pub mod log;
+pub mod network_fs;
 mod paths;
 #[cfg(feature = "postgres")]
 mod postgres;
+/// The libpq wrapper, public only for the PostgreSQL benchmark's floor (the same client running
+/// a bare statement); not part of the library's interface.
 #[cfg(feature = "postgres")]
-mod pq;
+#[doc(hidden)]
+pub mod pq;
 mod replica;
 mod state;
 mod sys;
@@ -127,6 +131,9 @@ pub struct Store {
     replica_witness: Option<replica::Witness>,
     /// Whether the last read of the central store succeeded.
     central_read: bool,
+    /// A file system type (Linux `statfs` magic) to assume for the central folder instead of the
+    /// real one: tests of the network file system warning (no NFS can be mounted in a test).
+    assumed_fs_type: Option<i64>,
 }
 
 impl Store {
@@ -161,6 +168,7 @@ impl Store {
             lock_timeout,
             replica_witness: None,
             central_read: false,
+            assumed_fs_type: None,
         };
         // What this machine has already seen of the store, from its replica: the central store
         // must be that store, at least that far (a rolled-back or replaced central store is
@@ -170,8 +178,21 @@ impl Store {
         }
         // Nothing about the central store is fatal here: the local replica is meant for exactly
         // the times it is unreachable or damaged, and central operations report the problem.
-        let _ = store.read(Source::Central);
+        let _ = store.read_at_open();
         Ok(store)
+    }
+
+    /// The first read of the central store. A database without the schema is left as it is (an
+    /// empty store, created at the first operation): opening creates nothing, so that
+    /// [`Store::initialize`]'s preview (`-WhatIf`) finds the database as it was.
+    fn read_at_open(&mut self) -> Result<()> {
+        #[cfg(feature = "postgres")]
+        if let Central::Postgres(pg) = &mut self.central {
+            let result = pg.refresh_if_initialized();
+            self.central_read = result.is_ok();
+            return result;
+        }
+        self.read(Source::Central).map(drop)
     }
 
     pub fn central_dir(&self) -> &Path {
@@ -498,8 +519,25 @@ impl Store {
             }
         }
         drop(guard);
+        result.warnings.extend(self.network_fs_warning());
         self.refresh_replica_after_commit(&mut result);
         Ok(result)
+    }
+
+    /// The warning for a central folder on a network file system (see [`network_fs`]).
+    fn network_fs_warning(&self) -> Option<Warning> {
+        let kind = match self.assumed_fs_type {
+            Some(f_type) => network_fs::linux_network_fs(f_type),
+            None => network_fs::network_fs_of(&self.central_dir),
+        };
+        kind.map(|kind| network_fs::warning(&self.central_dir, kind))
+    }
+
+    /// Tests only: assume the central folder is on the file system of Linux `statfs` type
+    /// `f_type` (e.g. NFS, 0x6969), whatever it really is on.
+    #[doc(hidden)]
+    pub fn assume_file_system_type(&mut self, f_type: i64) {
+        self.assumed_fs_type = Some(f_type);
     }
 
     /// After a commit: the change is durable; a replica that cannot be refreshed is a warning.
@@ -512,15 +550,91 @@ impl Store {
         }
     }
 
-    /// Create the central store's schema, or check that it is current (PostgreSQL; a folder needs
-    /// none): for DBAs who grant admins no DDL rights. A store at a newer schema is refused.
-    pub fn create_schema(&mut self) -> Result<()> {
-        match &mut self.central {
-            Central::Folder(_) => Ok(()),
+    /// Initialize-CsXmppAllowedPartnerStore: create the central store explicitly, or check that
+    /// it is current and usable, for admins and DBAs who set a store up once before anyone uses
+    /// it (a database whose admins have no DDL rights needs this; everywhere else the first
+    /// operation does it). With `apply` false nothing is created: the result says what would be
+    /// done (`-WhatIf`).
+    ///
+    /// - PostgreSQL: creates the schema (tables and the store's identity) in a database that has
+    ///   none; a current schema is read whole (identity and revision checked); a newer schema is
+    ///   refused (`StoreVersion`).
+    /// - A folder: creates the folder (and missing parents; private, `0700`) if it does not
+    ///   exist, unless this machine's replica has seen a store there (an unmounted share: refused
+    ///   with `StoreMismatch`, nothing created); an existing folder is read whole as every read
+    ///   does (trust, damage, format version, identity). The log file itself is written by the
+    ///   first change. A folder on a network file system gets the same warning as a commit there.
+    pub fn initialize(&mut self, apply: bool) -> Result<Initialization> {
+        let (action, version) = match &mut self.central {
             #[cfg(feature = "postgres")]
-            Central::Postgres(pg) => pg.create_schema(),
-        }
+            Central::Postgres(pg) => {
+                let done = pg.initialize(apply);
+                self.central_read = done.is_ok();
+                done?
+            }
+            Central::Folder(_) => {
+                let dir = self.central_dir.clone();
+                let action = if dir.is_dir() {
+                    InitializeAction::Current
+                } else {
+                    if let Some(seen) = self.central.known().filter(|k| k.store_id.is_some() || k.seq > 0) {
+                        return Err(Error::StoreMismatch {
+                            path: dir,
+                            problem: format!(
+                                "does not exist, but this machine's replica holds store {} at revision {} from it (a share that is not mounted?)",
+                                seen.store_id.as_deref().unwrap_or("(format 1)"),
+                                seen.seq
+                            ),
+                            fix: "Mount the share or correct XMPPFED_STORE; to start a new store there, delete this machine's replica folder first. Nothing was created.".into(),
+                        });
+                    }
+                    if apply {
+                        files::create_dir_private(&dir)?;
+                    }
+                    InitializeAction::Created
+                };
+                if dir.is_dir() {
+                    self.read(Source::Central)?;
+                }
+                (action, log::FORMAT_VERSION)
+            }
+        };
+        let kind = match self.central {
+            Central::Folder(_) => "Folder",
+            #[cfg(feature = "postgres")]
+            Central::Postgres(_) => "PostgreSQL",
+        };
+        let warnings = match self.central {
+            Central::Folder(_) if self.central_dir.is_dir() => self.network_fs_warning().into_iter().collect(),
+            _ => Vec::new(),
+        };
+        Ok(Initialization { central_store: self.central_dir.to_string_lossy().into_owned(), kind, action, version, warnings })
     }
+}
+
+/// What [`Store::initialize`] did (or, previewed, would do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum InitializeAction {
+    /// The store was created: a database's schema, or a store folder.
+    Created,
+    /// The store was there and is current: nothing was changed.
+    Current,
+}
+
+/// The result of [`Store::initialize`].
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Initialization {
+    /// The central store (a folder, or a database without secrets).
+    pub central_store: String,
+    /// "Folder" or "PostgreSQL".
+    pub kind: &'static str,
+    pub action: InitializeAction,
+    /// The database's schema version, or the folder log's format version, that the store has now
+    /// (previewed: would have).
+    pub version: u64,
+    /// E.g. a folder on a network file system.
+    pub warnings: Vec<Warning>,
 }
 
 /// The state of this machine's replica against the central store.

@@ -1,6 +1,7 @@
 //! The few facts that the standard library does not give: who the process runs as and on which
 //! machine, for the trust rule and the lock holder's note, and on Windows which file an open
-//! handle is. The only `unsafe` outside `ffi`: plain system calls with no pointers kept.
+//! handle is, and which file system a folder is on. The only `unsafe` outside `ffi` (and libpq's
+//! wrapper `pq`): plain system calls with no pointers kept.
 
 /// The effective user id (Unix).
 #[cfg(unix)]
@@ -200,4 +201,39 @@ pub fn unlock_range(file: &std::fs::File, offset: u64, len: u64) -> std::io::Res
     } else {
         Err(std::io::Error::last_os_error())
     }
+}
+
+/// The `statfs` type (`f_type`) of the file system `path` is on (Linux).
+#[cfg(target_os = "linux")]
+pub fn file_system_type(path: &std::path::Path) -> std::io::Result<i64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let mut buf = std::mem::MaybeUninit::<libc::statfs>::zeroed();
+    // SAFETY: a NUL-terminated path and a zeroed buffer of the structure statfs fills.
+    if unsafe { libc::statfs(c_path.as_ptr(), buf.as_mut_ptr()) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: statfs succeeded, so it filled the structure.
+    Ok(unsafe { buf.assume_init() }.f_type as i64)
+}
+
+/// Whether `path` is on a network drive (`GetDriveTypeW` of its volume is `DRIVE_REMOTE`: a
+/// mapped drive or a UNC path).
+#[cfg(windows)]
+pub fn is_remote_drive(path: &std::path::Path) -> std::io::Result<bool> {
+    use std::os::windows::ffi::OsStrExt;
+    const DRIVE_REMOTE: u32 = 4;
+    #[link(name = "kernel32")]
+    extern "system" {
+        fn GetVolumePathNameW(file_name: *const u16, volume_path_name: *mut u16, len: u32) -> i32;
+        fn GetDriveTypeW(root_path_name: *const u16) -> u32;
+    }
+    let wide: Vec<u16> = path.as_os_str().encode_wide().chain(Some(0)).collect();
+    let mut volume = vec![0u16; 32_768];
+    // SAFETY: a NUL-terminated wide path and a buffer of the length given.
+    if unsafe { GetVolumePathNameW(wide.as_ptr(), volume.as_mut_ptr(), volume.len() as u32) } == 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: the call above NUL-terminated the volume path within the buffer.
+    Ok(unsafe { GetDriveTypeW(volume.as_ptr()) } == DRIVE_REMOTE)
 }

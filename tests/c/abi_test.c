@@ -1293,7 +1293,7 @@ static void test_remove(xmppfed_store *st) {
     FREE(out);
 }
 
-static void test_replica_and_handles(xmppfed_store *st, const char *root, const char *central, const char *replica) {
+static void test_replica_and_handles(xmppfed_store *st, const char *root, const char *central, const char *replica, int folder) {
     char *out, *central_list, *local_list;
 
     /* The replica is refreshed after each commit: local reads see the same data. */
@@ -1386,7 +1386,9 @@ static void test_replica_and_handles(xmppfed_store *st, const char *root, const 
     }
     free(replica3);
 
-    /* The central store unreachable: local reads still work, central reads fail with StoreIo. */
+    /* The central store unreachable: local reads still work, central reads fail with StoreIo.
+     * (A folder moved away; a database's outage is tested in tests/postgres_store.rs.) */
+    if (!folder) return;
     char *moved = xasprintf("%s/central-moved", root);
     if (CHECK(rename(central, moved) == 0)) {
         EXPECT_OK(out, xmppfed_partner_get(st, "contoso.com", true, &out));
@@ -1661,13 +1663,28 @@ static char *read_all(const char *path, long *len) {
     return bytes;
 }
 
-/* Previews decide like the writers against the current state and write nothing. */
+/* The central store's revision, as the status reports it (-1 if it cannot be read). */
+static long long central_revision(xmppfed_store *st) {
+    char *status = NULL;
+    long long revision = -1;
+    if (xmppfed_store_status(st, &status) == XMPPFED_RESULT_OK) {
+        const char *at = strstr(status, "\"CentralRevision\":");
+        if (at) revision = strtoll(at + strlen("\"CentralRevision\":"), NULL, 10);
+        xmppfed_string_free(status);
+    }
+    return revision;
+}
+
+/* Previews decide like the writers against the current state and write nothing: no commit, and
+ * for a folder store (`central` not NULL) the log file byte for byte. */
 static void test_preview(xmppfed_store *st, const char *central) {
     char *out;
-    char *log = current_log(central);
+    char *log = central ? current_log(central) : NULL;
     long before_len = 0, after_len = 0;
-    char *before = read_all(log, &before_len);
-    CHECK(before != NULL);
+    char *before = log ? read_all(log, &before_len) : NULL;
+    CHECK(!central || before != NULL);
+    long long revision_before = central_revision(st);
+    CHECK(revision_before > 0);
 
     EXPECT_OK(out, xmppfed_partner_new_preview(st, "{\"Identity\":\"Preview.example\"}", &out));
     CHECK_HAS(out, "\"Identity\":\"preview.example\"");
@@ -1690,8 +1707,9 @@ static void test_preview(xmppfed_store *st, const char *central) {
     EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_partner_remove_preview(st, "contoso.com", NULL));
     EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_new_preview(NULL, "{\"Identity\":\"a.com\"}", &out));
 
-    char *after = read_all(log, &after_len);
-    CHECK(after && before && after_len == before_len && memcmp(after, before, (size_t)before_len) == 0);
+    CHECK(central_revision(st) == revision_before);
+    char *after = log ? read_all(log, &after_len) : NULL;
+    CHECK(!central || (after && before && after_len == before_len && memcmp(after, before, (size_t)before_len) == 0));
 
     /* Set -Instance with property changes applied to the instance: committed for real. */
     EXPECT_OK(out, xmppfed_partner_set_instance(st, read, "{\"ConnectionLimit\":7}", false, &out));
@@ -1778,33 +1796,10 @@ static void test_open_with_environment(const char *root) {
     free(central);
 }
 
-int main(void) {
-    char template[] = "/tmp/xmppfed-abi-test-XXXXXX";
-#ifdef _WIN32
-    const char *tmp = getenv("TEMP");
-#else
-    const char *tmp = getenv("TMPDIR");
-#endif
-    char *root_template = tmp && tmp[0] ? xasprintf("%s/xmppfed-abi-test-XXXXXX", tmp) : xstrdup(template);
-    char *root = mkdtemp(root_template);
-    if (!root) {
-        perror("mkdtemp");
-        free(root_template);
-        printf("0 passed, 1 failed\n");
-        return 1;
-    }
-    /* No configuration from the caller's environment may leak into the test. */
-    unsetenv("XMPPFED_STORE");
-    unsetenv("XMPPFED_REPLICA");
-    unsetenv("XMPPFED_LOCK_TIMEOUT_MS");
-
-    test_static_functions();
-    test_open(root);
-    test_open_with_environment(root);
-    test_status(root);
-
-    char *central = make_dir(root, "central");
-    char *replica = xasprintf("%s/replica", root); /* created by the library on the first commit */
+/* Every store-agnostic check, on one store: `central` is a folder (`folder` true) or a
+ * PostgreSQL connection string; folder-only checks (the log file's bytes, the folder lock, a
+ * folder moved away) run only for a folder. */
+static void test_store(const char *root, const char *central, const char *replica, int folder) {
     xmppfed_store *st = STORE_SENTINEL;
     if (CHECK_RC(xmppfed_store_open(central, replica, &st), XMPPFED_RESULT_OK) == XMPPFED_RESULT_OK &&
         CHECK(st != NULL && st != STORE_SENTINEL)) {
@@ -1812,7 +1807,11 @@ int main(void) {
         char *out;
         EXPECT_OK(out, xmppfed_store_paths(st, &out));
         char real[PATH_MAX];
-        if (CHECK(realpath(central, real) != NULL)) {
+        if (!folder) {
+            /* A database is named without its password: postgresql://user@host:port/dbname. */
+            CHECK_HAS(out, "\"Central\":\"postgresql://");
+            CHECK_LACKS(out, "password");
+        } else if (CHECK(realpath(central, real) != NULL)) {
 #ifdef _WIN32
             /* Both folders come back absolute, with Windows' separator, JSON-escaped. */
             char real_replica[PATH_MAX];
@@ -1840,10 +1839,10 @@ int main(void) {
         test_complete(st);
         test_set(st);
         test_set_instance(st);
-        test_preview(st, central);
+        test_preview(st, folder ? central : NULL);
         test_remove(st);
-        test_replica_and_handles(st, root, central, replica);
-        test_lock(central, replica);
+        test_replica_and_handles(st, root, central, replica, folder);
+        if (folder) test_lock(central, replica);
         test_null_and_utf8(st);
         test_threads(st);
 
@@ -1862,6 +1861,99 @@ int main(void) {
             xmppfed_store_close(again);
         }
         FREE(before_close);
+    }
+
+}
+
+/* Initialize on a folder store: a missing folder is created only when applied, then current. */
+static void test_initialize(const char *root) {
+    char *out;
+    char *central = xasprintf("%s/init-central/nested", root);
+    char *replica = xasprintf("%s/init-replica", root);
+    xmppfed_store *st = STORE_SENTINEL;
+    if (CHECK_RC(xmppfed_store_open(central, replica, &st), XMPPFED_RESULT_OK) != XMPPFED_RESULT_OK) return;
+    EXPECT_OK(out, xmppfed_store_initialize_preview(st, &out));
+    CHECK_HAS(out, "\"Kind\":\"Folder\",\"Action\":\"Created\",\"Version\":2");
+    FREE(out);
+    CHECK(access(central, F_OK) != 0);
+    EXPECT_OK(out, xmppfed_store_initialize(st, &out));
+    CHECK_HAS(out, "\"Action\":\"Created\"");
+    CHECK_HAS(out, "\"Warnings\":[]");
+    FREE(out);
+    CHECK(access(central, F_OK) == 0);
+    EXPECT_OK(out, xmppfed_store_initialize(st, &out));
+    CHECK_HAS(out, "\"Action\":\"Current\"");
+    FREE(out);
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_store_initialize(st, NULL));
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_store_initialize(NULL, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_store_initialize_preview(NULL, &out));
+    xmppfed_store_close(st);
+    free(central);
+    free(replica);
+}
+
+/* Initialize on an empty PostgreSQL schema: the preview creates nothing, then Created, Current. */
+static void test_initialize_postgres(const char *conninfo, const char *root) {
+    char *out;
+    char *replica = xasprintf("%s/init-replica", root);
+    xmppfed_store *st = STORE_SENTINEL;
+    if (CHECK_RC(xmppfed_store_open(conninfo, replica, &st), XMPPFED_RESULT_OK) == XMPPFED_RESULT_OK) {
+        EXPECT_OK(out, xmppfed_store_initialize_preview(st, &out));
+        CHECK_HAS(out, "\"Kind\":\"PostgreSQL\",\"Action\":\"Created\",\"Version\":1");
+        CHECK_LACKS(out, "password");
+        FREE(out);
+        EXPECT_OK(out, xmppfed_store_initialize_preview(st, &out)); /* still nothing created */
+        CHECK_HAS(out, "\"Action\":\"Created\"");
+        FREE(out);
+        EXPECT_OK(out, xmppfed_store_initialize(st, &out));
+        CHECK_HAS(out, "\"Action\":\"Created\"");
+        FREE(out);
+        EXPECT_OK(out, xmppfed_store_initialize(st, &out));
+        CHECK_HAS(out, "\"Action\":\"Current\"");
+        FREE(out);
+        xmppfed_store_close(st);
+    }
+    free(replica);
+}
+
+int main(void) {
+    char template[] = "/tmp/xmppfed-abi-test-XXXXXX";
+#ifdef _WIN32
+    const char *tmp = getenv("TEMP");
+#else
+    const char *tmp = getenv("TMPDIR");
+#endif
+    char *root_template = tmp && tmp[0] ? xasprintf("%s/xmppfed-abi-test-XXXXXX", tmp) : xstrdup(template);
+    char *root = mkdtemp(root_template);
+    if (!root) {
+        perror("mkdtemp");
+        free(root_template);
+        printf("0 passed, 1 failed\n");
+        return 1;
+    }
+    /* No configuration from the caller's environment may leak into the test. */
+    unsetenv("XMPPFED_STORE");
+    unsetenv("XMPPFED_REPLICA");
+    unsetenv("XMPPFED_LOCK_TIMEOUT_MS");
+
+    test_static_functions();
+    test_open(root);
+    test_open_with_environment(root);
+    test_status(root);
+
+    char *central = make_dir(root, "central");
+    char *replica = xasprintf("%s/replica", root); /* created by the library on the first commit */
+    test_store(root, central, replica, 1);
+    test_initialize(root);
+    const char *pg = getenv("XMPPFED_C_TEST_POSTGRES");
+    if (pg && pg[0]) {
+        /* The same checks against a PostgreSQL central store (a fresh schema, from tests/c/run.sh). */
+        char *pg_root = make_dir(root, "postgres");
+        char *pg_replica = xasprintf("%s/replica", pg_root);
+        test_initialize_postgres(pg, pg_root);
+        test_store(pg_root, pg, pg_replica, 0);
+        free(pg_replica);
+        free(pg_root);
     }
 
     free(central);

@@ -4,6 +4,8 @@
 #        tests/c/run.sh --windows LIBDIR   (xmppfed.dll and its import library libxmppfed.dll.a:
 #        built with mingw-w64, -Werror too, pthreads linked statically, run under Wine in
 #        $WINEPREFIX; no valgrind there)
+# With XMPPFED_TEST_POSTGRES set (scripts/test.sh does), the store checks also run against a
+# PostgreSQL central store (Linux only; the Windows build has no PostgreSQL support).
 # The last line of output is the test program's "N passed, M failed"; the exit status is
 # non-zero on any compile error, failed check, valgrind error or leak.
 set -euo pipefail
@@ -45,6 +47,19 @@ trap 'rm -rf "$work"' EXIT
 cd "$repo"
 gcc -std=c11 -Wall -Wextra -Werror -pedantic -g -I include "$here/abi_test.c" \
     -L"$libdir" -lxmppfed -Wl,-rpath,"$libdir" -o "$work/abi_test"
+
+# With XMPPFED_TEST_POSTGRES (a throwaway cluster, scripts/postgres.sh), the store-agnostic checks
+# run a second time against a PostgreSQL central store: a fresh schema of that cluster.
+pg_schema=""
+if [[ -n "${XMPPFED_TEST_POSTGRES:-}" ]]; then
+    pg_schema="c_abi_$$_$RANDOM"
+    psql -X -q -v ON_ERROR_STOP=1 "$XMPPFED_TEST_POSTGRES" -c "CREATE SCHEMA $pg_schema" >/dev/null
+    trap 'rm -rf "$work"; psql -X -q "$XMPPFED_TEST_POSTGRES" -c "DROP SCHEMA IF EXISTS $pg_schema CASCADE" >/dev/null 2>&1 || true' EXIT
+    export XMPPFED_C_TEST_POSTGRES="$XMPPFED_TEST_POSTGRES options='-c search_path=$pg_schema'"
+    echo "run.sh: the store checks run against a folder and against PostgreSQL (schema $pg_schema)"
+else
+    echo "run.sh: XMPPFED_TEST_POSTGRES is not set: the store checks run against a folder only"
+fi
 
 # valgrind's own report goes to a file and the program's stdout (only its summary line) is held
 # back, so that the summary stays the last line of the output even when valgrind has something

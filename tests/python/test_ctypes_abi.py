@@ -1,14 +1,20 @@
 """The C ABI from Python through ctypes: what a Python caller of libxmppfed does.
 
 Run: python3 -m unittest discover -s tests/python -v   (XMPPFED_LIB = path of libxmppfed.so)
+
+The store tests run twice: against a folder (CtypesAbiTest) and against a PostgreSQL central store
+(CtypesAbiPostgresTest: a fresh schema per test of the cluster XMPPFED_TEST_POSTGRES names, which
+scripts/test.sh starts; without it those tests fail, saying so).
 """
 
 import ctypes
 import json
 import os
 import pathlib
+import subprocess
 import tempfile
 import unittest
+import uuid
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 LIB_PATH = os.environ.get("XMPPFED_LIB", str(REPO / "target" / "release" / "libxmppfed.so"))
@@ -33,6 +39,8 @@ def load():
         "xmppfed_partner_set": ([store_p, c_str, c_str, out_str], ctypes.c_int),
         "xmppfed_partner_set_instance": ([store_p, c_str, c_str, ctypes.c_bool, out_str], ctypes.c_int),
         "xmppfed_partner_remove": ([store_p, c_str, out_str], ctypes.c_int),
+        "xmppfed_store_initialize": ([store_p, out_str], ctypes.c_int),
+        "xmppfed_store_initialize_preview": ([store_p, out_str], ctypes.c_int),
         "xmppfed_string_free": ([ctypes.c_void_p], None),
     }
     for name, (args, result) in signatures.items():
@@ -89,24 +97,45 @@ class Store:
     def remove(self, identity):
         return self._call(self.lib.xmppfed_partner_remove, self.handle, identity.encode())
 
+    def initialize(self, preview=False):
+        fn = self.lib.xmppfed_store_initialize_preview if preview else self.lib.xmppfed_store_initialize
+        return self._call(fn, self.handle)
+
+
+class LibraryTest(unittest.TestCase):
+    def test_abi_version(self):
+        self.assertEqual(load().xmppfed_abi_version(), 2)
+
 
 class CtypesAbiTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.lib = load()
 
+    kind = "Folder"
+
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
+        self.store = Store(self.lib, self.central(), os.path.join(self.tmp.name, "replica"))
+
+    def central(self):
+        """A fresh, empty central store."""
         central = os.path.join(self.tmp.name, "central")
         os.mkdir(central)
-        self.store = Store(self.lib, central, os.path.join(self.tmp.name, "replica"))
+        return central
 
     def tearDown(self):
         self.store.close()
         self.tmp.cleanup()
 
-    def test_abi_version(self):
-        self.assertEqual(self.lib.xmppfed_abi_version(), 2)
+    def test_initialize_creates_nothing_when_previewed_then_finds_the_store_current(self):
+        created = {"Folder": "Current", "PostgreSQL": "Created"}[self.kind]  # an empty folder exists already
+        preview = self.store.initialize(preview=True)
+        self.assertEqual((preview["Kind"], preview["Action"]), (self.kind, created))
+        self.assertEqual(self.store.initialize(preview=True)["Action"], created)
+        self.assertEqual(self.store.initialize()["Action"], created)
+        self.assertEqual(self.store.initialize()["Action"], "Current")
+        self.assertEqual(self.store.new(Identity="contoso.com")["Partner"]["Revision"], 1)
 
     def test_new_applies_defaults_and_returns_warnings(self):
         outcome = self.store.new(Identity="Contoso.COM.", PartnerType="publicverified")
@@ -174,6 +203,33 @@ class CtypesAbiTest(unittest.TestCase):
         self.assertEqual(self.lib.xmppfed_partner_get(self.store.handle, None, False, ctypes.byref(out)), NULL_ARGUMENT)
         self.assertEqual(self.lib.xmppfed_partner_get(self.store.handle, b"\xff\xfe.com", False, ctypes.byref(out)), INVALID_UTF8)
         self.assertEqual(out.value, 1234, "outputs are untouched on failure")
+
+
+
+def psql(conninfo, sql):
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", conninfo, "-c", sql], check=True, capture_output=True)
+
+
+class CtypesAbiPostgresTest(CtypesAbiTest):
+    """The same tests against a PostgreSQL central store: a fresh schema of the test cluster."""
+
+    kind = "PostgreSQL"
+
+    def central(self):
+        server = os.environ.get("XMPPFED_TEST_POSTGRES")
+        if not server:
+            self.fail("XMPPFED_TEST_POSTGRES is not set: run these tests through scripts/test.sh, or start a cluster "
+                      "with `source scripts/lib.sh; source scripts/postgres.sh; pg_start`")
+        self.schema = "py_" + uuid.uuid4().hex[:16]
+        psql(server, f"CREATE SCHEMA {self.schema}")
+        self.addCleanup(psql, server, f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+        return f"{server} options='-c search_path={self.schema}'"
+
+    def test_the_store_is_named_without_its_password(self):
+        password = os.environ["XMPPFED_TEST_POSTGRES"].split("password=")[1].split()[0]
+        result = self.store.initialize()
+        self.assertTrue(result["CentralStore"].startswith("postgresql://"), result)
+        self.assertNotIn(password, json.dumps(result))
 
 
 if __name__ == "__main__":

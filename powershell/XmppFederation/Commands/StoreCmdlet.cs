@@ -127,9 +127,12 @@ public abstract class StoreCmdlet : PSCmdlet
     /// Shows the library's warnings as PowerShell warnings; with -Force (Lync: "suppresses the
     /// display of any non-fatal error message") they are written to the verbose stream instead.
     /// </summary>
-    protected void WriteWarnings(PartnerOutcome outcome, bool force)
+    protected void WriteWarnings(PartnerOutcome outcome, bool force) => WriteWarnings(outcome.Warnings, force);
+
+    /// <summary>Shows the library's warnings (see <see cref="WriteWarnings(PartnerOutcome, bool)"/>).</summary>
+    protected void WriteWarnings(IEnumerable<NegotiationWarning> warnings, bool force)
     {
-        foreach (var warning in outcome.Warnings)
+        foreach (var warning in warnings)
         {
             if (force)
             {

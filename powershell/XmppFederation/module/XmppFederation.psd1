@@ -13,7 +13,8 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('XmppFederation.Format.ps1xml')
     CmdletsToExport      = @('New-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner',
-                            'Invoke-CsXmppAllowedPartnerReplication', 'Get-CsXmppAllowedPartnerReplicationStatus')
+                            'Invoke-CsXmppAllowedPartnerReplication', 'Get-CsXmppAllowedPartnerReplicationStatus',
+                            'Initialize-CsXmppAllowedPartnerStore')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

@@ -25,10 +25,10 @@ BeforeAll {
 }
 
 Describe 'The cmdlets whose help is checked' -ForEach @(@{ Discovered = $cmdlets }) {
-    It 'are every cmdlet the module exports: the six' {
+    It 'are every cmdlet the module exports: the seven' {
         $Discovered | Should -Be @((Get-Module XmppFederation).ExportedCmdlets.Keys | Sort-Object)
-        $Discovered | Should -Be @('Get-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartnerReplicationStatus', 'Invoke-CsXmppAllowedPartnerReplication',
-            'New-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner')
+        $Discovered | Should -Be @('Get-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartnerReplicationStatus', 'Initialize-CsXmppAllowedPartnerStore',
+            'Invoke-CsXmppAllowedPartnerReplication', 'New-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner')
     }
 }
 
@@ -115,7 +115,9 @@ Describe 'Get-Help <_>' -ForEach $cmdlets {
         if ($command.OutputType.Name -contains 'XmppFederation.Native.PartnerData') {
             $outputs | Should -Match ([regex]::Escape('Microsoft.Rtc.Management.WritableConfig.Settings.XmppFederation.XmppAllowedPartner#Decorated'))
         }
-        $expected = if ($name -like '*Replication*') { 'XmppFederation.Native.ReplicationStatus' } else { 'XmppFederation.Native.PartnerData' }
+        $expected = if ($name -like '*Replication*') { 'XmppFederation.Native.ReplicationStatus' }
+        elseif ($name -like 'Initialize-*') { 'XmppFederation.Native.StoreInitialization' }
+        else { 'XmppFederation.Native.PartnerData' }
         $command.OutputType.Name | Should -Contain $expected
     }
 
@@ -257,6 +259,15 @@ Describe 'Every example runs as printed' {
             else {
                 Get-LogHash $store.Replica | Should -BeExactly $after -Because 'the example must refresh the replica'
                 (Get-CsXmppAllowedPartnerReplicationStatus).IsCurrent | Should -BeTrue
+            }
+        }
+        elseif ($Cmdlet -eq 'Initialize-CsXmppAllowedPartnerStore') {
+            # The example store exists: Initialize checks it and changes nothing.
+            $after | Should -BeExactly $before
+            Get-LogHash $store.Replica | Should -BeExactly $replicaBefore
+            @($output).Count | Should -Be 1 -Because 'the example must show the store or its version'
+            if ($Code -notmatch '\.Version') {
+                "$($output.Action)" | Should -BeExactly 'Current'
             }
         }
         elseif ($Cmdlet -eq 'Get-CsXmppAllowedPartner') {

@@ -35,8 +35,7 @@ Describe '-Verbose' {
         @{ Verb = 'Invoke (replication)'; Command = { Invoke-CsXmppAllowedPartnerReplication -Verbose } }
         @{ Verb = 'Get (replication status)'; Command = { Get-CsXmppAllowedPartnerReplicationStatus -Verbose } }
     ) {
-        $real = (Resolve-Path -LiteralPath $store.Central).ProviderPath
-        Get-VerboseText $Command | Should -Contain "Central store: $real; local replica: $($store.Replica)"
+        Get-VerboseText $Command | Should -Contain "Central store: $(Get-TestStoreDisplay $store); local replica: $($store.Replica)"
     }
 
     It 'Get says how many partners matched, and where: <Case>' -TestCases @(

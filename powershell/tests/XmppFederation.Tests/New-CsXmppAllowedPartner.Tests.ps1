@@ -112,7 +112,7 @@ Describe 'New-CsXmppAllowedPartner' {
             "$($p.SaslNegotiation)" | Should -BeExactly 'NotSupported'
         }
 
-        It 'writes the partner to the partners.log of $env:XMPPFED_STORE set in the session, and its replica' {
+        It 'writes the partner to the partners.log of $env:XMPPFED_STORE set in the session, and its replica' -Tag FolderOnly {
             $before = Get-DefaultStoreFingerprint
             $null = New-CsXmppAllowedPartner contoso.com
             $store.Log | Should -Exist
@@ -333,7 +333,7 @@ Show-Errors $Error
     }
 
     Context 'store location (bugs 1 and 6)' {
-        It 'fails with StoreIo naming the folder when the session''s $env:XMPPFED_STORE does not exist, and uses no other store' {
+        It 'fails with StoreIo naming the folder when the session''s $env:XMPPFED_STORE does not exist, and uses no other store' -Tag FolderOnly {
             $missing = New-TestStore -CentralMissing
             $before = Get-DefaultStoreFingerprint
             $err = { New-CsXmppAllowedPartner contoso.com -ErrorAction Stop } | Should -Throw -ErrorId 'StoreIo,XmppFederation.Commands.NewCsXmppAllowedPartnerCommand' -PassThru

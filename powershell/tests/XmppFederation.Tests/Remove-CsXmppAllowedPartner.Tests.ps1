@@ -154,7 +154,7 @@ Show-Errors $Error
     }
 
     Context 'store location (bug 6)' {
-        It 'fails with StoreIo naming the folder when the central folder does not exist' {
+        It 'fails with StoreIo naming the folder when the central folder does not exist' -Tag FolderOnly {
             $missing = New-TestStore -CentralMissing
             $err = { Remove-CsXmppAllowedPartner a.com -ErrorAction Stop } | Should -Throw -ErrorId 'StoreIo,XmppFederation.Commands.RemoveCsXmppAllowedPartnerCommand' -PassThru
             $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'

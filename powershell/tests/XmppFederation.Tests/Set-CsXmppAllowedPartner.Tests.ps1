@@ -347,7 +347,7 @@ Show-Errors $Error
     }
 
     Context 'store location (bug 6)' {
-        It 'fails with StoreIo naming the folder when the central folder does not exist' {
+        It 'fails with StoreIo naming the folder when the central folder does not exist' -Tag FolderOnly {
             $missing = New-TestStore -CentralMissing
             $err = { Set-CsXmppAllowedPartner contoso.com -Description x -ErrorAction Stop } | Should -Throw -ErrorId 'StoreIo,XmppFederation.Commands.SetCsXmppAllowedPartnerCommand' -PassThru
             $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'

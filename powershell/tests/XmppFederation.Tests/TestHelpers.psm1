@@ -11,6 +11,48 @@ Set-StrictMode -Version 3.0
 
 $script:ModulePath = $null
 $script:StoreRoots = [System.Collections.Generic.List[string]]::new()
+$script:Schemas = [System.Collections.Generic.List[string]]::new()
+# The kind of central store New-TestStore makes: Folder, or PostgreSQL (run.sh passes
+# PESTER_STORE_KIND, and the throwaway cluster's connection string as PESTER_POSTGRES).
+$script:StoreKind = if ($env:PESTER_STORE_KIND) { $env:PESTER_STORE_KIND } else { 'Folder' }
+if ($script:StoreKind -notin 'Folder', 'PostgreSQL') {
+    throw "PESTER_STORE_KIND must be Folder or PostgreSQL, not '$script:StoreKind'"
+}
+
+function Get-TestStoreKind {
+    <# The kind of central store this run's tests use: Folder or PostgreSQL. #>
+    $script:StoreKind
+}
+
+function Get-TestPostgresServer {
+    <# The test cluster's connection string (a libpq keyword list), or $null if this run has none. #>
+    if ($env:PESTER_POSTGRES) { $env:PESTER_POSTGRES } else { $null }
+}
+
+function Invoke-TestPsql {
+    <# Runs one SQL statement with psql as the test cluster's owner; returns its rows (unaligned, tuples only). #>
+    param([Parameter(Mandatory)] [string] $ConnectionString, [Parameter(Mandatory)] [string] $Sql)
+    $rows = & psql -X -q -A -t -v ON_ERROR_STOP=1 $ConnectionString -c $Sql 2>&1
+    if ($LASTEXITCODE -ne 0) {
+        throw "psql failed ($Sql): $rows"
+    }
+    $rows
+}
+
+function New-TestPostgresStore {
+    <#
+    A connection string to a fresh, empty schema of the test cluster (its own search_path), so
+    that each test has a database store of its own at the cost of one CREATE SCHEMA.
+    #>
+    $server = Get-TestPostgresServer
+    if (-not $server) {
+        throw 'PESTER_POSTGRES is not set: run the suite through scripts/test.sh, or start a cluster with scripts/postgres.sh and pass XMPPFED_TEST_POSTGRES to run.sh'
+    }
+    $schema = 'pester_' + [guid]::NewGuid().ToString('N').Substring(0, 16)
+    $null = Invoke-TestPsql $server "CREATE SCHEMA $schema"
+    $script:Schemas.Add($schema)
+    "$server options='-c search_path=$schema'"
+}
 
 function Set-TestModulePath {
     <# The staged module manifest that child sessions import. #>
@@ -24,8 +66,11 @@ function New-TestStore {
     -NoSessionVariables, it points $env:XMPPFED_STORE and $env:XMPPFED_REPLICA at them inside this
     session, the way a user would. -CentralMissing names a central folder that does not exist;
     -ReplicaMissing names a replica folder that does not exist (a machine with no replica yet).
+    -Kind PostgreSQL (the default when the run's PESTER_STORE_KIND says so) makes the central store
+    a fresh schema of the test cluster instead of a folder: Central is then its connection string.
     #>
-    param([switch] $NoSessionVariables, [switch] $CentralMissing, [switch] $ReplicaMissing)
+    param([switch] $NoSessionVariables, [switch] $CentralMissing, [switch] $ReplicaMissing,
+        [ValidateSet('Folder', 'PostgreSQL')] [string] $Kind = $script:StoreKind)
     $root = Join-Path ([System.IO.Path]::GetTempPath()) ("xmppfed-pester-" + [guid]::NewGuid().ToString('N').Substring(0, 12))
     $central = Join-Path $root 'central'
     $replica = Join-Path $root 'replica'
@@ -33,21 +78,45 @@ function New-TestStore {
     if (-not $ReplicaMissing) {
         $null = New-Item -ItemType Directory -Path $replica
     }
-    if (-not $CentralMissing) {
+    $script:StoreRoots.Add($root)
+    if ($Kind -eq 'PostgreSQL') {
+        # A fresh schema: the central store; Log names no file (a database has none).
+        if ($CentralMissing) {
+            throw '-CentralMissing is a folder store''s case'
+        }
+        $central = New-TestPostgresStore
+    }
+    elseif (-not $CentralMissing) {
         $null = New-Item -ItemType Directory -Path $central
     }
-    $script:StoreRoots.Add($root)
     $store = [pscustomobject]@{
         Root    = $root
         Central = $central
         Replica = $replica
-        Log     = Join-Path $central 'partners.1.log'   # the first generation of the store's log
+        Log     = if ($Kind -eq 'Folder') { Join-Path $central 'partners.1.log' } else { $null }   # the first generation of the store's log
+        Kind    = $Kind
     }
     if (-not $NoSessionVariables) {
         $env:XMPPFED_STORE = $central
         $env:XMPPFED_REPLICA = $replica
     }
     $store
+}
+
+function Get-TestStoreDisplay {
+    <#
+    How the library names -Store's central store in messages: a folder's full path, or a database
+    as postgresql://user@host:port/dbname (never with its password).
+    #>
+    param([Parameter(Mandatory)] [pscustomobject] $Store)
+    if ($Store.Kind -eq 'Folder') {
+        return (Resolve-Path -LiteralPath $Store.Central).ProviderPath
+    }
+    $keywords = @{}
+    foreach ($m in [regex]::Matches($Store.Central, "(\w+)=('[^']*'|\S+)")) {
+        $keywords[$m.Groups[1].Value] = $m.Groups[2].Value   # a later keyword wins, as in libpq
+    }
+    "postgresql://$($keywords.user)@$($keywords.host):$($keywords.port)/$($keywords.dbname)"
 }
 
 function Get-OtherMachineStore {
@@ -128,6 +197,10 @@ function Remove-TestStore {
         }
     }
     $script:StoreRoots.Clear()
+    foreach ($schema in $script:Schemas) {
+        $null = Invoke-TestPsql (Get-TestPostgresServer) "DROP SCHEMA IF EXISTS $schema CASCADE"
+    }
+    $script:Schemas.Clear()
     Remove-Item Env:XMPPFED_STORE, Env:XMPPFED_REPLICA -ErrorAction SilentlyContinue
 }
 
@@ -135,9 +208,21 @@ function Get-LogHash {
     <#
     The names and SHA-256 of a store folder's log files (partners.<generation>.log), or
     '<no partners.log>' when there is none: equal values before and after a command mean it did
-    not touch the store.
+    not touch the store. For a PostgreSQL store (-Folder is its connection string) the same for
+    its log table: every commit's number and the MD5 of its change, or '<no partners.log>' when
+    it has no commit (or no schema).
     #>
     param([Parameter(Mandatory)] [string] $Folder)
+    if ($Folder -like 'host=*') {
+        if ((Invoke-TestPsql $Folder "SELECT to_regclass('xmppfed_log') IS NULL") -eq 't') {
+            return '<no partners.log>'
+        }
+        $log = Invoke-TestPsql $Folder "SELECT coalesce(string_agg(seq || '=' || md5(change::text), ',' ORDER BY seq), '') FROM xmppfed_log"
+        if (-not $log) {
+            return '<no partners.log>'
+        }
+        return "xmppfed_log: $log"
+    }
     $logs = @(Get-LogFile $Folder | Sort-Object Name)
     if ($logs.Count -eq 0) {
         return '<no partners.log>'
@@ -266,8 +351,8 @@ function Assert-XmppError {
     param(
         [AllowNull()] [AllowEmptyCollection()] [object[]] $Errors,
         [Parameter(Mandatory)] [string] $Id,
-        [Parameter(Mandatory)] [ValidateSet('New', 'Get', 'Set', 'Remove', 'Invoke')] [string] $Verb,
-        [ValidateSet('CsXmppAllowedPartner', 'CsXmppAllowedPartnerReplication', 'CsXmppAllowedPartnerReplicationStatus')] [string] $Noun = 'CsXmppAllowedPartner',
+        [Parameter(Mandatory)] [ValidateSet('New', 'Get', 'Set', 'Remove', 'Invoke', 'Initialize')] [string] $Verb,
+        [ValidateSet('CsXmppAllowedPartner', 'CsXmppAllowedPartnerReplication', 'CsXmppAllowedPartnerReplicationStatus', 'CsXmppAllowedPartnerStore')] [string] $Noun = 'CsXmppAllowedPartner',
         [Parameter(Mandatory)] [System.Management.Automation.ErrorCategory] $Category,
         [Parameter(Mandatory)] [AllowEmptyString()] [string] $Target
     )
@@ -279,5 +364,5 @@ function Assert-XmppError {
     "$($record.TargetObject)" | Should -BeExactly $Target
 }
 
-Export-ModuleMember -Function Set-TestModulePath, New-TestStore, Get-OtherMachineStore, Get-LogFile, Get-CurrentLogFile, Remove-StoreFolder, Remove-TestStore, Get-LogHash,
+Export-ModuleMember -Function Get-TestStoreDisplay, Get-TestStoreKind, Get-TestPostgresServer, Invoke-TestPsql, New-TestPostgresStore, Set-TestModulePath, New-TestStore, Get-OtherMachineStore, Get-LogFile, Get-CurrentLogFile, Remove-StoreFolder, Remove-TestStore, Get-LogHash,
     Get-DefaultStoreRoot, Get-DefaultStoreFingerprint, Get-ChildPwshCommand, Invoke-ChildPwsh, Assert-XmppError

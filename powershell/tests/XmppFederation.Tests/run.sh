@@ -8,6 +8,9 @@
 # TMPDIR and the .NET CLI home inside a temporary sandbox that is deleted afterwards, and with no
 # XMPPFED_* variable in its environment (the tests name their stores inside the session).
 # PESTER_ONLY='Completion*,Help*' runs only the test files whose names match (for development).
+# PESTER_STORE_KIND=PostgreSQL runs the tests against a PostgreSQL central store (a fresh schema
+# of the cluster XMPPFED_TEST_POSTGRES names, per test; scripts/postgres.sh starts one), leaving
+# out the tests tagged FolderOnly; the tests that need a database (Initialize's) use it too.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
@@ -46,6 +49,7 @@ env "${unset_args[@]}" -u PSModulePath \
     DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
     POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off \
     XMPPFED_TEST_SANDBOX="$sandbox" \
+    PESTER_POSTGRES="${XMPPFED_TEST_POSTGRES:-}" \
     bash -c 'dotnet tool restore >/dev/null &&
              exec dotnet tool run pwsh -NoProfile -NonInteractive -File "$1" -ModulePath "$2" -PesterManifest "$3" -Only "$4"' \
     _ "$here/Invoke-Tests.ps1" "$module" "$pester" "${PESTER_ONLY:-*}" || status=$?
