@@ -15,9 +15,12 @@ internal delegate IntPtr DllImportResolver(string libraryName, Assembly assembly
 /// <c>[DllImport]</c>, so the library is loaded by its full path before the first call and the
 /// imports bind to it by name:
 /// <list type="bullet">
-/// <item>Windows (Windows PowerShell 5.1, and this build in PowerShell 7): <c>LoadLibraryExW</c> with
-/// the full path; Windows then gives <c>[DllImport("xmppfed")]</c> the loaded <c>xmppfed.dll</c>,
-/// as it gives every load of a module name that is already loaded.</item>
+/// <item>Windows (Windows PowerShell 5.1, and this build in PowerShell 7): the resolver runs right
+/// before the first call (<see cref="LoadBeforeFirstCall"/>, from <c>xmppfed_abi_version</c>) and
+/// loads the file with <c>LoadLibraryExW</c>; Windows then gives <c>[DllImport("xmppfed")]</c> the
+/// loaded <c>xmppfed.dll</c>, as it gives every load of a module name that is already loaded.
+/// What the resolver throws, or keeps in <see cref="NativeLibraryResolver.LastFailure"/>, reaches
+/// the caller as it does from .NET Core's hook.</item>
 /// <item>Linux and macOS (only PowerShell 7 runs this build there): <c>dlopen</c> with the full
 /// path, handed to the runtime through .NET Core's own resolver hook, looked up by reflection: a
 /// library without a SONAME cannot be found by name in the loaded set.</item>
@@ -27,6 +30,8 @@ internal static class NativeLibrary
 {
     private const uint LoadWithAlteredSearchPath = 0x00000008;
     private const int RtldNow = 2;
+
+    private static Func<IntPtr>? loadBeforeFirstCall;
 
     /// <summary>Load the library file at <paramref name="path"/>; false if it cannot be loaded.</summary>
     internal static bool TryLoad(string path, out IntPtr handle)
@@ -39,7 +44,7 @@ internal static class NativeLibrary
 
     /// <summary>
     /// Put <paramref name="resolver"/> in charge of loading the library: through the runtime's hook
-    /// where there is one and the platform needs it, else by calling it now (see the class comment).
+    /// where there is one and the platform needs it, else before the first call (see the class comment).
     /// </summary>
     internal static void SetDllImportResolver(Assembly assembly, DllImportResolver resolver)
     {
@@ -48,16 +53,23 @@ internal static class NativeLibrary
             return;
         }
 
-        // A failure is kept in NativeLibraryResolver.LastFailure; the first call then reports it.
-        _ = resolver(NativeMethods.LibraryName, assembly, null);
+        loadBeforeFirstCall = () => resolver(NativeMethods.LibraryName, assembly, null);
     }
+
+    /// <summary>Run the resolver if the runtime does not (see the class comment); it returns at once once it has loaded the library.</summary>
+    internal static void LoadBeforeFirstCall() => _ = loadBeforeFirstCall?.Invoke();
 
     private static bool TrySetRuntimeResolver(Assembly assembly, DllImportResolver resolver)
     {
         Type? nativeLibrary = Type.GetType("System.Runtime.InteropServices.NativeLibrary, System.Runtime.InteropServices", throwOnError: false);
         Type? resolverType = Type.GetType("System.Runtime.InteropServices.DllImportResolver, System.Runtime.InteropServices", throwOnError: false);
-        MethodInfo? set = nativeLibrary?.GetMethod("SetDllImportResolver", new[] { typeof(Assembly), resolverType! });
-        if (set is null || resolverType is null)
+        if (nativeLibrary is null || resolverType is null)
+        {
+            return false;
+        }
+
+        MethodInfo? set = nativeLibrary.GetMethod("SetDllImportResolver", new[] { typeof(Assembly), resolverType });
+        if (set is null)
         {
             return false;
         }

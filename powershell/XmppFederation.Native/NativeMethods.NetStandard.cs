@@ -18,8 +18,15 @@ internal static class NativeMethods
 
     private const CallingConvention Cdecl = CallingConvention.Cdecl;
 
-    [DllImport(LibraryName, CallingConvention = Cdecl)]
-    internal static extern uint xmppfed_abi_version();
+    /// <summary>
+    /// Every use of the library begins with this call (<see cref="NativeLibraryGuard"/>), so it is
+    /// where the library is loaded on Windows, as .NET Core's resolver hook would at the first call.
+    /// </summary>
+    internal static uint xmppfed_abi_version()
+    {
+        NativeLibrary.LoadBeforeFirstCall();
+        return Raw.xmppfed_abi_version();
+    }
 
     [DllImport(LibraryName, CallingConvention = Cdecl)]
     internal static extern IntPtr xmppfed_version();
@@ -119,9 +126,12 @@ internal static class NativeMethods
         return bytes;
     }
 
-    /// <summary>The imports that take strings, as UTF-8 byte arrays, named by their C entry points.</summary>
+    /// <summary>The imports that this file wraps (strings as UTF-8 byte arrays), named like their C functions.</summary>
     private static class Raw
     {
+        [DllImport(LibraryName, CallingConvention = Cdecl)]
+        internal static extern uint xmppfed_abi_version();
+
         [DllImport(LibraryName, CallingConvention = Cdecl)]
         internal static extern XmppFedResult xmppfed_store_open(byte[]? central_dir, byte[]? replica_dir, out StoreSafeHandle store_out);
 
