@@ -80,7 +80,7 @@ Describe 'The module manifest' {
 }
 
 Describe 'The native library' {
-    It 'is loaded from the module''s own runtimes/<rid>/native folder' {
+    It 'is loaded from the module''s own runtimes/RID/native folder' {
         $null = [XmppFederation.Native.PartnerStore]::LibraryVersion
         $resolver = [XmppFederation.Native.PartnerStore].Assembly.GetType('XmppFederation.Native.NativeLibraryResolver', $true)
         $loaded = $resolver.GetProperty('LoadedPath', [System.Reflection.BindingFlags]'NonPublic, Static').GetValue($null)
