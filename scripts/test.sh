@@ -153,6 +153,13 @@ read -r p f < <(grep -Eo '^xunit-windows: [0-9]+ passed, [0-9]+ failed' "$logs/x
 count "${p:-0}" "${f:-0}"
 leg_end "xunit tests (Windows)" "$status" "$before"
 
+leg "Windows: the same xunit tests against the Windows PowerShell 5.1 build of the layer (netstandard2.0; win-x64, under Wine)"
+status=0 before=$failed
+"$REPO_ROOT/powershell/tests/XmppFederation.Native.Tests/run-windows.sh" "$WIN_NATIVE_DIR" netstandard2.0 2>&1 | tee "$logs/xunit-windows-netstandard.log" || status=$?
+read -r p f < <(grep -Eo '^xunit-windows: [0-9]+ passed, [0-9]+ failed' "$logs/xunit-windows-netstandard.log" | tail -1 | awk '{print $2, $4}') || true
+count "${p:-0}" "${f:-0}"
+leg_end "xunit tests (Windows, netstandard2.0)" "$status" "$before"
+
 leg "Windows: Pester suite in PowerShell 7.6.9 for win-x64 (under Wine)"
 status=0 before=$failed
 "$REPO_ROOT/powershell/tests/XmppFederation.Tests/run-windows.sh" "$STAGE_DIR/XmppFederation.psd1" 2>&1 | tee "$logs/pester-windows.log" || status=$?

@@ -15,12 +15,13 @@ internal delegate IntPtr DllImportResolver(string libraryName, Assembly assembly
 /// <c>[DllImport]</c>, so the library is loaded by its full path before the first call and the
 /// imports bind to it by name:
 /// <list type="bullet">
-/// <item>Windows (Windows PowerShell 5.1, and this build in PowerShell 7): the resolver runs right
-/// before the first call (<see cref="LoadBeforeFirstCall"/>, from <c>xmppfed_abi_version</c>) and
-/// loads the file with <c>LoadLibraryExW</c>; Windows then gives <c>[DllImport("xmppfed")]</c> the
-/// loaded <c>xmppfed.dll</c>, as it gives every load of a module name that is already loaded.
-/// What the resolver throws, or keeps in <see cref="NativeLibraryResolver.LastFailure"/>, reaches
-/// the caller as it does from .NET Core's hook.</item>
+/// <item>Windows (Windows PowerShell 5.1, and this build in PowerShell 7): the resolver runs before
+/// the first call (<see cref="LoadBeforeFirstCall"/>, from <c>NativeMethods</c>' static constructor
+/// and from <c>xmppfed_abi_version</c>) and loads the file with <c>LoadLibraryExW</c>; Windows then
+/// gives <c>[DllImport("xmppfed")]</c> the loaded <c>xmppfed.dll</c>, as it gives every load of a
+/// module name that is already loaded. What the resolver throws, or keeps in
+/// <see cref="NativeLibraryResolver.LastFailure"/>, reaches the caller as it does from .NET Core's
+/// hook.</item>
 /// <item>Linux and macOS (only PowerShell 7 runs this build there): <c>dlopen</c> with the full
 /// path, handed to the runtime through .NET Core's own resolver hook, looked up by reflection: a
 /// library without a SONAME cannot be found by name in the loaded set.</item>

@@ -19,8 +19,26 @@ internal static class NativeMethods
     private const CallingConvention Cdecl = CallingConvention.Cdecl;
 
     /// <summary>
-    /// Every use of the library begins with this call (<see cref="NativeLibraryGuard"/>), so it is
-    /// where the library is loaded on Windows, as .NET Core's resolver hook would at the first call.
+    /// Loads the library (on Windows) before any import of this class is first called, also by a
+    /// caller that does not go through <see cref="NativeLibraryGuard"/> first. A failure is not
+    /// thrown here, where it would break the type for good: the guard's first call
+    /// (<see cref="xmppfed_abi_version"/>) loads again and reports it.
+    /// </summary>
+    static NativeMethods()
+    {
+        try
+        {
+            NativeLibrary.LoadBeforeFirstCall();
+        }
+        catch (NativeLibraryException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Every use of the library through <see cref="PartnerStore"/> begins with this call
+    /// (<see cref="NativeLibraryGuard"/>), so a library that could not be loaded is reported here,
+    /// as .NET Core's resolver hook would at the first call.
     /// </summary>
     internal static uint xmppfed_abi_version()
     {
