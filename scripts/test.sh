@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit and integration tests (including the header check), the C program
 # over the whole ABI under valgrind, the ABI from Python (ctypes), the .NET P/Invoke layer's
-# xunit tests, the PowerShell module's Pester suite (in the pinned pwsh, sandboxed) (the C and
-# Python store tests, and the Pester cmdlet files, against a folder and against PostgreSQL), the Windows
+# xunit tests, the PowerShell module's Pester suite (in the pinned pwsh, sandboxed), both again
+# against the Windows PowerShell 5.1 build (netstandard2.0, run in .NET 10 and pwsh 7.6.9), the C
+# and Python store tests and the Pester cmdlet files against PostgreSQL as well as a folder, the Windows
 # legs (the Rust tests built for x86_64-pc-windows-gnu, the C program built with mingw, the .NET
 # layer's xunit tests published for win-x64, and the Pester suite in a PowerShell 7.6.9 for
-# win-x64, all run under Wine; see scripts/windows.sh), a check that a checkout with CRLF
+# win-x64, against both builds, all run under Wine; see scripts/windows.sh), a check that a checkout with CRLF
 # conversion keeps the test corpora byte for byte, and a short fuzz run (XMPPFED_FUZZ_SECONDS per target,
 # default 10). Every leg runs even when one fails; each prints its time. Ends with one line
 # "total: N passed, M failed" and exits non-zero if any leg failed.
@@ -93,6 +94,15 @@ line="$(grep -E 'Passed!|Failed!' "$logs/dotnet.log" | tail -1)" || true
 count "$(sed -nE 's/.*Passed: *([0-9]+).*/\1/p' <<<"$line")" "$(sed -nE 's/.*Failed: *([0-9]+).*/\1/p' <<<"$line")"
 leg_end "dotnet test" "$status" "$before"
 
+leg ".NET: the same tests against the Windows PowerShell 5.1 build of the layer (netstandard2.0, in .NET 10)"
+status=0 before=$failed
+dotnet test "$REPO_ROOT/powershell/tests/XmppFederation.Native.Tests" --nologo -v quiet \
+    --artifacts-path "$REPO_ROOT/target/dotnet/xunit-netstandard2.0" \
+    -p:XmppFedNativeDir="$NATIVE_DIR" -p:XmppFedNativeTarget=netstandard2.0 2>&1 | tee "$logs/dotnet-netstandard.log" || status=$?
+line="$(grep -E 'Passed!|Failed!' "$logs/dotnet-netstandard.log" | tail -1)" || true
+count "$(sed -nE 's/.*Passed: *([0-9]+).*/\1/p' <<<"$line")" "$(sed -nE 's/.*Failed: *([0-9]+).*/\1/p' <<<"$line")"
+leg_end "dotnet test (netstandard2.0)" "$status" "$before"
+
 # run.sh starts pwsh with HOME, XDG_DATA_HOME, XDG_CONFIG_HOME (and the other XDG folders, TMPDIR
 # and the .NET CLI home) inside a temporary folder that it deletes afterwards, and with no XMPPFED_*
 # variable in the environment: the tests never touch the real user's store.
@@ -114,6 +124,13 @@ PESTER_STORE_KIND=PostgreSQL PESTER_ONLY='New-*,Get-CsXmppAllowedPartner.Tests.p
 read -r p f < <(sed 's/\x1b\[[0-9;]*m//g' "$logs/pester-postgres.log" | grep -Eo '^pester: [0-9]+ passed, [0-9]+ failed' | tail -1 | awk '{print $2, $4}') || true
 count "${p:-0}" "${f:-0}"
 leg_end "Pester tests (PostgreSQL)" "$status" "$before"
+
+leg "PowerShell: Pester suite against the Windows PowerShell 5.1 build (target/XmppFederation/Desktop, in pwsh 7.6.9)"
+status=0 before=$failed
+"$REPO_ROOT/powershell/tests/XmppFederation.Tests/run.sh" "$STAGE_DIR/Desktop/XmppFederation.psd1" 2>&1 | tee "$logs/pester-desktop.log" || status=$?
+read -r p f < <(sed 's/\x1b\[[0-9;]*m//g' "$logs/pester-desktop.log" | grep -Eo '^pester: [0-9]+ passed, [0-9]+ failed' | tail -1 | awk '{print $2, $4}') || true
+count "${p:-0}" "${f:-0}"
+leg_end "Pester tests (Desktop build)" "$status" "$before"
 
 leg "Checkout with CRLF conversion: scripts/check-eol.sh"
 status=0 before=$failed
@@ -149,12 +166,28 @@ read -r p f < <(grep -Eo '^xunit-windows: [0-9]+ passed, [0-9]+ failed' "$logs/x
 count "${p:-0}" "${f:-0}"
 leg_end "xunit tests (Windows)" "$status" "$before"
 
+leg "Windows: the same xunit tests against the Windows PowerShell 5.1 build of the layer (netstandard2.0; win-x64, under Wine)"
+status=0 before=$failed
+"$REPO_ROOT/powershell/tests/XmppFederation.Native.Tests/run-windows.sh" "$WIN_NATIVE_DIR" netstandard2.0 2>&1 | tee "$logs/xunit-windows-netstandard.log" || status=$?
+read -r p f < <(grep -Eo '^xunit-windows: [0-9]+ passed, [0-9]+ failed' "$logs/xunit-windows-netstandard.log" | tail -1 | awk '{print $2, $4}') || true
+count "${p:-0}" "${f:-0}"
+leg_end "xunit tests (Windows, netstandard2.0)" "$status" "$before"
+
 leg "Windows: Pester suite in PowerShell 7.6.9 for win-x64 (under Wine)"
 status=0 before=$failed
 "$REPO_ROOT/powershell/tests/XmppFederation.Tests/run-windows.sh" "$STAGE_DIR/XmppFederation.psd1" 2>&1 | tee "$logs/pester-windows.log" || status=$?
 read -r p f < <(sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' "$logs/pester-windows.log" | tr -d '\r' | grep -Eo '^pester: [0-9]+ passed, [0-9]+ failed' | tail -1 | awk '{print $2, $4}') || true
 count "${p:-0}" "${f:-0}"
 leg_end "Pester tests (Windows)" "$status" "$before"
+
+# The Desktop build on Windows loads xmppfed.dll as Windows PowerShell 5.1 would (LoadLibraryExW
+# before the first call, [DllImport] bound by name), here in PowerShell 7.6.9 for win-x64.
+leg "Windows: Pester suite against the Windows PowerShell 5.1 build, in PowerShell 7.6.9 for win-x64 (under Wine)"
+status=0 before=$failed
+"$REPO_ROOT/powershell/tests/XmppFederation.Tests/run-windows.sh" "$STAGE_DIR/Desktop/XmppFederation.psd1" 2>&1 | tee "$logs/pester-windows-desktop.log" || status=$?
+read -r p f < <(sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' "$logs/pester-windows-desktop.log" | tr -d '\r' | grep -Eo '^pester: [0-9]+ passed, [0-9]+ failed' | tail -1 | awk '{print $2, $4}') || true
+count "${p:-0}" "${f:-0}"
+leg_end "Pester tests (Windows, Desktop build)" "$status" "$before"
 
 leg "Fuzzing: scripts/fuzz.sh ${XMPPFED_FUZZ_SECONDS:=10} (each target, plus every saved regression)"
 status=0

@@ -142,7 +142,7 @@ internal static class NativeLibraryResolver
     /// </summary>
     internal static IntPtr Load(string baseDirectory, string? overridePath, out string path)
     {
-        if (!string.IsNullOrEmpty(overridePath))
+        if (overridePath is { Length: > 0 })
         {
             path = overridePath;
             if (NativeLibrary.TryLoad(overridePath, out IntPtr handle))

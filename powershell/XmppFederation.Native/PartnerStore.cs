@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
@@ -72,7 +73,7 @@ public sealed class PartnerStore : IDisposable
         }
         else
         {
-            var variables = new Dictionary<string, string>(environment, StringComparer.Ordinal);
+            var variables = environment.ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.Ordinal);
             result = NativeMethods.xmppfed_store_open_with_environment(
                 centralDir, replicaDir, JsonSerializer.Serialize(variables, Json.DictionaryStringString), out handle);
         }

@@ -44,7 +44,7 @@ public sealed class PartnerIdentityCompleter : IArgumentCompleter
         {
             string quote = word[0] is '"' or '\u201C' or '\u201D' ? "\"" : "'";
             string text = word.Substring(1);
-            if (text.Length > 0 && text[^1] == word[0])
+            if (text.Length > 0 && text[text.Length - 1] == word[0])
             {
                 text = text.Substring(0, text.Length - 1);
             }

@@ -56,6 +56,7 @@ public abstract class StoreCmdlet : PSCmdlet
         {
             // Nothing can go on without a readable store or the native library.
             ThrowTerminatingError(ErrorRecords.From(e, null));
+            return; // never reached; PowerShell 5.1's reference assembly does not mark ThrowTerminatingError [DoesNotReturn]
         }
         WriteVerbose($"Central store: {store.Paths.Central}; local replica: {store.Paths.Replica}");
     }

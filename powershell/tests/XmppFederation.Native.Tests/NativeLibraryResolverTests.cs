@@ -86,7 +86,8 @@ public sealed class NativeLibraryResolverTests
 
         Assert.NotEqual(IntPtr.Zero, handle);
         Assert.Equal(real, path);
-        Assert.True(NativeLibrary.TryGetExport(handle, "xmppfed_abi_version", out _));
+        // Qualified: the netstandard2.0 build of the layer has an internal NativeLibrary of its own.
+        Assert.True(System.Runtime.InteropServices.NativeLibrary.TryGetExport(handle, "xmppfed_abi_version", out _));
     }
 
     [Fact]

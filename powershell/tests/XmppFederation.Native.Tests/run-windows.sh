@@ -3,7 +3,10 @@
 # program (xunit.v3 tests are their own runner) with the Windows library in
 # runtimes/win-x64/native/, run under Wine in $WINEPREFIX (scripts/windows.sh win_prefix).
 #
-#   run-windows.sh WIN_NATIVE_DIR     (the folder holding xmppfed.dll)
+#   run-windows.sh WIN_NATIVE_DIR [netstandard2.0]
+#
+# WIN_NATIVE_DIR is the folder holding xmppfed.dll; netstandard2.0 tests that build of the .NET
+# layer (Windows PowerShell 5.1's, here in .NET 10 for win-x64) instead of the net10.0 one.
 #
 # Each test method runs in its own process: the .NET runtime under Wine 8 can die with an internal
 # error after some tests (seen after one that deletes a folder whose files are open), and a crash
@@ -12,15 +15,21 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
-native_dir="$(cd "${1:?usage: run-windows.sh WIN_NATIVE_DIR}" && pwd)"
+native_dir="$(cd "${1:?usage: run-windows.sh WIN_NATIVE_DIR [netstandard2.0]}" && pwd)"
+layer_target="${2:-}"
+case "$layer_target" in
+    "") out="$repo/target/windows/xunit" artifacts="$repo/target/windows/dotnet" ;;
+    netstandard2.0) out="$repo/target/windows/xunit-$layer_target" artifacts="$repo/target/windows/dotnet-$layer_target" ;;
+    *) echo "run-windows.sh: unknown build of the layer '$layer_target' (only netstandard2.0)" >&2; exit 2 ;;
+esac
 : "${WINEPREFIX:?run-windows.sh: set WINEPREFIX to a Wine prefix (scripts/windows.sh win_prefix)}"
-out="$repo/target/windows/xunit"
 
 # Its own artifacts folder, so that the Linux build's obj/ and bin/ are not switched to win-x64.
 rm -rf "$out"
 dotnet publish "$here" -c Release -r win-x64 --self-contained --nologo -v quiet \
-    --artifacts-path "$repo/target/windows/dotnet" -o "$out" \
-    -p:XmppFedNativeDir="$native_dir" -p:XmppFedNativeFile=xmppfed.dll -p:XmppFedNativeRid=win-x64
+    --artifacts-path "$artifacts" -o "$out" \
+    -p:XmppFedNativeDir="$native_dir" -p:XmppFedNativeFile=xmppfed.dll -p:XmppFedNativeRid=win-x64 \
+    ${layer_target:+-p:XmppFedNativeTarget="$layer_target"}
 
 # DOTNET_EnableWriteXorExecute=0: with W^X the runtime crashes under Wine (see README "Windows").
 run() {

@@ -41,7 +41,26 @@ Describe 'The module manifest' {
         $manifest.ProjectUri | Should -BeNullOrEmpty
         $manifest.LicenseUri | Should -BeNullOrEmpty
         $manifest.HelpInfoUri | Should -BeNullOrEmpty
-        $manifest.PowerShellVersion | Should -Be ([version]'7.6')
+    }
+
+    It 'asks for the PowerShell its assemblies run on: 7.6 for net10.0, 5.1 (Desktop and Core) for netstandard2.0' {
+        $framework = [XmppFederation.Native.PartnerStore].Assembly.GetCustomAttributes([System.Runtime.Versioning.TargetFrameworkAttribute], $false)[0].FrameworkName
+        [XmppFederation.Commands.StoreCmdlet].Assembly.GetCustomAttributes([System.Runtime.Versioning.TargetFrameworkAttribute], $false)[0].FrameworkName |
+            Should -BeExactly $framework
+        switch ($framework) {
+            '.NETCoreApp,Version=v10.0' {
+                $manifest.PowerShellVersion | Should -Be ([version]'7.6')
+                @($data.CompatiblePSEditions) | Should -Be @('Core')
+                $manifest.Tags | Should -Not -Contain 'PSEdition_Desktop'
+            }
+            '.NETStandard,Version=v2.0' {
+                # The Windows PowerShell 5.1 build (the staged module's Desktop folder).
+                $manifest.PowerShellVersion | Should -Be ([version]'5.1')
+                @($data.CompatiblePSEditions) | Should -Be @('Desktop', 'Core')
+                $manifest.Tags | Should -Contain 'PSEdition_Desktop'
+            }
+            default { throw "unexpected target framework '$framework'" }
+        }
     }
 
     It 'exports exactly the seven cmdlets, by name' {
@@ -57,6 +76,35 @@ Describe 'The module manifest' {
         Join-Path $folder $data.FormatsToProcess[0] | Should -Exist
         Join-Path $folder 'en-US/XmppFederation.dll-Help.xml' | Should -Exist
         Join-Path $folder 'en-US/about_XmppFederation.help.txt' | Should -Exist
+    }
+}
+
+Describe 'The native library' {
+    It 'is loaded from the module''s own runtimes/RID/native folder' {
+        $null = [XmppFederation.Native.PartnerStore]::LibraryVersion
+        $resolver = [XmppFederation.Native.PartnerStore].Assembly.GetType('XmppFederation.Native.NativeLibraryResolver', $true)
+        $loaded = $resolver.GetProperty('LoadedPath', [System.Reflection.BindingFlags]'NonPublic, Static').GetValue($null)
+        $loaded | Should -Not -BeNullOrEmpty
+        $runtimes = [System.IO.Path]::GetFullPath((Join-Path (Split-Path $ModulePath) 'runtimes')) + [System.IO.Path]::DirectorySeparatorChar
+        [System.IO.Path]::GetFullPath($loaded).StartsWith($runtimes, [System.StringComparison]::Ordinal) | Should -BeTrue -Because "$loaded is under $runtimes"
+        Split-Path -Leaf $loaded | Should -BeExactly $(if ($IsWindows) { 'xmppfed.dll' } else { 'libxmppfed.so' })
+    }
+
+    It 'is reported as NativeLibraryNotFound, naming the file, when it cannot be loaded' {
+        $store = New-TestStore
+        try {
+            $missing = Join-Path $store.Root 'no-such-library'
+            $child = Invoke-ChildPwsh -Store $store -NoImport -Script @"
+`$env:XMPPFED_NATIVE_LIBRARY = '$($missing -replace "'", "''")'
+Import-Module '$($ModulePath -replace "'", "''")' -ErrorAction Stop
+try { Get-CsXmppAllowedPartner -ErrorAction Stop } catch { "ID=`$(`$_.FullyQualifiedErrorId)"; "CATEGORY=`$(`$_.CategoryInfo.Category)"; "MESSAGE=`$(`$_.Exception.Message)" }
+"@
+            $child.Lines | Should -Contain 'ID=NativeLibraryNotFound,XmppFederation.Commands.GetCsXmppAllowedPartnerCommand' -Because ($child.Output + $child.Errors)
+            ($child.Lines | Where-Object { $_ -like 'MESSAGE=*' }) | Should -BeLike "*'$missing'*XMPPFED_NATIVE_LIBRARY*"
+        }
+        finally {
+            Remove-TestStore
+        }
     }
 }
 
