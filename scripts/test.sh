@@ -64,6 +64,18 @@ cargo_counts() {
          END { print p + lp, f + lf }' "$1"
 }
 
+# Runs a leg's command ("$@" after the first three arguments) with its output in $logs/<log>.log,
+# and counts the last line "<prefix>N passed, M failed" it printed (colours and CRs removed; the
+# prefix is an extended regular expression, '' for none).
+run_counted() {
+    local name="$1" log="$logs/$2.log" prefix="$3" status=0 before=$failed p f
+    shift 3
+    "$@" 2>&1 | tee "$log" || status=$?
+    read -r p f < <(sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' "$log" | tr -d '\r' | grep -Eo "^${prefix}[0-9]+ passed, [0-9]+ failed" | tail -1 | sed -E 's/^(.*[^0-9])?([0-9]+) passed, ([0-9]+) failed$/\2 \3/') || true
+    count "${p:-0}" "${f:-0}"
+    leg_end "$name" "$status" "$before"
+}
+
 leg "Rust: cargo test --release"
 status=0 before=$failed
 (cd "$REPO_ROOT" && xcargo test --release 2>&1) | tee "$logs/cargo.log" || status=$?
@@ -72,11 +84,7 @@ count "$p" "$f"
 leg_end "cargo test" "$status" "$before"
 
 leg "C: tests/c/run.sh (gcc -Werror, valgrind)"
-status=0 before=$failed
-"$REPO_ROOT/tests/c/run.sh" "$NATIVE_DIR" 2>&1 | tee "$logs/c.log" || status=$?
-read -r p f < <(grep -Eo '^[0-9]+ passed, [0-9]+ failed' "$logs/c.log" | tail -1 | awk '{print $1, $3}') || true
-count "${p:-0}" "${f:-0}"
-leg_end "C ABI test" "$status" "$before"
+run_counted "C ABI test" c '' "$REPO_ROOT/tests/c/run.sh" "$NATIVE_DIR"
 
 leg "Python: tests/python (the C ABI through ctypes)"
 status=0 before=$failed
@@ -107,37 +115,22 @@ leg_end "dotnet test (netstandard2.0)" "$status" "$before"
 # and the .NET CLI home) inside a temporary folder that it deletes afterwards, and with no XMPPFED_*
 # variable in the environment: the tests never touch the real user's store.
 leg "PowerShell: Pester suite powershell/tests/XmppFederation.Tests (pwsh from .config/dotnet-tools.json)"
-status=0 before=$failed
-"$REPO_ROOT/powershell/tests/XmppFederation.Tests/run.sh" "$STAGE_DIR/XmppFederation.psd1" 2>&1 | tee "$logs/pester.log" || status=$?
-read -r p f < <(sed 's/\x1b\[[0-9;]*m//g' "$logs/pester.log" | grep -Eo '^pester: [0-9]+ passed, [0-9]+ failed' | tail -1 | awk '{print $2, $4}') || true
-count "${p:-0}" "${f:-0}"
-leg_end "Pester tests" "$status" "$before"
+run_counted "Pester tests" pester 'pester: ' "$REPO_ROOT/powershell/tests/XmppFederation.Tests/run.sh" "$STAGE_DIR/XmppFederation.psd1"
 
 # The cmdlet behaviour files again, against a PostgreSQL central store (a fresh schema of the
 # throwaway cluster per test; the FolderOnly tests, about a folder's own files, are left out).
 # The replica, help, formatting, completion and module files stay folder-only: they test the
 # module and the replica files, not the kind of central store, and would add about 2 minutes.
 leg "PowerShell: Pester (New, Get, Set, Remove, Messages) against a PostgreSQL central store"
-status=0 before=$failed
-PESTER_STORE_KIND=PostgreSQL PESTER_ONLY='New-*,Get-CsXmppAllowedPartner.Tests.ps1,Set-*,Remove-*,Messages*' \
-    "$REPO_ROOT/powershell/tests/XmppFederation.Tests/run.sh" "$STAGE_DIR/XmppFederation.psd1" 2>&1 | tee "$logs/pester-postgres.log" || status=$?
-read -r p f < <(sed 's/\x1b\[[0-9;]*m//g' "$logs/pester-postgres.log" | grep -Eo '^pester: [0-9]+ passed, [0-9]+ failed' | tail -1 | awk '{print $2, $4}') || true
-count "${p:-0}" "${f:-0}"
-leg_end "Pester tests (PostgreSQL)" "$status" "$before"
+run_counted "Pester tests (PostgreSQL)" pester-postgres 'pester: ' \
+    env PESTER_STORE_KIND=PostgreSQL PESTER_ONLY='New-*,Get-CsXmppAllowedPartner.Tests.ps1,Set-*,Remove-*,Messages*' \
+    "$REPO_ROOT/powershell/tests/XmppFederation.Tests/run.sh" "$STAGE_DIR/XmppFederation.psd1"
 
 leg "PowerShell: Pester suite against the Windows PowerShell 5.1 build (target/XmppFederation/Desktop, in pwsh 7.6.9)"
-status=0 before=$failed
-"$REPO_ROOT/powershell/tests/XmppFederation.Tests/run.sh" "$STAGE_DIR/Desktop/XmppFederation.psd1" 2>&1 | tee "$logs/pester-desktop.log" || status=$?
-read -r p f < <(sed 's/\x1b\[[0-9;]*m//g' "$logs/pester-desktop.log" | grep -Eo '^pester: [0-9]+ passed, [0-9]+ failed' | tail -1 | awk '{print $2, $4}') || true
-count "${p:-0}" "${f:-0}"
-leg_end "Pester tests (Desktop build)" "$status" "$before"
+run_counted "Pester tests (Desktop build)" pester-desktop 'pester: ' "$REPO_ROOT/powershell/tests/XmppFederation.Tests/run.sh" "$STAGE_DIR/Desktop/XmppFederation.psd1"
 
 leg "Checkout with CRLF conversion: scripts/check-eol.sh"
-status=0 before=$failed
-"$REPO_ROOT/scripts/check-eol.sh" 2>&1 | tee "$logs/eol.log" || status=$?
-read -r p f < <(grep -Eo '^eol: [0-9]+ passed, [0-9]+ failed' "$logs/eol.log" | tail -1 | awk '{print $2, $4}') || true
-count "${p:-0}" "${f:-0}"
-leg_end "CRLF checkout" "$status" "$before"
+run_counted "CRLF checkout" eol 'eol: ' "$REPO_ROOT/scripts/check-eol.sh"
 
 # The Windows legs run in a fresh Wine prefix inside $logs: its per-user folders (AppData, Temp)
 # are this run's, like the sandboxed XDG folders above.
@@ -153,41 +146,23 @@ count "$p" "$f"
 leg_end "cargo test (Windows)" "$status" "$before"
 
 leg "Windows: tests/c/run.sh --windows (mingw -Werror, under Wine)"
-status=0 before=$failed
-"$REPO_ROOT/tests/c/run.sh" --windows "$WIN_NATIVE_DIR" 2>&1 | tee "$logs/c-windows.log" || status=$?
-read -r p f < <(grep -Eo '^[0-9]+ passed, [0-9]+ failed' "$logs/c-windows.log" | tail -1 | awk '{print $1, $3}') || true
-count "${p:-0}" "${f:-0}"
-leg_end "C ABI test (Windows)" "$status" "$before"
+run_counted "C ABI test (Windows)" c-windows '' "$REPO_ROOT/tests/c/run.sh" --windows "$WIN_NATIVE_DIR"
 
 leg "Windows: xunit tests of the .NET layer (self-contained win-x64, under Wine)"
-status=0 before=$failed
-"$REPO_ROOT/powershell/tests/XmppFederation.Native.Tests/run-windows.sh" "$WIN_NATIVE_DIR" 2>&1 | tee "$logs/xunit-windows.log" || status=$?
-read -r p f < <(grep -Eo '^xunit-windows: [0-9]+ passed, [0-9]+ failed' "$logs/xunit-windows.log" | tail -1 | awk '{print $2, $4}') || true
-count "${p:-0}" "${f:-0}"
-leg_end "xunit tests (Windows)" "$status" "$before"
+run_counted "xunit tests (Windows)" xunit-windows 'xunit-windows: ' "$REPO_ROOT/powershell/tests/XmppFederation.Native.Tests/run-windows.sh" "$WIN_NATIVE_DIR"
 
 leg "Windows: the same xunit tests against the Windows PowerShell 5.1 build of the layer (netstandard2.0; win-x64, under Wine)"
-status=0 before=$failed
-"$REPO_ROOT/powershell/tests/XmppFederation.Native.Tests/run-windows.sh" "$WIN_NATIVE_DIR" netstandard2.0 2>&1 | tee "$logs/xunit-windows-netstandard.log" || status=$?
-read -r p f < <(grep -Eo '^xunit-windows: [0-9]+ passed, [0-9]+ failed' "$logs/xunit-windows-netstandard.log" | tail -1 | awk '{print $2, $4}') || true
-count "${p:-0}" "${f:-0}"
-leg_end "xunit tests (Windows, netstandard2.0)" "$status" "$before"
+run_counted "xunit tests (Windows, netstandard2.0)" xunit-windows-netstandard 'xunit-windows: ' \
+    "$REPO_ROOT/powershell/tests/XmppFederation.Native.Tests/run-windows.sh" "$WIN_NATIVE_DIR" netstandard2.0
 
 leg "Windows: Pester suite in PowerShell 7.6.9 for win-x64 (under Wine)"
-status=0 before=$failed
-"$REPO_ROOT/powershell/tests/XmppFederation.Tests/run-windows.sh" "$STAGE_DIR/XmppFederation.psd1" 2>&1 | tee "$logs/pester-windows.log" || status=$?
-read -r p f < <(sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' "$logs/pester-windows.log" | tr -d '\r' | grep -Eo '^pester: [0-9]+ passed, [0-9]+ failed' | tail -1 | awk '{print $2, $4}') || true
-count "${p:-0}" "${f:-0}"
-leg_end "Pester tests (Windows)" "$status" "$before"
+run_counted "Pester tests (Windows)" pester-windows 'pester: ' "$REPO_ROOT/powershell/tests/XmppFederation.Tests/run-windows.sh" "$STAGE_DIR/XmppFederation.psd1"
 
 # The Desktop build on Windows loads xmppfed.dll as Windows PowerShell 5.1 would (LoadLibraryExW
 # before the first call, [DllImport] bound by name), here in PowerShell 7.6.9 for win-x64.
 leg "Windows: Pester suite against the Windows PowerShell 5.1 build, in PowerShell 7.6.9 for win-x64 (under Wine)"
-status=0 before=$failed
-"$REPO_ROOT/powershell/tests/XmppFederation.Tests/run-windows.sh" "$STAGE_DIR/Desktop/XmppFederation.psd1" 2>&1 | tee "$logs/pester-windows-desktop.log" || status=$?
-read -r p f < <(sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' "$logs/pester-windows-desktop.log" | tr -d '\r' | grep -Eo '^pester: [0-9]+ passed, [0-9]+ failed' | tail -1 | awk '{print $2, $4}') || true
-count "${p:-0}" "${f:-0}"
-leg_end "Pester tests (Windows, Desktop build)" "$status" "$before"
+run_counted "Pester tests (Windows, Desktop build)" pester-windows-desktop 'pester: ' \
+    "$REPO_ROOT/powershell/tests/XmppFederation.Tests/run-windows.sh" "$STAGE_DIR/Desktop/XmppFederation.psd1"
 
 leg "Fuzzing: scripts/fuzz.sh ${XMPPFED_FUZZ_SECONDS:=10} (each target, plus every saved regression)"
 status=0
