@@ -111,6 +111,12 @@ internal static class NativeMethods
     internal static extern XmppFedResult xmppfed_store_status(StoreSafeHandle store, out IntPtr status_json_out);
 
     [DllImport(LibraryName, CallingConvention = Cdecl)]
+    internal static extern XmppFedResult xmppfed_store_initialize(StoreSafeHandle store, out IntPtr result_json_out);
+
+    [DllImport(LibraryName, CallingConvention = Cdecl)]
+    internal static extern XmppFedResult xmppfed_store_initialize_preview(StoreSafeHandle store, out IntPtr result_json_out);
+
+    [DllImport(LibraryName, CallingConvention = Cdecl)]
     internal static extern void xmppfed_string_free(IntPtr s);
 
     /// <summary>Copy a library-allocated string and free it with <c>xmppfed_string_free</c>, always.</summary>
