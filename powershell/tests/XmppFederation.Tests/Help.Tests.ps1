@@ -25,10 +25,10 @@ BeforeAll {
 }
 
 Describe 'The cmdlets whose help is checked' -ForEach @(@{ Discovered = $cmdlets }) {
-    It 'are every cmdlet the module exports: the six' {
+    It 'are every cmdlet the module exports: the seven' {
         $Discovered | Should -Be @((Get-Module XmppFederation).ExportedCmdlets.Keys | Sort-Object)
         $Discovered | Should -Be @('Get-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartnerReplicationStatus', 'Invoke-CsXmppAllowedPartnerReplication',
-            'New-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner')
+            'New-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner', 'Test-CsXmppAllowedPartner')
     }
 }
 
@@ -70,7 +70,7 @@ Describe 'Get-Help <_>' -ForEach $cmdlets {
             $doc.position | Should -Be $(if ($position.Count) { "$position" } else { 'named' }) -Because $because
             $byValue = @($sets | Where-Object ValueFromPipeline).Count -gt 0
             $byName = @($sets | Where-Object ValueFromPipelineByPropertyName).Count -gt 0
-            $expectedPipeline = if ($byValue) { 'True (ByValue)' } elseif ($byName) { 'True (ByPropertyName)' } else { 'False' }
+            $expectedPipeline = if ($byValue -and $byName) { 'True (ByValue, ByPropertyName)' } elseif ($byValue) { 'True (ByValue)' } elseif ($byName) { 'True (ByPropertyName)' } else { 'False' }
             $doc.pipelineInput | Should -Be $expectedPipeline -Because $because
             $wildcards = @($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.SupportsWildcardsAttribute] }).Count -gt 0
             $doc.globbing | Should -Be "$wildcards".ToLower() -Because $because
@@ -115,7 +115,9 @@ Describe 'Get-Help <_>' -ForEach $cmdlets {
         if ($command.OutputType.Name -contains 'XmppFederation.Native.PartnerData') {
             $outputs | Should -Match ([regex]::Escape('Microsoft.Rtc.Management.WritableConfig.Settings.XmppFederation.XmppAllowedPartner#Decorated'))
         }
-        $expected = if ($name -like '*Replication*') { 'XmppFederation.Native.ReplicationStatus' } else { 'XmppFederation.Native.PartnerData' }
+        $expected = if ($name -like '*Replication*') { 'XmppFederation.Native.ReplicationStatus' }
+            elseif ($name -eq 'Test-CsXmppAllowedPartner') { 'XmppFederation.Native.DomainExplanation' }
+            else { 'XmppFederation.Native.PartnerData' }
         $command.OutputType.Name | Should -Contain $expected
     }
 
@@ -214,6 +216,8 @@ Describe 'Every example runs as printed' {
         }
         & $fixture
         Get-CsXmppAllowedPartner | Export-Csv -LiteralPath (Join-Path $store.Root 'partners.csv')
+        # The remote domains Test's examples read: allowed, a subdomain of a partner, unknown.
+        Set-Content -LiteralPath (Join-Path $store.Root 'domains.txt') -Value 'contoso.com', 'research.fabrikam2.com', 'chat.contoso.com', 'unknown.example.net'
     }
     AfterEach {
         Pop-Location
@@ -258,6 +262,14 @@ Describe 'Every example runs as printed' {
                 Get-LogHash $store.Replica | Should -BeExactly $after -Because 'the example must refresh the replica'
                 (Get-CsXmppAllowedPartnerReplicationStatus).IsCurrent | Should -BeTrue
             }
+        }
+        elseif ($Cmdlet -eq 'Test-CsXmppAllowedPartner') {
+            @($output).Count | Should -BeGreaterThan 0 -Because 'the example must show explanations'
+            if ($Code -notmatch '\| (Format|Select)-') {
+                $output | ForEach-Object { $_ | Should -BeOfType ([XmppFederation.Native.DomainExplanation]) }
+            }
+            $after | Should -BeExactly $before -Because 'Test only reads'
+            Get-LogHash $store.Replica | Should -BeExactly $replicaBefore
         }
         elseif ($Cmdlet -eq 'Get-CsXmppAllowedPartner') {
             if ($Code -notmatch 'Export-Csv') {

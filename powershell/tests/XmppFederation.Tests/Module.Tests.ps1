@@ -44,9 +44,9 @@ Describe 'The module manifest' {
         $manifest.PowerShellVersion | Should -Be ([version]'7.6')
     }
 
-    It 'exports exactly the six cmdlets, by name' {
+    It 'exports exactly the seven cmdlets, by name' {
         @($data.CmdletsToExport) | Sort-Object | Should -Be @('Get-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartnerReplicationStatus', 'Invoke-CsXmppAllowedPartnerReplication',
-            'New-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner')
+            'New-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner', 'Test-CsXmppAllowedPartner')
         @($manifest.ExportedCmdlets.Keys) | Sort-Object | Should -Be @($data.CmdletsToExport | Sort-Object)
         @($data.FunctionsToExport).Count | Should -Be 0
         @($data.AliasesToExport).Count | Should -Be 0

@@ -266,7 +266,7 @@ function Assert-XmppError {
     param(
         [AllowNull()] [AllowEmptyCollection()] [object[]] $Errors,
         [Parameter(Mandatory)] [string] $Id,
-        [Parameter(Mandatory)] [ValidateSet('New', 'Get', 'Set', 'Remove', 'Invoke')] [string] $Verb,
+        [Parameter(Mandatory)] [ValidateSet('New', 'Get', 'Set', 'Remove', 'Invoke', 'Test')] [string] $Verb,
         [ValidateSet('CsXmppAllowedPartner', 'CsXmppAllowedPartnerReplication', 'CsXmppAllowedPartnerReplicationStatus')] [string] $Noun = 'CsXmppAllowedPartner',
         [Parameter(Mandatory)] [System.Management.Automation.ErrorCategory] $Category,
         [Parameter(Mandatory)] [AllowEmptyString()] [string] $Target
