@@ -37,6 +37,54 @@ public sealed class PartnerIdentityTransformationAttribute : ArgumentTransformat
 }
 
 /// <summary>
+/// A -Domain value of Test-CsXmppAllowedPartner: domain names, one or a list, or partner objects
+/// (their Identity). Anything else is refused at binding, as for -Identity: PowerShell would
+/// otherwise explain "System.Collections.Hashtable" as a domain. An object with a Domain property
+/// (a CSV row) is passed on untouched, so that binding by value fails and the pipeline binds it
+/// by that property (a refusal here would end binding for the object).
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+public sealed class DomainNamesTransformationAttribute : ArgumentTransformationAttribute
+{
+    /// <inheritdoc/>
+    public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+    {
+        object? value = PartnerObjects.Unwrap(inputData);
+        if (value is IEnumerable items and not string and not IDictionary)
+        {
+            return items.Cast<object?>().Select(One).ToArray();
+        }
+        if (value is not PartnerData && inputData is not null && PSObject.AsPSObject(inputData).Properties[DomainProperty] is not null)
+        {
+            return inputData;
+        }
+        return One(inputData);
+    }
+
+    private const string DomainProperty = "Domain";
+
+    private static string? One(object? item)
+    {
+        object? value = PartnerObjects.Unwrap(item);
+        switch (value)
+        {
+            case null:
+                return null;
+            case string text:
+                return text;
+            case PartnerData partner:
+                return partner.Identity;
+        }
+        if (PartnerObjects.IsDeserializedPartner(item) && ((PSObject)item!).Properties["Identity"]?.Value is string identity)
+        {
+            return identity;
+        }
+        throw new ArgumentTransformationMetadataException(
+            $"Domain takes domain names or allowed-partner objects, not a {PartnerObjects.Describe(value)}.");
+    }
+}
+
+/// <summary>
 /// A -Instance value: a partner object as the cmdlets write it, or one deserialized from
 /// Export-Clixml / a remote session (a property bag with the same names).
 /// </summary>

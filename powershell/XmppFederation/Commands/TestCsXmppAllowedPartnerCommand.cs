@@ -15,9 +15,10 @@ public sealed class TestCsXmppAllowedPartnerCommand : StoreCmdlet
 {
     /// <summary>
     /// The remote domains to explain, e.g. from <c>Get-Content domains.txt</c>; objects with a
-    /// Domain property (partners, CSV rows) bind by that property.
+    /// Domain property (partners, CSV rows) bind by that property; other objects are refused.
     /// </summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [DomainNamesTransformation]
     [ArgumentCompleter(typeof(PartnerIdentityCompleter))]
     public string[] Domain { get; set; } = Array.Empty<string>();
 

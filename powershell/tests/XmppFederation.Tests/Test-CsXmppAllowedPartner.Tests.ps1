@@ -147,6 +147,32 @@ Describe 'Test-CsXmppAllowedPartner' {
             $out.CoveredAs | Sort-Object -Unique | Should -Be 'PrimaryDomain'
             ([pscustomobject]@{ Domain = 'research.fabrikam2.com' } | Test-CsXmppAllowedPartner).Partner | Should -BeExactly 'fabrikam.com'
         }
+
+        It 'binds CSV rows and Import-Clixml partners by their Domain property' {
+            $csv = Join-Path $store.Root 'partners.csv'
+            $xml = Join-Path $store.Root 'partners.xml'
+            Get-CsXmppAllowedPartner | Export-Csv -LiteralPath $csv
+            Get-CsXmppAllowedPartner | Export-Clixml -LiteralPath $xml
+            (Import-Csv -LiteralPath $csv | Test-CsXmppAllowedPartner).Partner | Should -Be @('bücher.example', 'contoso.com', 'fabrikam.com', 'jabber.org')
+            (Import-Clixml -LiteralPath $xml | Test-CsXmppAllowedPartner).Partner | Should -Be @('bücher.example', 'contoso.com', 'fabrikam.com', 'jabber.org')
+        }
+
+        It 'refuses objects that are neither domain names nor partners at binding (<Case>); the rest go on' -TestCases @(
+            @{ Case = 'a hashtable'; Value = @{ a = 1 } }
+            @{ Case = 'a number'; Value = 42 }
+            @{ Case = 'a script block'; Value = { 'contoso.com' } }
+        ) {
+            # PowerShell would otherwise explain "System.Collections.Hashtable" as a domain name.
+            $out = @('contoso.com', $Value, 'jabber.org' | Test-CsXmppAllowedPartner -ErrorVariable ev -ErrorAction SilentlyContinue)
+            $out.Domain | Should -Be @('contoso.com', 'jabber.org')
+            @($ev).Count | Should -Be 1
+            $ev[0].FullyQualifiedErrorId | Should -BeExactly 'ParameterArgumentTransformationError,XmppFederation.Commands.TestCsXmppAllowedPartnerCommand'
+            $ev[0].Exception.Message | Should -BeLike '*Domain takes domain names or allowed-partner objects*'
+            # As an argument, a script block is PowerShell's delay-bind form (ScriptBlockArgumentNoInput).
+            if ($Value -isnot [scriptblock]) {
+                { Test-CsXmppAllowedPartner -Domain $Value } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,XmppFederation.Commands.TestCsXmppAllowedPartnerCommand'
+            }
+        }
     }
 
     Context 'reading' {
