@@ -375,6 +375,26 @@ mod tests {
         assert_eq!(e.hints[0].partner, None);
     }
 
+    /// 100,000 partners: a domain that is not allowed reads them all for near misses (printed
+    /// with --nocapture); an allowed one is a lookup. Correctness is asserted, not timing.
+    #[test]
+    fn near_misses_among_100000_partners() {
+        let mut partners: Vec<Partner> = (0..100_000).map(|i| partner(&format!("p{i:06}.example.org"), &[])).collect();
+        partners.push(partner("deep.example.net", &["x.y.example.org"]));
+        let s = state(partners);
+        let started = std::time::Instant::now();
+        let e = explain_in(&s, "y.example.org");
+        let not_allowed = started.elapsed();
+        assert_eq!(ids(&e), vec![HINT_PARENT_OF_PARTNER]);
+        assert_eq!(e.hints[0].partner.as_deref(), Some("deep.example.net"));
+        let e = explain_in(&s, "example.org");
+        assert_eq!(e.hints.len(), MAX_SUBDOMAIN_HINTS);
+        assert!(e.hints.last().unwrap().message.contains("99991 more subdomains"), "{}", e.hints.last().unwrap().message);
+        let started = std::time::Instant::now();
+        assert!(explain_in(&s, "p099999.example.org").allowed);
+        println!("100,000 partners: not allowed {not_allowed:?}, allowed {:?}", started.elapsed());
+    }
+
     #[test]
     fn an_unknown_domain_in_an_empty_list_has_no_hints() {
         let e = explain_in(&State::default(), "example.com");
