@@ -175,6 +175,16 @@ Describe 'Test-CsXmppAllowedPartner' {
         }
     }
 
+    Context 'tab completion' {
+        It '-Domain completes the identities of partners (<Line>)' -TestCases @(
+            @{ Line = 'Test-CsXmppAllowedPartner -Domain con'; Expected = @('contoso.com') }
+            @{ Line = 'Test-CsXmppAllowedPartner fab'; Expected = @('fabrikam.com') }
+            @{ Line = 'Test-CsXmppAllowedPartner -LocalStore -Domain j'; Expected = @('jabber.org') }
+        ) {
+            @((TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches.CompletionText) | Should -Be $Expected
+        }
+    }
+
     Context 'reading' {
         It 'changes nothing in the store or the replica' {
             $central = Get-LogHash $store.Central
