@@ -34,7 +34,7 @@ public sealed class TestCsXmppAllowedPartnerCommand : StoreCmdlet
             ForItem(domain, () =>
             {
                 var explanation = Store.Explain(domain, LocalStore);
-                WriteVerbose($"{explanation.Summary} (store revision {explanation.StoreRevision}, {(LocalStore ? "local replica" : "central store")}).");
+                WriteVerbose($"{explanation.Summary}. Read at revision {explanation.StoreRevision} of the {(LocalStore ? "local replica" : "central store")}.");
                 WriteObject(explanation);
             });
         }

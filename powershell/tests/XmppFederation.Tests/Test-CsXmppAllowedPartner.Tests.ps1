@@ -206,7 +206,7 @@ Describe 'Test-CsXmppAllowedPartner' {
 
         It '-Verbose writes each domain''s summary' {
             $verbose = @(Test-CsXmppAllowedPartner chat.contoso.com -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
-            $verbose | Should -Contain 'chat.contoso.com is not allowed: no partner claims it (see Hints for near misses) (store revision 4, central store).'
+            $verbose | Should -Contain 'chat.contoso.com is not allowed: no partner claims it (see Hints for near misses). Read at revision 4 of the central store.'
         }
     }
 
