@@ -16,24 +16,8 @@ namespace XmppFederation.Commands;
 public sealed class PartnerIdentityTransformationAttribute : ArgumentTransformationAttribute
 {
     /// <inheritdoc/>
-    public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
-    {
-        object? value = PartnerObjects.Unwrap(inputData);
-        switch (value)
-        {
-            case null:
-            case string:
-                return value;
-            case PartnerData partner:
-                return partner.Identity;
-        }
-        if (PartnerObjects.IsDeserializedPartner(inputData) && ((PSObject)inputData!).Properties["Identity"]?.Value is string identity)
-        {
-            return identity;
-        }
-        throw new ArgumentTransformationMetadataException(
-            $"Identity takes a domain name or an allowed-partner object, not a {PartnerObjects.Describe(value)}.");
-    }
+    public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData) =>
+        PartnerObjects.DomainName(inputData, "Identity takes a domain name or an allowed-partner object");
 }
 
 /// <summary>
@@ -63,25 +47,8 @@ public sealed class DomainNamesTransformationAttribute : ArgumentTransformationA
 
     private const string DomainProperty = "Domain";
 
-    private static string? One(object? item)
-    {
-        object? value = PartnerObjects.Unwrap(item);
-        switch (value)
-        {
-            case null:
-                return null;
-            case string text:
-                return text;
-            case PartnerData partner:
-                return partner.Identity;
-        }
-        if (PartnerObjects.IsDeserializedPartner(item) && ((PSObject)item!).Properties["Identity"]?.Value is string identity)
-        {
-            return identity;
-        }
-        throw new ArgumentTransformationMetadataException(
-            $"Domain takes domain names or allowed-partner objects, not a {PartnerObjects.Describe(value)}.");
-    }
+    private static string? One(object? item) =>
+        PartnerObjects.DomainName(item, "Domain takes domain names or allowed-partner objects");
 }
 
 /// <summary>
@@ -119,6 +86,29 @@ internal static class PartnerObjects
         value is PSObject ps && ps.TypeNames.Contains(DeserializedTypeName);
 
     public static string Describe(object? value) => value?.GetType().Name ?? "null";
+
+    /// <summary>
+    /// A domain name given as text or as a partner object (its Identity), for a string parameter;
+    /// any other object is refused with <paramref name="rule"/>, naming its type.
+    /// </summary>
+    public static string? DomainName(object? item, string rule)
+    {
+        object? value = Unwrap(item);
+        switch (value)
+        {
+            case null:
+                return null;
+            case string text:
+                return text;
+            case PartnerData partner:
+                return partner.Identity;
+        }
+        if (IsDeserializedPartner(item) && ((PSObject)item!).Properties["Identity"]?.Value is string identity)
+        {
+            return identity;
+        }
+        throw new ArgumentTransformationMetadataException($"{rule}, not a {Describe(value)}.");
+    }
 
     /// <summary>Copies the properties by name, converting with PowerShell's own rules; the library validates the result.</summary>
     public static PartnerData FromDeserialized(PSObject source)
