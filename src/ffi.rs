@@ -531,6 +531,37 @@ pub unsafe extern "C" fn xmppfed_partner_complete(
     })
 }
 
+/// Explain a remote domain (Test-CsXmppAllowedPartner): whether the list allows it, which
+/// partner covers it and how, that partner's negotiation settings, the methods a stream with it
+/// tries in order, the warnings, and near misses. Read from the central store, or from the local
+/// replica when `local_store` is true. A `domain` that is not a valid domain name is
+/// `XMPPFED_RESULT_INVALID_DOMAIN` with New's message for `Domain`; a domain the list does not
+/// allow is a success with `"Allowed":false`.
+/// `*explanation_json_out` receives `{"Input":"...","Domain":"...","AsciiDomain":"...",
+/// "Allowed":bool,"Partner":"..."|null,"CoveredAs":"PrimaryDomain"|"AdditionalDomain"|"NotCovered",
+/// "PartnerType","TlsNegotiation","SaslNegotiation","SupportDialbackNegotiation" (null when not
+/// allowed),"Methods":["SaslOverTls"|"TlsDialback"|"TcpDialback",...],"NoMethodReason":"..."|null,
+/// "Warnings":[{"Id","Message"}],"Hints":[{"Id","Message","Partner","Fix"}],"Summary":"...",
+/// "StoreRevision":n}`, owned by the caller (free with `xmppfed_string_free`).
+///
+/// # Safety
+/// `store` is a live handle; `domain` is NUL-terminated; the out pointer is valid.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_partner_explain(
+    store: *mut xmppfed_store,
+    domain: *const c_char,
+    local_store: bool,
+    explanation_json_out: *mut *mut c_char,
+) -> xmppfed_result {
+    boundary(|| {
+        check_out(explanation_json_out, "explanation_json_out")?;
+        let domain = required_str(domain, "domain")?;
+        let explanation = with_store(store, |s| s.explain(domain, source(local_store)))?;
+        *explanation_json_out = to_json(&explanation).into_raw();
+        Ok(())
+    })
+}
+
 /// Change a partner (Set -Identity). `changes_json`: an object with the properties to change
 /// (not Identity/Domain); `AdditionalDomains` takes a list (replace), null (clear) or
 /// `{"Add":..,"Remove":..,"Replace":..}`. `*outcome_json_out` as for `xmppfed_partner_new`.

@@ -3,13 +3,14 @@
 //!
 //! Every rule lives here: the partner model and its defaults ([`model`]), domain validation
 //! ([`domain`]), negotiation rules ([`negotiation`]), list modifiers ([`list_modifier`]), wildcard
-//! filters ([`wildcard`]), identity completion ([`completion`]) and the durable store with its
-//! local replica ([`store`]). The C ABI ([`ffi`]) and the .NET/PowerShell layers above it only
+//! filters ([`wildcard`]), identity completion ([`completion`]), remote-domain explanations
+//! ([`explain`]) and the durable store with its local replica ([`store`]). The C ABI ([`ffi`]) and the .NET/PowerShell layers above it only
 //! translate.
 
 pub mod completion;
 pub mod domain;
 pub mod error;
+pub mod explain;
 pub mod ffi;
 pub mod json;
 pub mod list_modifier;

@@ -79,6 +79,63 @@ pub fn check(p: &Partner, choice: Choice) -> Result<Vec<Warning>> {
     Ok(warnings)
 }
 
+/// A way two servers can authenticate each other on a server-to-server stream, in the order a
+/// connection tries them (see [`methods`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Method {
+    /// SASL EXTERNAL with certificates, inside TLS.
+    SaslOverTls,
+    /// Server dialback (XEP-0220) on a TLS-protected stream.
+    TlsDialback,
+    /// Server dialback on a plain TCP stream, without TLS.
+    TcpDialback,
+}
+
+impl Method {
+    /// The method in an admin's words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Method::SaslOverTls => "SASL EXTERNAL over TLS",
+            Method::TlsDialback => "dialback over TLS",
+            Method::TcpDialback => "dialback over TCP without TLS",
+        }
+    }
+}
+
+/// The methods a stream with a partner of these settings tries, in order, or why none can
+/// succeed (ours, read from the documented matrix and its warnings):
+/// - SASL EXTERNAL over TLS when neither TLS nor SASL is NotSupported;
+/// - dialback over TLS when dialback is on, TLS is not NotSupported and SASL is not Required (a
+///   TLS stream with SASL Required authenticates with SASL only: the matrix's DialbackNotUsed);
+/// - dialback over plain TCP when dialback is on and TLS is not Required (SASL needs TLS, so a
+///   stream without TLS can only use dialback: the matrix's SaslWithoutRequiredTls).
+///
+/// Every accepted combination leaves at least one method; the rejected ones (dialback off while
+/// TLS or SASL is NotSupported) leave none, and the error is the reason.
+pub fn methods(p: &Partner) -> std::result::Result<Vec<Method>, String> {
+    let tls = p.tls_negotiation;
+    let sasl = p.sasl_negotiation;
+    let dialback = p.support_dialback_negotiation;
+    let mut methods = Vec::new();
+    if tls != TlsNegotiation::NotSupported && sasl != SaslNegotiation::NotSupported {
+        methods.push(Method::SaslOverTls);
+    }
+    if dialback && tls != TlsNegotiation::NotSupported && sasl != SaslNegotiation::Required {
+        methods.push(Method::TlsDialback);
+    }
+    if dialback && tls != TlsNegotiation::Required {
+        methods.push(Method::TcpDialback);
+    }
+    if methods.is_empty() {
+        // Only a rejected combination gets here; `check` words the reason.
+        return Err(match check(p, Choice::Untouched) {
+            Err(Error::InvalidNegotiation { problem, .. }) => problem,
+            _ => format!("TlsNegotiation {tls}, SaslNegotiation {sasl} and SupportDialbackNegotiation {dialback} leave no way to authenticate"),
+        });
+    }
+    Ok(methods)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +191,46 @@ mod tests {
         let err = check(&partner(T::NotSupported, S::Required, false), Choice::Untouched).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("contoso.com") && text.contains("TLS is NotSupported"), "{text}");
+    }
+
+    /// The methods of every cell of the matrix: accepted cells have at least one, in order;
+    /// rejected cells have none, with check()'s reason.
+    #[test]
+    fn methods_of_the_whole_matrix() {
+        use Method::{SaslOverTls as Sasl, TcpDialback as Tcp, TlsDialback as TlsDb};
+        use T::*;
+        let rows: &[(T, S, bool, Option<&[Method]>)] = &[
+            (Required, S::Required, true, Some(&[Sasl])),
+            (Required, S::Required, false, Some(&[Sasl])),
+            (Required, S::Optional, true, Some(&[Sasl, TlsDb])),
+            (Required, S::Optional, false, Some(&[Sasl])),
+            (Required, S::NotSupported, true, Some(&[TlsDb])),
+            (Required, S::NotSupported, false, None),
+            (Optional, S::Required, true, Some(&[Sasl, Tcp])),
+            (Optional, S::Required, false, Some(&[Sasl])),
+            (Optional, S::Optional, true, Some(&[Sasl, TlsDb, Tcp])),
+            (Optional, S::Optional, false, Some(&[Sasl])),
+            (Optional, S::NotSupported, true, Some(&[TlsDb, Tcp])),
+            (Optional, S::NotSupported, false, None),
+            (NotSupported, S::Required, true, Some(&[Tcp])),
+            (NotSupported, S::Required, false, None),
+            (NotSupported, S::Optional, true, Some(&[Tcp])),
+            (NotSupported, S::Optional, false, None),
+            (NotSupported, S::NotSupported, true, Some(&[Tcp])),
+            (NotSupported, S::NotSupported, false, None),
+        ];
+        for (tls, sasl, dialback, expected) in rows {
+            let p = partner(*tls, *sasl, *dialback);
+            let got = methods(&p);
+            match expected {
+                Some(m) => assert_eq!(got.as_deref(), Ok(*m), "TLS {tls} SASL {sasl} dialback {dialback}"),
+                None => {
+                    let reason = got.expect_err("a rejected combination has no method");
+                    assert!(reason.contains("NotSupported") && reason.contains("SupportDialbackNegotiation is False"), "{reason}");
+                }
+            }
+            // The matrix and the methods agree: exactly the rejected cells have no method.
+            assert_eq!(check(&p, Choice::Untouched).is_err(), expected.is_none(), "TLS {tls} SASL {sasl} dialback {dialback}");
+        }
     }
 }

@@ -98,6 +98,7 @@ enum Call {
     SetInstance(St, Arg, bool, Out),
     Remove(St, Arg, Out),
     Replicate(St),
+    Explain(St, Arg, bool, Out),
 }
 
 impl Call {
@@ -113,6 +114,7 @@ impl Call {
             Call::SetInstance(..) => "xmppfed_partner_set_instance",
             Call::Remove(..) => "xmppfed_partner_remove",
             Call::Replicate(..) => "xmppfed_store_replicate",
+            Call::Explain(..) => "xmppfed_partner_explain",
         }
     }
 
@@ -213,6 +215,19 @@ fn additional_count(n: usize) -> impl Fn(&str) -> Result<(), String> {
             Ok(())
         } else {
             Err(format!("expected {n} additional domains, got {len}"))
+        }
+    }
+}
+
+/// The output is an explanation (xmppfed_partner_explain) with `Allowed` and `Partner` as given.
+fn explained(allowed: bool, partner: Option<&'static str>) -> impl Fn(&str) -> Result<(), String> {
+    move |text| {
+        let v = parse(text)?;
+        let got = (v["Allowed"].as_bool(), v["Partner"].as_str());
+        if got == (Some(allowed), partner) {
+            Ok(())
+        } else {
+            Err(format!("expected Allowed {allowed} by {partner:?}, got {got:?}: {}", preview(text)))
         }
     }
 }
@@ -380,6 +395,11 @@ unsafe fn execute(call: Call, env: &Env) -> Observed {
             text_given = out == Given;
             let i = id.into_c();
             xmppfed_partner_get(store_of(st), cptr(&i), local, slot(out))
+        }
+        Call::Explain(st, domain, local, out) => {
+            text_given = out == Given;
+            let d = domain.into_c();
+            xmppfed_partner_explain(store_of(st), cptr(&d), local, slot(out))
         }
         Call::List(st, filter, local, out) => {
             text_given = out == Given;
@@ -1434,6 +1454,27 @@ fn build_corpus(env: &Env, contoso: &Value) -> Vec<Case> {
     // hashtable keys): refused rather than one value silently dropped. (Regression, fixed.)
     k.add("new in_memory: modifier with 'Add' twice", New(St::Null, s(r#"{"Identity":"a.example","AdditionalDomains":{"Add":"x.example","Add":"y.example"}}"#), true, Given), R::InvalidValue);
     k.add("new in_memory: modifier with 'Add' and 'add'", New(St::Null, s(r#"{"Identity":"a.example","AdditionalDomains":{"Add":"x.example","add":"y.example"}}"#), true, Given), R::InvalidValue);
+
+    // Explaining a remote domain: the same domain rules as Get, read-only, with its own arguments.
+    k.cat("explain");
+    k.add("explain: NULL store", Explain(St::Null, s("contoso.com"), false, Given), R::NullArgument);
+    k.add("explain: NULL domain", Explain(Live, null(), false, Given), R::NullArgument);
+    k.add("explain: NULL domain, local", Explain(Live, null(), true, Given), R::NullArgument);
+    k.add("explain: NULL out", Explain(Live, s("contoso.com"), false, NO_OUT), R::NullArgument);
+    k.add("explain: bad UTF-8", Explain(Live, with_bad("conto", b"\xC3\x28", "so.com"), false, Given), R::InvalidUtf8);
+    k.add("explain: lone surrogate bytes", Explain(Live, with_bad("a", b"\xED\xA0\x80", ".com"), true, Given), R::InvalidUtf8);
+    k.addt("explain: 10 MB 'a.'", Explain(Live, s("a.".repeat(MB10 / 2)), false, Given), R::InvalidDomain, ms(2000));
+    k.addt("explain: 10 MB of ESC (message escapes 10M chars)", Explain(Live, s("\u{1b}".repeat(MB10)), true, Given), R::InvalidDomain, ms(4000));
+    k.add("explain: empty", Explain(Live, s(""), false, Given), R::InvalidDomain);
+    k.add("explain: wildcard", Explain(Live, s("*.contoso.com"), false, Given), R::InvalidDomain);
+    k.add("explain: IPv6 literal", Explain(Live, s("[::1]"), false, Given), R::InvalidDomain);
+    k.addc("explain: raw ESC [2J", Explain(Live, s("a\u{1b}[2J.com"), false, Given), R::InvalidDomain, contains("\\u{001b}"));
+    k.addc("explain: raw U+202E", Explain(Live, s("\u{202E}moc.elppa"), false, Given), R::InvalidDomain, contains("\\u{202e}"));
+    k.addc("explain: 'Domain' names the field as New -Domain does", Explain(Live, s("not a domain"), false, Given), R::InvalidDomain, contains("Domain 'not a domain' is not a valid domain"));
+    k.addc("explain: Cyrillic 'аpple.com' is not apple.com", Explain(Live, s("аpple.com"), false, Given), R::Ok, explained(false, None));
+    k.addc("explain: full-width 'ａｐｐｌｅ．ｃｏｍ' is apple.com", Explain(Live, s("ａｐｐｌｅ．ｃｏｍ"), false, Given), R::Ok, explained(true, Some("apple.com")));
+    k.addc("explain: 'APPLE.com.' from the replica", Explain(Live, s("APPLE.com."), true, Given), R::Ok, explained(true, Some("apple.com")));
+    k.addc("explain: a subdomain of apple.com is not covered", Explain(Live, s("deep.sub.apple.com"), false, Given), R::Ok, explained(false, None));
 
     k.cases
 }

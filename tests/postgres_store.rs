@@ -81,6 +81,31 @@ fn the_rules_hold_and_the_replica_answers() {
 }
 
 #[test]
+fn a_remote_domain_is_explained_from_the_database_and_the_replica() {
+    let _shared = SERVER.read().unwrap();
+    let db = fresh_postgres_database("xt_explain");
+    let dir = scratch("pg-explain-");
+    let mut a = open(&db, &dir.path().join("replica-a"));
+    let mut b = open(&db, &dir.path().join("replica-b"));
+    a.create(new(r#"{"Identity":"a.example","AdditionalDomains":["x.example"],"TlsNegotiation":"Optional"}"#)).unwrap();
+    // Another machine reads the database: the additional domain, its partner and methods.
+    let e = b.explain("X.example.", Source::Central).unwrap();
+    assert_eq!((e.allowed, e.partner.as_deref(), e.store_revision), (true, Some("a.example"), 1));
+    assert_eq!(serde_json::to_value(&e.methods).unwrap(), serde_json::json!(["SaslOverTls", "TcpDialback"]));
+    // A subdomain is a near miss; its fix, applied on the first machine, allows it everywhere.
+    let near = b.explain("chat.a.example", Source::Central).unwrap();
+    assert!(!near.allowed);
+    assert_eq!(near.hints[0].fix.as_deref(), Some("Set-CsXmppAllowedPartner -Identity a.example -AdditionalDomains @{Add='chat.a.example'}"));
+    a.set("a.example", changes(r#"{"AdditionalDomains":{"Add":"chat.a.example"}}"#)).unwrap();
+    assert!(b.explain("chat.a.example", Source::Central).unwrap().allowed);
+    // The second machine's replica has not seen either commit until it refreshes.
+    assert!(matches!(b.explain("chat.a.example", Source::LocalReplica), Err(Error::NoReplica { .. })));
+    b.replicate().unwrap();
+    assert!(b.explain("chat.a.example", Source::LocalReplica).unwrap().allowed);
+    assert_eq!(psql(&db, "SELECT max(seq) FROM xmppfed_log"), "2", "explaining writes nothing");
+}
+
+#[test]
 fn secrets_never_appear_in_messages_or_status() {
     let _shared = SERVER.read().unwrap();
     let db = fresh_postgres_database("xt_secrets");

@@ -642,3 +642,36 @@ fn a_folder_on_a_network_file_system_draws_a_warning_naming_postgresql() {
     s.assume_file_system_type(0xEF53); // ext4
     assert!(new(&mut s, r#"{"Identity":"ext4.example"}"#).unwrap().warnings.is_empty());
 }
+
+#[test]
+fn an_explanation_follows_the_store_and_never_writes_it() {
+    use xmppfed::explain::Coverage;
+    use xmppfed::negotiation::Method;
+
+    let d = dirs();
+    let mut a = open(&d);
+    let mut b = open(&d);
+    new(&mut a, r#"{"Identity":"contoso.com","TlsNegotiation":"Optional","SaslNegotiation":"NotSupported"}"#).unwrap();
+    let before = fs::read(log_path(&d)).unwrap();
+
+    // Another handle sees the commit; a subdomain is a near miss until it is added.
+    let e = b.explain("chat.contoso.com", Source::Central).unwrap();
+    assert!(!e.allowed);
+    assert_eq!(e.hints[0].fix.as_deref(), Some("Set-CsXmppAllowedPartner -Identity contoso.com -AdditionalDomains @{Add='chat.contoso.com'}"));
+    assert_eq!(fs::read(log_path(&d)).unwrap(), before, "explaining writes nothing");
+
+    a.set("contoso.com", changes(r#"{"AdditionalDomains":{"Add":"chat.contoso.com"}}"#)).unwrap();
+    let e = b.explain("Chat.Contoso.com.", Source::Central).unwrap();
+    assert_eq!((e.allowed, e.partner.as_deref(), e.covered_as), (true, Some("contoso.com"), Coverage::AdditionalDomain));
+    assert_eq!(e.methods, vec![Method::TlsDialback, Method::TcpDialback]);
+    assert_eq!(e.store_revision, 2);
+
+    // The replica answers what it holds; after a removal the domain is no longer allowed.
+    assert!(a.explain("chat.contoso.com", Source::LocalReplica).unwrap().allowed);
+    a.remove("contoso.com").unwrap();
+    let e = b.explain("chat.contoso.com", Source::Central).unwrap();
+    assert!(!e.allowed && e.hints.is_empty(), "{e:?}");
+
+    // An invalid domain is refused before anything is read, with New -Domain's error.
+    assert!(matches!(b.explain("not a domain", Source::Central), Err(Error::InvalidDomain { field: "Domain", .. })));
+}

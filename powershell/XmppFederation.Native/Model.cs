@@ -200,6 +200,93 @@ public sealed class StoreInitialization
     public IReadOnlyList<NegotiationWarning> Warnings { get; set; } = Array.Empty<NegotiationWarning>();
 }
 
+/// <summary>How a partner covers a remote domain (names as in the library).</summary>
+public enum DomainCoverage
+{
+    /// <summary>The domain is the partner's Identity (primary domain).</summary>
+    PrimaryDomain,
+    /// <summary>The domain is one of the partner's AdditionalDomains.</summary>
+    AdditionalDomain,
+    /// <summary>No partner claims the domain: it is not allowed.</summary>
+    NotCovered,
+}
+
+/// <summary>A way two servers authenticate each other on a server-to-server stream (names as in the library).</summary>
+public enum NegotiationMethod
+{
+    /// <summary>SASL EXTERNAL with certificates, inside TLS.</summary>
+    SaslOverTls,
+    /// <summary>Server dialback (XEP-0220) on a TLS-protected stream.</summary>
+    TlsDialback,
+    /// <summary>Server dialback on a plain TCP stream, without TLS.</summary>
+    TcpDialback,
+}
+
+/// <summary>A near miss, or a note on the form of the name, with a stable id.</summary>
+/// <param name="Id">Stable id, e.g. <c>SubdomainOfPartnerDomain</c>.</param>
+/// <param name="Message">The library's explanation.</param>
+/// <param name="Partner">The partner the hint is about, if any.</param>
+/// <param name="Fix">The command that would allow the domain through that partner, if there is one.</param>
+public sealed record ExplanationHint(string Id, string Message, string? Partner, string? Fix);
+
+/// <summary>
+/// What the allowed-partner list says about one remote domain (Test-CsXmppAllowedPartner), as the
+/// library decided it.
+/// </summary>
+public sealed class DomainExplanation
+{
+    /// <summary>The domain as given.</summary>
+    public string Input { get; set; } = string.Empty;
+
+    /// <summary>The canonical domain (lowercase, Unicode labels), as the list stores domains.</summary>
+    public string Domain { get; set; } = string.Empty;
+
+    /// <summary>The same domain in A-label (ASCII) form.</summary>
+    public string AsciiDomain { get; set; } = string.Empty;
+
+    /// <summary>Whether a partner claims the domain.</summary>
+    public bool Allowed { get; set; }
+
+    /// <summary>The Identity of the partner that covers the domain; null if none does.</summary>
+    public string? Partner { get; set; }
+
+    /// <summary>How the partner covers the domain.</summary>
+    public DomainCoverage CoveredAs { get; set; }
+
+    /// <summary>The partner's trust level; null if the domain is not allowed.</summary>
+    public PartnerType? PartnerType { get; set; }
+
+    /// <summary>The partner's TLS negotiation; null if the domain is not allowed.</summary>
+    public TlsNegotiation? TlsNegotiation { get; set; }
+
+    /// <summary>The partner's SASL negotiation; null if the domain is not allowed.</summary>
+    public SaslNegotiation? SaslNegotiation { get; set; }
+
+    /// <summary>Whether the partner supports dialback; null if the domain is not allowed.</summary>
+    public bool? SupportDialbackNegotiation { get; set; }
+
+    /// <summary>The methods a stream with the domain tries, in order; empty if none can succeed.</summary>
+    public List<NegotiationMethod> Methods { get; set; } = new();
+
+    /// <summary>Why no method can succeed, when <see cref="Methods"/> is empty.</summary>
+    public string? NoMethodReason { get; set; }
+
+    /// <summary>The warnings of the partner's negotiation combination.</summary>
+    public List<NegotiationWarning> Warnings { get; set; } = new();
+
+    /// <summary>Near misses and notes on the form of the name.</summary>
+    public List<ExplanationHint> Hints { get; set; } = new();
+
+    /// <summary>One sentence saying all of the above.</summary>
+    public string Summary { get; set; } = string.Empty;
+
+    /// <summary>The store revision the answer was read at.</summary>
+    public ulong StoreRevision { get; set; }
+
+    /// <summary>The canonical domain.</summary>
+    public override string ToString() => Domain;
+}
+
 /// <summary>Source-generated (reflection-free) JSON metadata for the library's wire format.</summary>
 // Nulls are written as given (e.g. AdditionalDomains = null in SetInstance): the library judges them.
 [JsonSourceGenerationOptions(UseStringEnumConverter = true, RespectRequiredConstructorParameters = true)]
@@ -209,6 +296,7 @@ public sealed class StoreInitialization
 [JsonSerializable(typeof(StorePaths))]
 [JsonSerializable(typeof(ReplicationStatus))]
 [JsonSerializable(typeof(StoreInitialization))]
+[JsonSerializable(typeof(DomainExplanation))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]
 internal sealed partial class WireJsonContext : JsonSerializerContext

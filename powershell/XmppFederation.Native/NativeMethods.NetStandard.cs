@@ -80,6 +80,9 @@ internal static class NativeMethods
     internal static XmppFedResult xmppfed_partner_list(StoreSafeHandle store, string? filter, bool local_store, out IntPtr partners_json_out) =>
         Raw.xmppfed_partner_list(store, Utf8(filter), local_store, out partners_json_out);
 
+    internal static XmppFedResult xmppfed_partner_explain(StoreSafeHandle store, string domain, bool local_store, out IntPtr explanation_json_out) =>
+        Raw.xmppfed_partner_explain(store, Utf8(domain), local_store, out explanation_json_out);
+
     internal static XmppFedResult xmppfed_partner_complete(
         StoreSafeHandle store, string prefix, nuint max, bool local_store, out IntPtr identities_json_out) =>
         Raw.xmppfed_partner_complete(store, Utf8(prefix), max, local_store, out identities_json_out);
@@ -173,6 +176,10 @@ internal static class NativeMethods
         [DllImport(LibraryName, CallingConvention = Cdecl)]
         internal static extern XmppFedResult xmppfed_partner_get(
             StoreSafeHandle store, byte[]? identity, [MarshalAs(UnmanagedType.U1)] bool local_store, out IntPtr partner_json_out);
+
+        [DllImport(LibraryName, CallingConvention = Cdecl)]
+        internal static extern XmppFedResult xmppfed_partner_explain(
+            StoreSafeHandle store, byte[]? domain, [MarshalAs(UnmanagedType.U1)] bool local_store, out IntPtr explanation_json_out);
 
         [DllImport(LibraryName, CallingConvention = Cdecl)]
         internal static extern XmppFedResult xmppfed_partner_list(

@@ -79,6 +79,13 @@ internal static partial class NativeMethods
         out IntPtr identities_json_out);
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_partner_explain(
+        StoreSafeHandle store,
+        string domain,
+        [MarshalAs(UnmanagedType.U1)] bool local_store,
+        out IntPtr explanation_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial XmppFedResult xmppfed_partner_set(
         StoreSafeHandle store,
         string identity,

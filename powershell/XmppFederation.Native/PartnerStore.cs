@@ -148,6 +148,16 @@ public sealed class PartnerStore : IDisposable
     }
 
     /// <summary>
+    /// What the list says about a remote domain: whether it is allowed, the partner that covers it
+    /// and how, the negotiation methods tried in order, the warnings and near misses. A domain the
+    /// list does not allow is an answer (<see cref="DomainExplanation.Allowed"/> false), not an error.
+    /// </summary>
+    /// <exception cref="InvalidPartnerException">The domain is not a valid domain name (InvalidDomain).</exception>
+    public DomainExplanation Explain(string domain, bool localStore = false) =>
+        Call(Checked(domain, nameof(domain)), Json.DomainExplanation,
+            (out IntPtr o) => NativeMethods.xmppfed_partner_explain(handle, domain, localStore, out o));
+
+    /// <summary>
     /// Change a partner: <paramref name="changes"/> holds only the properties to change (not
     /// Identity/Domain). AdditionalDomains: a list replaces, null clears, a dictionary with
     /// Add / Remove / Replace modifies.

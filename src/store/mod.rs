@@ -20,7 +20,7 @@ mod postgres;
 #[doc(hidden)]
 pub mod pq;
 mod replica;
-mod state;
+pub(crate) mod state;
 mod sys;
 mod trust;
 mod view;
@@ -299,6 +299,14 @@ impl Store {
         let identity = canonical_domain("Identity", identity)?;
         let state = self.read(source)?;
         state.partners.get(&identity).cloned().ok_or(Error::NotFound(identity))
+    }
+
+    /// Test-CsXmppAllowedPartner: what the list says about a remote domain (see [`crate::explain`]).
+    /// The domain is validated before anything is read.
+    pub fn explain(&mut self, domain: &str, source: Source) -> Result<crate::explain::Explanation> {
+        let canonical = crate::explain::canonical_input(domain)?;
+        let state = self.read(source)?;
+        Ok(crate::explain::explain(domain, canonical, state))
     }
 
     /// Get -Filter (PowerShell wildcards on Identity) or, with no filter, every partner; sorted by

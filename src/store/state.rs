@@ -42,6 +42,11 @@ impl State {
         }
     }
 
+    /// The partner that claims `domain` (canonical) as its primary or an additional domain.
+    pub fn owner_of(&self, domain: &str) -> Option<&Partner> {
+        self.owners.get(domain).and_then(|identity| self.partners.get(identity))
+    }
+
     /// One domain belongs to one partner: refuse `partner` if another partner claims any of its domains.
     pub fn check_conflicts(&self, partner: &Partner) -> Result<()> {
         for d in partner.claimed_domains() {

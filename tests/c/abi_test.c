@@ -1001,6 +1001,89 @@ static void test_complete(xmppfed_store *st) {
     CHECK_MSG("prefix");
 }
 
+/* Explaining remote domains: allowed or not, the covering partner and how, the methods in the
+ * matrix's order, the warnings, and near misses. Partners here (from test_new): contoso.com
+ * (defaults), fabrikam.com (eu. and na.fabrikam.com; TLS Required, SASL NotSupported, dialback on;
+ * ProxyFqdn proxy.fabrikam.com), example.org (TLS Optional), alpha.org (dialback off), bücher.example. */
+static void test_explain(xmppfed_store *st) {
+    char *out;
+
+    EXPECT_OK(out, xmppfed_partner_explain(st, "Contoso.COM.", false, &out));
+    static const char contoso_head[] = "{\"Input\":\"Contoso.COM.\",\"Domain\":\"contoso.com\",\"AsciiDomain\":\"contoso.com\",\"Allowed\":true,"
+                              "\"Partner\":\"contoso.com\",\"CoveredAs\":\"PrimaryDomain\",\"PartnerType\":\"PublicUnverified\","
+                              "\"TlsNegotiation\":\"Required\",\"SaslNegotiation\":\"Required\",\"SupportDialbackNegotiation\":true,"
+                              "\"Methods\":[\"SaslOverTls\"],\"NoMethodReason\":null,\"Warnings\":[{\"Id\":\"DialbackNotUsed\"";
+    CHECK(out && strncmp(out, contoso_head, sizeof contoso_head - 1) == 0);
+    CHECK_HAS(out, "\"Hints\":[]");
+    CHECK_HAS(out, "\"Summary\":\"contoso.com is allowed as the primary domain of partner contoso.com; tried in order: SASL EXTERNAL over TLS\"");
+    FREE(out);
+    /* An additional domain; SASL NotSupported with TLS Required: dialback over TLS only. */
+    EXPECT_OK(out, xmppfed_partner_explain(st, "NA.Fabrikam.com.", false, &out));
+    CHECK_HAS(out, "\"Domain\":\"na.fabrikam.com\"");
+    CHECK_HAS(out, "\"Partner\":\"fabrikam.com\",\"CoveredAs\":\"AdditionalDomain\",\"PartnerType\":\"Federated\"");
+    CHECK_HAS(out, "\"Methods\":[\"TlsDialback\"]");
+    CHECK_HAS(out, "\"Warnings\":[]");
+    FREE(out);
+    /* TLS Optional, SASL Required: SASL over TLS, then dialback without TLS, and the SASL warning. */
+    EXPECT_OK(out, xmppfed_partner_explain(st, "example.org", false, &out));
+    CHECK_HAS(out, "\"Methods\":[\"SaslOverTls\",\"TcpDialback\"]");
+    CHECK_HAS(out, "\"Warnings\":[{\"Id\":\"SaslWithoutRequiredTls\"");
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_explain(st, "alpha.org", false, &out));
+    CHECK_HAS(out, "\"SupportDialbackNegotiation\":false,\"Methods\":[\"SaslOverTls\"]");
+    FREE(out);
+    /* The A-label form is the same partner, and a hint says so. */
+    EXPECT_OK(out, xmppfed_partner_explain(st, BUCHER_ALABEL, false, &out));
+    CHECK_HAS(out, "\"Domain\":\"" BUCHER "\",\"AsciiDomain\":\"" BUCHER_ALABEL "\",\"Allowed\":true,\"Partner\":\"" BUCHER "\"");
+    CHECK_HAS(out, "\"Hints\":[{\"Id\":\"SameDomainOtherForm\"");
+    FREE(out);
+
+    /* Not allowed: no partner, no settings, no methods, and the near misses with their fixes. */
+    EXPECT_OK(out, xmppfed_partner_explain(st, "chat.contoso.com", false, &out));
+    CHECK_HAS(out, "\"Allowed\":false,\"Partner\":null,\"CoveredAs\":\"NotCovered\",\"PartnerType\":null,\"TlsNegotiation\":null,"
+                   "\"SaslNegotiation\":null,\"SupportDialbackNegotiation\":null,\"Methods\":[],\"NoMethodReason\":\"chat.contoso.com is not on the allowed-partner list");
+    CHECK_HAS(out, "\"Hints\":[{\"Id\":\"SubdomainOfPartnerDomain\",\"Message\":\"chat.contoso.com is a subdomain of contoso.com, the primary domain of partner contoso.com; subdomains are not covered implicitly.");
+    CHECK_HAS(out, "\"Partner\":\"contoso.com\",\"Fix\":\"Set-CsXmppAllowedPartner -Identity contoso.com -AdditionalDomains @{Add='chat.contoso.com'}\"}]");
+    CHECK(count_of(out, "\"Id\":") == 1);
+    FREE(out);
+    /* Every claimed ancestor, nearest first: eu.fabrikam.com (additional), fabrikam.com (primary). */
+    EXPECT_OK(out, xmppfed_partner_explain(st, "x.eu.fabrikam.com", false, &out));
+    CHECK(count_of(out, "\"Id\":\"SubdomainOfPartnerDomain\"") == 2);
+    CHECK_HAS(out, "of eu.fabrikam.com, an additional domain of partner fabrikam.com");
+    CHECK(out && strstr(out, "an additional domain of partner") < strstr(out, "the primary domain of partner"));
+    FREE(out);
+    /* The local replica answers the same; a partner's proxy name is not one of its domains. */
+    EXPECT_OK(out, xmppfed_partner_explain(st, "FABRIKAM.com", true, &out));
+    CHECK_HAS(out, "\"Allowed\":true");
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_explain(st, "proxy.fabrikam.com", true, &out));
+    CHECK_HAS(out, "\"Allowed\":false");
+    /* ... and a subdomain of the partner's primary domain: both near misses, ancestors first. */
+    CHECK_HAS(out, "\"Hints\":[{\"Id\":\"SubdomainOfPartnerDomain\"");
+    CHECK_HAS(out, "},{\"Id\":\"ProxyFqdnOfPartner\",\"Message\":\"proxy.fabrikam.com is the ProxyFqdn of partner fabrikam.com");
+    CHECK_HAS(out, "\"Partner\":\"fabrikam.com\",\"Fix\":null}]");
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_explain(st, "unknown.example.net", true, &out));
+    CHECK_HAS(out, "\"Hints\":[],\"Summary\":\"unknown.example.net is not allowed: no partner claims it\"");
+    FREE(out);
+
+    /* Errors: New's domain error, outputs untouched. */
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_explain(st, "not a domain", false, &out));
+    CHECK_MSG("Domain 'not a domain' is not a valid domain: it contains whitespace");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_explain(st, "*.contoso.com", true, &out));
+    CHECK_MSG("wildcard");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_explain(st, "", false, &out));
+    CHECK_MSG("empty");
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_explain(NULL, "contoso.com", false, &out));
+    CHECK_MSG("store");
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_explain(st, NULL, false, &out));
+    CHECK_MSG("domain");
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_partner_explain(st, "contoso.com", false, NULL));
+    CHECK_MSG("explanation_json_out");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_partner_explain(st, BAD_UTF8, false, &out));
+    CHECK_MSG("domain");
+}
+
 static void test_set(xmppfed_store *st) {
     char *out;
 
@@ -1837,6 +1920,7 @@ static void test_store(const char *root, const char *central, const char *replic
         test_input_too_large(st);
         test_get_and_list(st);
         test_complete(st);
+        test_explain(st);
         test_set(st);
         test_set_instance(st);
         test_preview(st, folder ? central : NULL);

@@ -41,6 +41,7 @@ def load():
         "xmppfed_partner_remove": ([store_p, c_str, out_str], ctypes.c_int),
         "xmppfed_store_initialize": ([store_p, out_str], ctypes.c_int),
         "xmppfed_store_initialize_preview": ([store_p, out_str], ctypes.c_int),
+        "xmppfed_partner_explain": ([store_p, c_str, ctypes.c_bool, out_str], ctypes.c_int),
         "xmppfed_string_free": ([ctypes.c_void_p], None),
     }
     for name, (args, result) in signatures.items():
@@ -100,6 +101,9 @@ class Store:
     def initialize(self, preview=False):
         fn = self.lib.xmppfed_store_initialize_preview if preview else self.lib.xmppfed_store_initialize
         return self._call(fn, self.handle)
+
+    def explain(self, domain, local=False):
+        return self._call(self.lib.xmppfed_partner_explain, self.handle, domain.encode(), local)
 
 
 class LibraryTest(unittest.TestCase):
@@ -197,6 +201,25 @@ class CtypesAbiTest(unittest.TestCase):
         self.assertEqual(outcome["Partner"]["Identity"], "contoso.com")
         self.assertEqual(outcome["Warnings"], [])
         self.assertEqual(self.store.list(), [])
+
+    def test_explain_a_remote_domain(self):
+        self.store.new(Identity="contoso.com")
+        self.store.new(Identity="fabrikam.com", AdditionalDomains="research.fabrikam2.com", TlsNegotiation="Optional", SaslNegotiation="Optional")
+        self.store.new(Identity="bücher.example")
+        allowed = self.store.explain("Research.Fabrikam2.com.")
+        self.assertEqual((allowed["Domain"], allowed["Allowed"], allowed["Partner"], allowed["CoveredAs"]),
+                         ("research.fabrikam2.com", True, "fabrikam.com", "AdditionalDomain"))
+        self.assertEqual(allowed["Methods"], ["SaslOverTls", "TlsDialback", "TcpDialback"])
+        self.assertEqual([w["Id"] for w in allowed["Warnings"]], ["SaslWithoutRequiredTls"])
+        self.assertEqual(self.store.explain("xn--bcher-kva.example", local=True)["Partner"], "bücher.example")
+        near = self.store.explain("chat.contoso.com")
+        self.assertEqual((near["Allowed"], near["Partner"], near["Methods"]), (False, None, []))
+        self.assertEqual([(h["Id"], h["Partner"], h["Fix"]) for h in near["Hints"]],
+                         [("SubdomainOfPartnerDomain", "contoso.com", "Set-CsXmppAllowedPartner -Identity contoso.com -AdditionalDomains @{Add='chat.contoso.com'}")])
+        with self.assertRaises(XmppFedError) as caught:
+            self.store.explain("not a domain")
+        self.assertEqual(caught.exception.code, INVALID_DOMAIN)
+        self.assertIn("Domain 'not a domain' is not a valid domain", str(caught.exception))
 
     def test_null_and_invalid_utf8_arguments(self):
         out = ctypes.c_void_p(1234)

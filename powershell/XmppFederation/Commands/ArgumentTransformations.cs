@@ -16,24 +16,39 @@ namespace XmppFederation.Commands;
 public sealed class PartnerIdentityTransformationAttribute : ArgumentTransformationAttribute
 {
     /// <inheritdoc/>
+    public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData) =>
+        PartnerObjects.DomainName(inputData, "Identity takes a domain name or an allowed-partner object");
+}
+
+/// <summary>
+/// A -Domain value of Test-CsXmppAllowedPartner: domain names, one or a list, or partner objects
+/// (their Identity). Anything else is refused at binding, as for -Identity: PowerShell would
+/// otherwise explain "System.Collections.Hashtable" as a domain. An object with a Domain property
+/// (a CSV row) is passed on untouched, so that binding by value fails and the pipeline binds it
+/// by that property (a refusal here would end binding for the object).
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+public sealed class DomainNamesTransformationAttribute : ArgumentTransformationAttribute
+{
+    /// <inheritdoc/>
     public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
     {
         object? value = PartnerObjects.Unwrap(inputData);
-        switch (value)
+        if (value is IEnumerable items and not string and not IDictionary)
         {
-            case null:
-            case string:
-                return value;
-            case PartnerData partner:
-                return partner.Identity;
+            return items.Cast<object?>().Select(One).ToArray();
         }
-        if (PartnerObjects.IsDeserializedPartner(inputData) && ((PSObject)inputData!).Properties["Identity"]?.Value is string identity)
+        if (value is not PartnerData && inputData is not null && PSObject.AsPSObject(inputData).Properties[DomainProperty] is not null)
         {
-            return identity;
+            return inputData;
         }
-        throw new ArgumentTransformationMetadataException(
-            $"Identity takes a domain name or an allowed-partner object, not a {PartnerObjects.Describe(value)}.");
+        return One(inputData);
     }
+
+    private const string DomainProperty = "Domain";
+
+    private static string? One(object? item) =>
+        PartnerObjects.DomainName(item, "Domain takes domain names or allowed-partner objects");
 }
 
 /// <summary>
@@ -71,6 +86,29 @@ internal static class PartnerObjects
         value is PSObject ps && ps.TypeNames.Contains(DeserializedTypeName);
 
     public static string Describe(object? value) => value?.GetType().Name ?? "null";
+
+    /// <summary>
+    /// A domain name given as text or as a partner object (its Identity), for a string parameter;
+    /// any other object is refused with <paramref name="rule"/>, naming its type.
+    /// </summary>
+    public static string? DomainName(object? item, string rule)
+    {
+        object? value = Unwrap(item);
+        switch (value)
+        {
+            case null:
+                return null;
+            case string text:
+                return text;
+            case PartnerData partner:
+                return partner.Identity;
+        }
+        if (IsDeserializedPartner(item) && ((PSObject)item!).Properties["Identity"]?.Value is string identity)
+        {
+            return identity;
+        }
+        throw new ArgumentTransformationMetadataException($"{rule}, not a {Describe(value)}.");
+    }
 
     /// <summary>Copies the properties by name, converting with PowerShell's own rules; the library validates the result.</summary>
     public static PartnerData FromDeserialized(PSObject source)

@@ -8,7 +8,7 @@ using System.Management.Automation.Language;
 namespace XmppFederation.Commands;
 
 /// <summary>
-/// Tab completion of -Identity (Get, Set, Remove) and -Filter (Get): the existing identities that
+/// Tab completion of -Identity (Get, Set, Remove), -Filter (Get) and -Domain (Test): the existing identities that
 /// begin with the typed text, from the store the session's cmdlets use (the local replica when
 /// -LocalStore is given). The library looks them up; this only turns them into completion results.
 /// </summary>

@@ -544,6 +544,78 @@ public sealed class PartnerStoreTests : IDisposable
     }
 
     [Fact]
+    public void ExplainSaysWhichPartnerCoversADomainAndHow()
+    {
+        Store.New(Props(
+            ("Identity", "fabrikam.com"),
+            ("AdditionalDomains", new[] { "research.fabrikam2.com" }),
+            ("TlsNegotiation", TlsNegotiation.Optional),
+            ("SaslNegotiation", SaslNegotiation.Optional)));
+
+        DomainExplanation e = Store.Explain("Research.Fabrikam2.COM.");
+        Assert.Equal("Research.Fabrikam2.COM.", e.Input);
+        Assert.Equal("research.fabrikam2.com", e.Domain);
+        Assert.True(e.Allowed);
+        Assert.Equal("fabrikam.com", e.Partner);
+        Assert.Equal(DomainCoverage.AdditionalDomain, e.CoveredAs);
+        Assert.Equal(TlsNegotiation.Optional, e.TlsNegotiation);
+        Assert.Equal(SaslNegotiation.Optional, e.SaslNegotiation);
+        Assert.True(e.SupportDialbackNegotiation);
+        Assert.Equal(PartnerType.PublicUnverified, e.PartnerType);
+        Assert.Equal(new[] { NegotiationMethod.SaslOverTls, NegotiationMethod.TlsDialback, NegotiationMethod.TcpDialback }, e.Methods);
+        Assert.Null(e.NoMethodReason);
+        Assert.Equal("SaslWithoutRequiredTls", Assert.Single(e.Warnings).Id);
+        Assert.Empty(e.Hints);
+        Assert.Equal(e.Domain, e.ToString());
+        Assert.True(e.StoreRevision > 0);
+    }
+
+    [Fact]
+    public void ExplainGivesNearMissesForADomainThatIsNotAllowed()
+    {
+        Store.New(Props(("Identity", "contoso.com")));
+
+        DomainExplanation e = Store.Explain("chat.contoso.com");
+        Assert.False(e.Allowed);
+        Assert.Null(e.Partner);
+        Assert.Equal(DomainCoverage.NotCovered, e.CoveredAs);
+        Assert.Null(e.TlsNegotiation);
+        Assert.Null(e.SupportDialbackNegotiation);
+        Assert.Empty(e.Methods);
+        Assert.Contains("not on the allowed-partner list", e.NoMethodReason);
+        ExplanationHint hint = Assert.Single(e.Hints);
+        Assert.Equal("SubdomainOfPartnerDomain", hint.Id);
+        Assert.Equal("contoso.com", hint.Partner);
+        Assert.Equal("Set-CsXmppAllowedPartner -Identity contoso.com -AdditionalDomains @{Add='chat.contoso.com'}", hint.Fix);
+    }
+
+    [Fact]
+    public void ExplainRefusesAnInvalidDomainAsNewDoes()
+    {
+        var e = Assert.Throws<InvalidPartnerException>(() => Store.Explain("not a domain"));
+        Assert.Equal(XmppFedResult.InvalidDomain, e.Result);
+        Assert.Equal("InvalidDomain", e.ErrorId);
+        Assert.Equal("not a domain", e.Target);
+        var fromNew = Assert.Throws<InvalidPartnerException>(() => Store.New(Props(("Domain", "not a domain"))));
+        Assert.Equal(fromNew.Message, e.Message);
+    }
+
+    [Fact]
+    public void ExplainReadsTheLocalReplicaWhenAsked()
+    {
+        Store.New(Props(("Identity", "contoso.com")));
+        string otherReplica = Path.Combine(temp.Root, "other-replica");
+        Directory.CreateDirectory(otherReplica);
+        using PartnerStore other = PartnerStore.Open(temp.CentralDir, otherReplica);
+
+        Assert.True(other.Explain("contoso.com").Allowed);
+        var none = Assert.Throws<StoreException>(() => other.Explain("contoso.com", localStore: true));
+        Assert.Contains("Invoke-CsXmppAllowedPartnerReplication", none.Message);
+        other.Replicate();
+        Assert.Equal("contoso.com", other.Explain("contoso.com", localStore: true).Partner);
+    }
+
+    [Fact]
     public void VersionsComeFromTheLibrary()
     {
         Assert.Equal(PartnerStore.ExpectedAbiVersion, PartnerStore.AbiVersion);

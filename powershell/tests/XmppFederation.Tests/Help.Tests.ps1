@@ -25,10 +25,11 @@ BeforeAll {
 }
 
 Describe 'The cmdlets whose help is checked' -ForEach @(@{ Discovered = $cmdlets }) {
-    It 'are every cmdlet the module exports: the seven' {
+    It 'are every cmdlet the module exports: the eight' {
         $Discovered | Should -Be @((Get-Module XmppFederation).ExportedCmdlets.Keys | Sort-Object)
         $Discovered | Should -Be @('Get-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartnerReplicationStatus', 'Initialize-CsXmppAllowedPartnerStore',
-            'Invoke-CsXmppAllowedPartnerReplication', 'New-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner')
+            'Invoke-CsXmppAllowedPartnerReplication', 'New-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner',
+            'Test-CsXmppAllowedPartner')
     }
 }
 
@@ -70,7 +71,7 @@ Describe 'Get-Help <_>' -ForEach $cmdlets {
             $doc.position | Should -Be $(if ($position.Count) { "$position" } else { 'named' }) -Because $because
             $byValue = @($sets | Where-Object ValueFromPipeline).Count -gt 0
             $byName = @($sets | Where-Object ValueFromPipelineByPropertyName).Count -gt 0
-            $expectedPipeline = if ($byValue) { 'True (ByValue)' } elseif ($byName) { 'True (ByPropertyName)' } else { 'False' }
+            $expectedPipeline = if ($byValue -and $byName) { 'True (ByValue, ByPropertyName)' } elseif ($byValue) { 'True (ByValue)' } elseif ($byName) { 'True (ByPropertyName)' } else { 'False' }
             $doc.pipelineInput | Should -Be $expectedPipeline -Because $because
             $wildcards = @($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.SupportsWildcardsAttribute] }).Count -gt 0
             $doc.globbing | Should -Be "$wildcards".ToLower() -Because $because
@@ -117,6 +118,7 @@ Describe 'Get-Help <_>' -ForEach $cmdlets {
         }
         $expected = if ($name -like '*Replication*') { 'XmppFederation.Native.ReplicationStatus' }
         elseif ($name -like 'Initialize-*') { 'XmppFederation.Native.StoreInitialization' }
+        elseif ($name -eq 'Test-CsXmppAllowedPartner') { 'XmppFederation.Native.DomainExplanation' }
         else { 'XmppFederation.Native.PartnerData' }
         $command.OutputType.Name | Should -Contain $expected
     }
@@ -216,6 +218,8 @@ Describe 'Every example runs as printed' {
         }
         & $fixture
         Get-CsXmppAllowedPartner | Export-Csv -LiteralPath (Join-Path $store.Root 'partners.csv')
+        # The remote domains Test's examples read: allowed, a subdomain of a partner, unknown.
+        Set-Content -LiteralPath (Join-Path $store.Root 'domains.txt') -Value 'contoso.com', 'research.fabrikam2.com', 'chat.contoso.com', 'unknown.example.net'
     }
     AfterEach {
         Pop-Location
@@ -269,6 +273,14 @@ Describe 'Every example runs as printed' {
             if ($Code -notmatch '\.Version') {
                 "$($output.Action)" | Should -BeExactly 'Current'
             }
+        }
+        elseif ($Cmdlet -eq 'Test-CsXmppAllowedPartner') {
+            @($output).Count | Should -BeGreaterThan 0 -Because 'the example must show explanations'
+            if ($Code -notmatch '\| (Format|Select)-') {
+                $output | ForEach-Object { $_ | Should -BeOfType ([XmppFederation.Native.DomainExplanation]) }
+            }
+            $after | Should -BeExactly $before -Because 'Test only reads'
+            Get-LogHash $store.Replica | Should -BeExactly $replicaBefore
         }
         elseif ($Cmdlet -eq 'Get-CsXmppAllowedPartner') {
             if ($Code -notmatch 'Export-Csv') {

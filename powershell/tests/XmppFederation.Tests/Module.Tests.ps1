@@ -63,9 +63,10 @@ Describe 'The module manifest' {
         }
     }
 
-    It 'exports exactly the seven cmdlets, by name' {
+    It 'exports exactly the eight cmdlets, by name' {
         @($data.CmdletsToExport) | Sort-Object | Should -Be @('Get-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartnerReplicationStatus', 'Initialize-CsXmppAllowedPartnerStore',
-            'Invoke-CsXmppAllowedPartnerReplication', 'New-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner')
+            'Invoke-CsXmppAllowedPartnerReplication', 'New-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner',
+            'Test-CsXmppAllowedPartner')
         @($manifest.ExportedCmdlets.Keys) | Sort-Object | Should -Be @($data.CmdletsToExport | Sort-Object)
         @($data.FunctionsToExport).Count | Should -Be 0
         @($data.AliasesToExport).Count | Should -Be 0

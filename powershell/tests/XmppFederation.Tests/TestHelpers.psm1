@@ -351,7 +351,7 @@ function Assert-XmppError {
     param(
         [AllowNull()] [AllowEmptyCollection()] [object[]] $Errors,
         [Parameter(Mandatory)] [string] $Id,
-        [Parameter(Mandatory)] [ValidateSet('New', 'Get', 'Set', 'Remove', 'Invoke', 'Initialize')] [string] $Verb,
+        [Parameter(Mandatory)] [ValidateSet('New', 'Get', 'Set', 'Remove', 'Invoke', 'Initialize', 'Test')] [string] $Verb,
         [ValidateSet('CsXmppAllowedPartner', 'CsXmppAllowedPartnerReplication', 'CsXmppAllowedPartnerReplicationStatus', 'CsXmppAllowedPartnerStore')] [string] $Noun = 'CsXmppAllowedPartner',
         [Parameter(Mandatory)] [System.Management.Automation.ErrorCategory] $Category,
         [Parameter(Mandatory)] [AllowEmptyString()] [string] $Target
