@@ -85,7 +85,10 @@ public abstract class StoreCmdlet : PSCmdlet
         }
     }
 
-    /// <summary>Writes partners to the pipeline, each carrying Lync's type name as well (<see cref="LyncTypeName"/>).</summary>
+    /// <summary>
+    /// Writes partners to the pipeline as they are enumerated, each carrying Lync's type name as
+    /// well (<see cref="LyncTypeName"/>).
+    /// </summary>
     protected void WritePartners(IEnumerable<PartnerData> partners)
     {
         foreach (var partner in partners)
