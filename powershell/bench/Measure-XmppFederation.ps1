@@ -79,14 +79,18 @@ function Get-Median([double[]] $values) {
     return ($sorted[$n / 2 - 1] + $sorted[$n / 2]) / 2
 }
 
+# Wall seconds of one run of $Block; its process CPU seconds are left in $script:LastCpu.
 function Measure-Seconds([scriptblock] $Block) {
     [GC]::Collect()
     [GC]::WaitForPendingFinalizers()
+    $c0 = [XmppFederation.BenchFloor.Clock]::ProcessCpuSeconds()
     $sw = [System.Diagnostics.Stopwatch]::StartNew()
     $null = & $Block
     $sw.Stop()
+    $script:LastCpu = [XmppFederation.BenchFloor.Clock]::ProcessCpuSeconds() - $c0
     $sw.Elapsed.TotalSeconds
 }
+$script:LastCpu = 0.0
 
 function Add-Result {
     param([string] $Section, [string] $Figure, [double[]] $Values, [string] $Unit, [double] $Scale = 1,
@@ -193,39 +197,60 @@ $loops = [ordered]@{
     'floor Remove'    = New-Loop 'Remove-BenchFloorPartner -Identity $id'
 }
 $perCall = @{}
+$perCallCpu = @{}
 foreach ($k in @('Get -Identity', 'floor Get', 'New', 'Set', 'Remove', 'floor New', 'floor Set', 'floor Remove',
-                 'floor New + fsync', 'floor Set + fsync', 'floor Remove + fsync', 'fsync alone')) { $perCall[$k] = [System.Collections.Generic.List[double]]::new() }
+                 'floor New + fsync', 'floor Set + fsync', 'floor Remove + fsync', 'fsync alone')) {
+    $perCall[$k] = [System.Collections.Generic.List[double]]::new()
+    $perCallCpu[$k] = [System.Collections.Generic.List[double]]::new()
+}
 Initialize-BenchFloor -Count 1
 for ($r = 0; $r -lt $Repeats + 1; $r++) {
     $writeIds = [string[]](0..($CallsPerLoop - 1) | ForEach-Object { "w$r-$_.example.net" })
     $order = if ($r % 2) { @('floor', 'product') } else { @('product', 'floor') }
     $round = @{}
+    $roundCpu = @{}
     foreach ($who in $order) {
         if ($who -eq 'product') {
             $round['Get -Identity'] = Measure-Seconds { & $loops['Get -Identity'] $getIds }
+            $roundCpu['Get -Identity'] = $script:LastCpu
             $round['New'] = Measure-Seconds { & $loops['New'] $writeIds }
+            $roundCpu['New'] = $script:LastCpu
             $round['Set'] = Measure-Seconds { & $loops['Set'] $writeIds }
+            $roundCpu['Set'] = $script:LastCpu
             $round['Remove'] = Measure-Seconds { & $loops['Remove'] $writeIds }
+            $roundCpu['Remove'] = $script:LastCpu
         } else {
             Initialize-BenchFloor -Count 1
             $round['floor Get'] = Measure-Seconds { & $loops['floor Get'] $getIds }
+            $roundCpu['floor Get'] = $script:LastCpu
             $round['floor New'] = Measure-Seconds { & $loops['floor New'] $writeIds }
+            $roundCpu['floor New'] = $script:LastCpu
             $round['floor Set'] = Measure-Seconds { & $loops['floor Set'] $writeIds }
+            $roundCpu['floor Set'] = $script:LastCpu
             $round['floor Remove'] = Measure-Seconds { & $loops['floor Remove'] $writeIds }
+            $roundCpu['floor Remove'] = $script:LastCpu
             Initialize-BenchFloor -Count 1 -SyncFile $syncFile
             $round['floor New + fsync'] = Measure-Seconds { & $loops['floor New'] $writeIds }
+            $roundCpu['floor New + fsync'] = $script:LastCpu
             $round['floor Set + fsync'] = Measure-Seconds { & $loops['floor Set'] $writeIds }
+            $roundCpu['floor Set + fsync'] = $script:LastCpu
             $round['floor Remove + fsync'] = Measure-Seconds { & $loops['floor Remove'] $writeIds }
+            $roundCpu['floor Remove + fsync'] = $script:LastCpu
             Initialize-BenchFloor -Count 1
             $round['fsync alone'] = (Measure-BenchFloorFsync -Path $syncFile -Count $CallsPerLoop | Measure-Object -Sum).Sum
         }
     }
     if ($r -eq 0) { continue }   # the first round warms up (JIT, page cache)
     foreach ($k in $round.Keys) { $perCall[$k].Add($round[$k] / $CallsPerLoop) }
+    foreach ($k in $roundCpu.Keys) { $perCallCpu[$k].Add($roundCpu[$k] / $CallsPerLoop) }
 }
 Add-Result '1 per call' 'Get -Identity' $perCall['Get -Identity'] 'us' 1e6 'floor Get' $perCall['floor Get']
+Add-Result '1 per call (CPU)' 'Get -Identity' $perCallCpu['Get -Identity'] 'us' 1e6 'floor Get' $perCallCpu['floor Get'] 'process CPU time'
 foreach ($w in 'New', 'Set', 'Remove') {
     Add-Result '1 per call' $w $perCall[$w] 'us' 1e6 "floor $w + fsync" $perCall["floor $w + fsync"] "floor $w alone: $('{0:N0}' -f ((Get-Median $perCall["floor $w"]) * 1e6)) us"
+}
+foreach ($w in 'New', 'Set', 'Remove') {
+    Add-Result '1 per call (CPU)' $w $perCallCpu[$w] 'us' 1e6 "floor $w + fsync" $perCallCpu["floor $w + fsync"] 'process CPU time'
 }
 Add-Result '1 per call' 'append + fdatasync alone (no cmdlet)' $perCall['fsync alone'] 'us' 1e6 'floor Get' $perCall['floor Get'] 'the fsync floor; ratio against a trivial cmdlet call'
 }
@@ -244,24 +269,30 @@ foreach ($n in $StreamSizes) {
     $t = @{ get = [System.Collections.Generic.List[double]]::new(); floor = [System.Collections.Generic.List[double]]::new()
             csv = [System.Collections.Generic.List[double]]::new(); first = [System.Collections.Generic.List[double]]::new()
             floorFirst = [System.Collections.Generic.List[double]]::new() }
+    $tc = @{}; foreach ($k in @($t.Keys)) { $tc[$k] = [System.Collections.Generic.List[double]]::new() }
     for ($r = 0; $r -lt $Repeats + 1; $r++) {
         $round = @{}
+        $roundCpu = @{}
         $steps = @(
-            { $round.get = Measure-Seconds { $c = (Get-CsXmppAllowedPartner | Measure-Object).Count; if ($c -ne $n) { throw "got $c" } } },
-            { $round.floor = Measure-Seconds { $c = (Get-BenchFloorPartner | Measure-Object).Count; if ($c -ne $n) { throw "got $c" } } },
-            { $round.csv = Measure-Seconds { $c = (Import-Csv $csv | Measure-Object).Count; if ($c -ne $n) { throw "got $c" } } },
-            { $round.first = Measure-Seconds { Get-CsXmppAllowedPartner | Select-Object -First 1 } },
-            { $round.floorFirst = Measure-Seconds { Get-BenchFloorPartner | Select-Object -First 1 } }
+            { $round.get = Measure-Seconds { $c = (Get-CsXmppAllowedPartner | Measure-Object).Count; if ($c -ne $n) { throw "got $c" } }; $roundCpu.get = $script:LastCpu },
+            { $round.floor = Measure-Seconds { $c = (Get-BenchFloorPartner | Measure-Object).Count; if ($c -ne $n) { throw "got $c" } }; $roundCpu.floor = $script:LastCpu },
+            { $round.csv = Measure-Seconds { $c = (Import-Csv $csv | Measure-Object).Count; if ($c -ne $n) { throw "got $c" } }; $roundCpu.csv = $script:LastCpu },
+            { $round.first = Measure-Seconds { Get-CsXmppAllowedPartner | Select-Object -First 1 }; $roundCpu.first = $script:LastCpu },
+            { $round.floorFirst = Measure-Seconds { Get-BenchFloorPartner | Select-Object -First 1 }; $roundCpu.floorFirst = $script:LastCpu }
         )
         if ($r % 2) { [array]::Reverse($steps) }
         foreach ($s in $steps) { . $s }
         if ($r -eq 0) { continue }
-        foreach ($k in $round.Keys) { $t[$k].Add($round[$k]) }
+        foreach ($k in $round.Keys) { $t[$k].Add($round[$k]); $tc[$k].Add($roundCpu[$k]) }
     }
     Add-Result "2 stream $n" 'Get | Measure-Object' $t.get 's' 1 'floor: prebuilt objects | Measure-Object' $t.floor
     Add-Result "2 stream $n" 'Get | Measure-Object (vs Import-Csv)' $t.get 's' 1 'Import-Csv | Measure-Object' $t.csv
     Add-Result "2 stream $n" 'time to first object (Get | Select-Object -First 1)' $t.first 's' 1 'whole Get | Measure-Object' $t.get `
         "floor's first object: $('{0:N1}' -f ((Get-Median $t.floorFirst) * 1e3)) ms"
+    Add-Result "2 stream $n (CPU)" 'Get | Measure-Object' $tc.get 's' 1 'floor: prebuilt objects | Measure-Object' $tc.floor 'process CPU time'
+    Add-Result "2 stream $n (CPU)" 'Get | Measure-Object (vs Import-Csv)' $tc.get 's' 1 'Import-Csv | Measure-Object' $tc.csv 'process CPU time'
+    Add-Result "2 stream $n (CPU)" 'time to first object' $tc.first 's' 1 'whole Get | Measure-Object' $tc.get 'process CPU time'
+
     Initialize-BenchFloor -Count 1
     [GC]::Collect()
 }
