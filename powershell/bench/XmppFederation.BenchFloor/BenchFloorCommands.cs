@@ -36,14 +36,17 @@ public enum BenchPartnerType { Federated, PublicVerified, PublicUnverified }
 public enum BenchNegotiation { Required, Optional, NotSupported }
 
 /// <summary>
-/// CPU time of this process (all its threads: the pipeline's, the GC's, the JIT's), for the
-/// benchmark's CPU columns: on a shared 2-CPU machine, wall time also counts waiting for a CPU.
+/// CPU time of the calling thread (the pipeline's: cmdlets run on it, and so do the garbage
+/// collections their allocations trigger), for the benchmark's CPU columns: on a shared 2-CPU
+/// machine, wall time also counts waiting for a CPU. The process's CPU time would also count the
+/// runtime's background threads, above all tiered JIT recompiling hot methods, which goes on
+/// for seconds in a fresh pwsh and made process figures swing 3x between runs.
 /// </summary>
 public static class Clock
 {
-    public static double ProcessCpuSeconds()
+    public static double ThreadCpuSeconds()
     {
-        if (OperatingSystem.IsLinux() && clock_gettime(2 /* CLOCK_PROCESS_CPUTIME_ID */, out Timespec ts) == 0)
+        if (OperatingSystem.IsLinux() && clock_gettime(3 /* CLOCK_THREAD_CPUTIME_ID */, out Timespec ts) == 0)
         {
             return ts.Seconds + ts.Nanoseconds * 1e-9;
         }
