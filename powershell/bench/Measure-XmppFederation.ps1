@@ -29,7 +29,7 @@
     Benchmarks are not tests: nothing here asserts a time.
 
 .PARAMETER Quick
-    Fewer repeats and smaller counts (about 3 minutes instead of about 10).
+    Fewer repeats and smaller counts (about 2-3 minutes instead of 5-8).
 
 .PARAMETER Sections
     Which of the five measurements to run, comma-separated (default all), e.g. -Sections 2,5.

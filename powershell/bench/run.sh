@@ -4,8 +4,8 @@
 # scripts/build.sh) and the bench-only floor module (XmppFederation.BenchFloor, built here into
 # target/bench/, never staged into the product module). Prints a markdown report on stdout.
 #
-#   bash powershell/bench/run.sh -Quick            # about 3 minutes
-#   bash powershell/bench/run.sh                   # the full run (about 10 minutes)
+#   bash powershell/bench/run.sh -Quick            # about 2-3 minutes
+#   bash powershell/bench/run.sh                   # the full run (about 5-8 minutes)
 #   bash powershell/bench/run.sh -Quick -OutFile /tmp/bench.json   # raw samples too
 #
 # Every store, CSV and JSON file lives in a temporary sandbox that is deleted afterwards; pwsh runs
