@@ -39,6 +39,9 @@ internal static partial class NativeMethods
         out StoreSafeHandle store_out);
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_environment_names(out IntPtr names_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial void xmppfed_store_close(IntPtr store);
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]

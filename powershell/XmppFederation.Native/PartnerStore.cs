@@ -44,6 +44,28 @@ public sealed class PartnerStore : IDisposable
     /// <summary>The folders this store uses.</summary>
     public StorePaths Paths { get; }
 
+    private static IReadOnlyList<string>? environmentVariableNames;
+
+    /// <summary>
+    /// The environment variables the library reads (<c>XMPPFED_STORE</c>, ...), as it names them:
+    /// all that a host passing its own environment to <see cref="Open(string?, string?, IReadOnlyDictionary{string, string}?)"/>
+    /// needs to collect. Asked once per process.
+    /// </summary>
+    public static IReadOnlyList<string> EnvironmentVariableNames
+    {
+        get
+        {
+            if (environmentVariableNames is { } known)
+            {
+                return known;
+            }
+
+            NativeLibraryGuard.EnsureUsable();
+            List<string> names = Call(null, Json.ListString, (out IntPtr o) => NativeMethods.xmppfed_environment_names(out o));
+            return environmentVariableNames = names.AsReadOnly();
+        }
+    }
+
     /// <summary>
     /// Open a store. Null folders take the library's defaults (<c>$XMPPFED_STORE</c> /
     /// <c>$XMPPFED_REPLICA</c>, else per-user folders).

@@ -587,6 +587,13 @@ public sealed class PartnerStoreTests : IDisposable
     }
 
     [Fact]
+    public void EnvironmentVariableNamesComeFromTheLibrary()
+    {
+        Assert.Equal(new[] { "XMPPFED_STORE", "XMPPFED_REPLICA", "XMPPFED_LOCK_TIMEOUT_MS" }, PartnerStore.EnvironmentVariableNames);
+        Assert.Same(PartnerStore.EnvironmentVariableNames, PartnerStore.EnvironmentVariableNames);
+    }
+
+    [Fact]
     public void VersionsComeFromTheLibrary()
     {
         Assert.Equal(PartnerStore.ExpectedAbiVersion, PartnerStore.AbiVersion);
