@@ -102,6 +102,11 @@ function Add-Result {
         Baseline = $Baseline
         BaselineMedian = if ($BaselineValues) { (Get-Median $BaselineValues) * $Scale } else { $null }
         Ratio = if ($BaselineValues) { $median / (Get-Median $BaselineValues) } else { $null }
+        # Measurement and baseline ran in the same rounds: the median of the per-round ratios is
+        # robust to a round that was slow for both (JIT tiering still going on, a burst of load).
+        PairedRatio = if ($BaselineValues -and $BaselineValues.Count -eq $Values.Count) {
+            Get-Median ([double[]]@(for ($i = 0; $i -lt $Values.Count; $i++) { $Values[$i] / $BaselineValues[$i] }))
+        } else { $null }
         Note = $Note
     }
     $results.Add([pscustomobject]$row)
@@ -475,14 +480,16 @@ $machine.Minutes = [math]::Round(([DateTime]::UtcNow - $runStart).TotalMinutes, 
 $report = [System.Text.StringBuilder]::new()
 $null = $report.AppendLine("PowerShell benchmark ($($machine.Mode)): commit $($machine.Commit), pwsh $($machine.PowerShell), $($machine.Dotnet), $($machine.Cpus) CPUs, load $($machine.LoadAtStart) at start, $($machine.LoadAtEnd) at end, $($machine.Minutes) min")
 $null = $report.AppendLine()
-$null = $report.AppendLine('| section | figure | median | baseline (median) | ratio | note |')
-$null = $report.AppendLine('|---|---|---:|---|---:|---|')
+$null = $report.AppendLine('| section | figure | median | baseline (median) | ratio of medians | median of paired ratios | note |')
+$null = $report.AppendLine('|---|---|---:|---|---:|---:|---|')
 foreach ($row in $results) {
     $fmt = if ($row.Unit -eq 'bytes' -or $row.Unit -eq 'us') { '{0:N0}' } elseif ($row.Median -lt 1) { '{0:N3}' } else { '{0:N2}' }
     $median = ($fmt -f $row.Median) + " $($row.Unit)"
     $baseline = if ($row.Baseline) { "$($row.Baseline)" + $(if ($null -ne $row.BaselineMedian) { " ($fmt $($row.Unit))" -f $row.BaselineMedian } else { '' }) } else { '' }
-    $ratio = if ($null -eq $row.Ratio) { '' } elseif ($row.Ratio -lt 0.1) { '1/{0:N0}' -f (1 / $row.Ratio) } else { '{0:N2}x' -f $row.Ratio }
-    $null = $report.AppendLine("| $($row.Section) | $($row.Figure) | $median | $baseline | $ratio | $($row.Note) |")
+    $ratio, $paired = foreach ($x in $row.Ratio, $row.PairedRatio) {
+        if ($null -eq $x) { '' } elseif ($x -lt 0.1) { '1/{0:N0}' -f (1 / $x) } else { '{0:N2}x' -f $x }
+    }
+    $null = $report.AppendLine("| $($row.Section) | $($row.Figure) | $median | $baseline | $ratio | $paired | $($row.Note) |")
 }
 $report.ToString()
 if ($OutFile) {
