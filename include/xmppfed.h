@@ -101,7 +101,8 @@ xmppfed_result xmppfed_store_open(const char *central_dir,
 // environment: a JSON object of variable names to string values, e.g.
 // `{"XMPPFED_STORE":"/srv/xmppfed"}`; a variable it does not name is unset. For hosts whose
 // environment is not the process's (PowerShell on Linux keeps `$env:` in a managed copy).
-// The caller may pass every variable it has: only these names are read.
+// The caller may pass every variable it has: only these names are read
+// (`xmppfed_environment_names` lists them).
 //
 // # Safety
 // String arguments are NULL (except `environment_json`) or NUL-terminated; `store_out` is valid
@@ -110,6 +111,16 @@ xmppfed_result xmppfed_store_open_with_environment(const char *central_dir,
                                                    const char *replica_dir,
                                                    const char *environment_json,
                                                    xmppfed_store **store_out);
+
+// The names of the environment variables the library reads, as a JSON array of strings:
+// `["XMPPFED_STORE","XMPPFED_REPLICA","XMPPFED_LOCK_TIMEOUT_MS"]`. A host that passes its own
+// environment to `xmppfed_store_open_with_environment` needs to collect only these, and to watch
+// only these for changes. `*names_json_out` is owned by the caller: free it with
+// `xmppfed_string_free`. Thread-safe.
+//
+// # Safety
+// `names_json_out` is valid for one pointer write.
+xmppfed_result xmppfed_environment_names(char **names_json_out);
 
 // Close a handle from `xmppfed_store_open`. NULL is accepted and ignored. The handle must not be
 // in use by another thread and must not be used again.

@@ -341,7 +341,8 @@ pub unsafe extern "C" fn xmppfed_store_open(
 /// environment: a JSON object of variable names to string values, e.g.
 /// `{"XMPPFED_STORE":"/srv/xmppfed"}`; a variable it does not name is unset. For hosts whose
 /// environment is not the process's (PowerShell on Linux keeps `$env:` in a managed copy).
-/// The caller may pass every variable it has: only these names are read.
+/// The caller may pass every variable it has: only these names are read
+/// (`xmppfed_environment_names` lists them).
 ///
 /// # Safety
 /// String arguments are NULL (except `environment_json`) or NUL-terminated; `store_out` is valid
@@ -356,6 +357,23 @@ pub unsafe extern "C" fn xmppfed_store_open_with_environment(
     boundary(|| {
         let vars: std::collections::HashMap<String, String> = json_arg(environment_json, "environment_json")?;
         open(central_dir, replica_dir, Environment::snapshot(vars), store_out)
+    })
+}
+
+/// The names of the environment variables the library reads, as a JSON array of strings:
+/// `["XMPPFED_STORE","XMPPFED_REPLICA","XMPPFED_LOCK_TIMEOUT_MS"]`. A host that passes its own
+/// environment to `xmppfed_store_open_with_environment` needs to collect only these, and to watch
+/// only these for changes. `*names_json_out` is owned by the caller: free it with
+/// `xmppfed_string_free`. Thread-safe.
+///
+/// # Safety
+/// `names_json_out` is valid for one pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_environment_names(names_json_out: *mut *mut c_char) -> xmppfed_result {
+    boundary(|| {
+        check_out(names_json_out, "names_json_out")?;
+        *names_json_out = to_json(&crate::store::ENV_NAMES).into_raw();
+        Ok(())
     })
 }
 

@@ -291,7 +291,6 @@ public sealed class DomainExplanation
 // Nulls are written as given (e.g. AdditionalDomains = null in SetInstance): the library judges them.
 [JsonSourceGenerationOptions(UseStringEnumConverter = true, RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(PartnerData))]
-[JsonSerializable(typeof(List<PartnerData>))]
 [JsonSerializable(typeof(PartnerOutcome))]
 [JsonSerializable(typeof(StorePaths))]
 [JsonSerializable(typeof(ReplicationStatus))]

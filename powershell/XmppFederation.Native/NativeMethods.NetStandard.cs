@@ -63,6 +63,9 @@ internal static class NativeMethods
         Raw.xmppfed_store_open_with_environment(Utf8(central_dir), Utf8(replica_dir), Utf8(environment_json), out store_out);
 
     [DllImport(LibraryName, CallingConvention = Cdecl)]
+    internal static extern XmppFedResult xmppfed_environment_names(out IntPtr names_json_out);
+
+    [DllImport(LibraryName, CallingConvention = Cdecl)]
     internal static extern void xmppfed_store_close(IntPtr store);
 
     [DllImport(LibraryName, CallingConvention = Cdecl)]

@@ -6,8 +6,9 @@ namespace XmppFederation.Native;
 /// <summary>
 /// The raw imports of libxmppfed, one per C function of <c>include/xmppfed.h</c>, named exactly
 /// like it. Library-allocated <c>char *</c> outputs arrive as <see cref="IntPtr"/> and are released
-/// only with <see cref="xmppfed_string_free"/> (see <see cref="TakeString"/>), never by the .NET
-/// marshaller. Static strings (<c>xmppfed_version</c>, <c>xmppfed_result_name</c>,
+/// only with <see cref="xmppfed_string_free"/>, after being decoded in place from their UTF-8
+/// bytes (<c>PartnerStore.Take</c>, <see cref="NativeUtf8"/>), never by the .NET marshaller.
+/// Static strings (<c>xmppfed_version</c>, <c>xmppfed_result_name</c>,
 /// <c>xmppfed_last_error_message</c>) are copied and never freed.
 /// </summary>
 internal static partial class NativeMethods
@@ -36,6 +37,9 @@ internal static partial class NativeMethods
         string? replica_dir,
         string environment_json,
         out StoreSafeHandle store_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_environment_names(out IntPtr names_json_out);
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial void xmppfed_store_close(IntPtr store);
@@ -141,21 +145,6 @@ internal static partial class NativeMethods
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial void xmppfed_string_free(IntPtr s);
-
-    /// <summary>Copy a library-allocated string and free it with <c>xmppfed_string_free</c>, always.</summary>
-    internal static string TakeString(IntPtr owned)
-    {
-        try
-        {
-            return Marshal.PtrToStringUTF8(owned)
-                ?? throw new NativeLibraryException(XmppFedResult.Panic, "Panic",
-                    "libxmppfed reported success but returned no output (a library bug).", target: null);
-        }
-        finally
-        {
-            xmppfed_string_free(owned);
-        }
-    }
 
     /// <summary>Copy a static library string (never freed); NULL gives null.</summary>
     internal static string? CopyStaticString(IntPtr borrowed) => Marshal.PtrToStringUTF8(borrowed);

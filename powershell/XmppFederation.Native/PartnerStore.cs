@@ -45,6 +45,28 @@ public sealed class PartnerStore : IDisposable
     /// <summary>The folders this store uses.</summary>
     public StorePaths Paths { get; }
 
+    private static IReadOnlyList<string>? environmentVariableNames;
+
+    /// <summary>
+    /// The environment variables the library reads (<c>XMPPFED_STORE</c>, ...), as it names them:
+    /// all that a host passing its own environment to <see cref="Open(string?, string?, IReadOnlyDictionary{string, string}?)"/>
+    /// needs to collect. Asked once per process.
+    /// </summary>
+    public static IReadOnlyList<string> EnvironmentVariableNames
+    {
+        get
+        {
+            if (environmentVariableNames is { } known)
+            {
+                return known;
+            }
+
+            NativeLibraryGuard.EnsureUsable();
+            List<string> names = Call(null, Json.ListString, (out IntPtr o) => NativeMethods.xmppfed_environment_names(out o));
+            return environmentVariableNames = names.AsReadOnly();
+        }
+    }
+
     /// <summary>
     /// Open a store. Null folders take the library's defaults (<c>$XMPPFED_STORE</c> /
     /// <c>$XMPPFED_REPLICA</c>, else per-user folders).
@@ -83,7 +105,7 @@ public sealed class PartnerStore : IDisposable
             Ensure.Success(result, centralDir);
             result = NativeMethods.xmppfed_store_paths(handle, out IntPtr pathsJson);
             Ensure.Success(result, centralDir);
-            StorePaths paths = Deserialize(NativeMethods.TakeString(pathsJson), Json.StorePaths);
+            StorePaths paths = Take(pathsJson, Json.StorePaths);
             return new PartnerStore(handle, paths);
         }
         catch
@@ -129,9 +151,23 @@ public sealed class PartnerStore : IDisposable
     /// <exception cref="InvalidPartnerException">The filter is not a valid pattern (InvalidFilter).</exception>
     public IReadOnlyList<PartnerData> List(string? filter = null, bool localStore = false)
     {
+        using PartnerSequence partners = ListStreamed(filter, localStore);
+        return new List<PartnerData>(partners);
+    }
+
+    /// <summary>
+    /// What <see cref="List"/> returns, decoded one partner at a time while it is enumerated
+    /// (for a pipeline: the first partner goes on before the last is decoded, and the list is
+    /// never held whole). The library call is made, and its failures thrown, here; dispose the
+    /// result to release the library's buffer.
+    /// </summary>
+    /// <exception cref="InvalidPartnerException">The filter is not a valid pattern (InvalidFilter).</exception>
+    public PartnerSequence ListStreamed(string? filter = null, bool localStore = false)
+    {
         Ensure.NoNulCharacter(filter, nameof(filter), filter);
-        return Call(filter, Json.ListPartnerData,
-            (out IntPtr o) => NativeMethods.xmppfed_partner_list(handle, filter, localStore, out o));
+        XmppFedResult result = NativeMethods.xmppfed_partner_list(handle, filter, localStore, out IntPtr json);
+        Ensure.Success(result, filter);
+        return new PartnerSequence(new NativeUtf8(json));
     }
 
     /// <summary>
@@ -242,8 +278,43 @@ public sealed class PartnerStore : IDisposable
     {
         XmppFedResult result = call(out IntPtr json);
         Ensure.Success(result, target);
-        return Deserialize(NativeMethods.TakeString(json), type);
+        return Take(json, type);
     }
+
+    /// <summary>
+    /// Decode a library-allocated JSON string straight from its UTF-8 bytes (no UTF-16 copy),
+    /// then free it with <c>xmppfed_string_free</c>, always.
+    /// </summary>
+    private static unsafe T Take<T>(IntPtr owned, JsonTypeInfo<T> type)
+    {
+        if (owned == IntPtr.Zero)
+        {
+            throw new NativeLibraryException(XmppFedResult.Panic, "Panic",
+                "libxmppfed reported success but returned no output (a library bug).", target: null);
+        }
+
+        try
+        {
+            var utf8 = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)owned);
+            return JsonSerializer.Deserialize(utf8, type) ?? throw new JsonException("the document is null");
+        }
+        catch (JsonException e)
+        {
+            throw Unreadable(typeof(T).Name, e);
+        }
+        finally
+        {
+            NativeMethods.xmppfed_string_free(owned);
+        }
+    }
+
+    /// <summary>The library writes this JSON itself: an unreadable document is a library/assembly mismatch.</summary>
+    internal static NativeLibraryException Unreadable(string typeName, JsonException e) => new(
+        XmppFedResult.Panic,
+        ErrorIds.NativeLibraryAbiMismatch,
+        $"The native library returned JSON this assembly cannot read as {typeName}: {e.Message}",
+        target: null,
+        e);
 
     private static PartnerOutcome Write(IReadOnlyDictionary<string, object?> properties, string? target, WriteCall call)
     {
@@ -272,24 +343,5 @@ public sealed class PartnerStore : IDisposable
         }
 
         return null;
-    }
-
-    private static T Deserialize<T>(string json, JsonTypeInfo<T> type)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(json, type)
-                ?? throw new JsonException("the document is null");
-        }
-        catch (JsonException e)
-        {
-            // The library writes this JSON itself: an unreadable document is a library/assembly mismatch.
-            throw new NativeLibraryException(
-                XmppFedResult.Panic,
-                ErrorIds.NativeLibraryAbiMismatch,
-                $"The native library returned JSON this assembly cannot read as {typeof(T).Name}: {e.Message}",
-                target: null,
-                e);
-        }
     }
 }

@@ -56,6 +56,35 @@ namespace XmppFederation.Native
                     : text.IndexOf(value.ToString(), comparison) >= 0;
         }
 
+        extension(ObjectDisposedException)
+        {
+            internal static void ThrowIf(bool condition, object instance)
+            {
+                if (condition)
+                {
+                    throw new ObjectDisposedException(instance?.GetType().FullName);
+                }
+            }
+        }
+
+        extension(MemoryMarshal)
+        {
+            /// <summary>The bytes before the first NUL at <paramref name="value"/>.</summary>
+            internal static unsafe ReadOnlySpan<byte> CreateReadOnlySpanFromNullTerminated(byte* value)
+            {
+                if (value is null)
+                {
+                    return default;
+                }
+                int length = 0;
+                while (value[length] != 0)
+                {
+                    length++;
+                }
+                return new ReadOnlySpan<byte>(value, length);
+            }
+        }
+
         extension(OperatingSystem)
         {
             internal static bool IsWindows() => RuntimeInformation.IsOSPlatform(OSPlatform.Windows);

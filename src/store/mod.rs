@@ -36,7 +36,7 @@ use log::{Change, Record};
 use trust::Role;
 use view::LogView;
 
-pub use paths::{default_central_dir, default_replica_dir, Environment, ENV_LOCK_TIMEOUT_MS, ENV_REPLICA, ENV_STORE};
+pub use paths::{default_central_dir, default_replica_dir, Environment, ENV_LOCK_TIMEOUT_MS, ENV_NAMES, ENV_REPLICA, ENV_STORE};
 
 /// How long a writer waits for another process's lock by default.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);

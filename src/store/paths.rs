@@ -14,6 +14,9 @@ use crate::error::{Error, Result};
 pub const ENV_STORE: &str = "XMPPFED_STORE";
 pub const ENV_REPLICA: &str = "XMPPFED_REPLICA";
 pub const ENV_LOCK_TIMEOUT_MS: &str = "XMPPFED_LOCK_TIMEOUT_MS";
+/// Every variable the library reads from an [`Environment`]: all a host that passes its own
+/// environment (`xmppfed_store_open_with_environment`) has to collect, and to watch for changes.
+pub const ENV_NAMES: [&str; 3] = [ENV_STORE, ENV_REPLICA, ENV_LOCK_TIMEOUT_MS];
 
 pub fn default_central_dir() -> Result<PathBuf> {
     dirs::data_dir()

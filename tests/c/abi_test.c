@@ -1585,6 +1585,13 @@ static void test_null_and_utf8(xmppfed_store *st) {
     EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_store_paths(st, NULL));
     CHECK_MSG("paths_json_out");
 
+    /* environment_names: what a host passing its own environment collects */
+    EXPECT_OK(out, xmppfed_environment_names(&out));
+    CHECK(out != NULL && strcmp(out, "[\"XMPPFED_STORE\",\"XMPPFED_REPLICA\",\"XMPPFED_LOCK_TIMEOUT_MS\"]") == 0);
+    FREE(out);
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_environment_names(NULL));
+    CHECK_MSG("names_json_out");
+
     /* partner_new */
     EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_new(st, NULL, false, &out));
     CHECK_MSG("partner_json");

@@ -51,7 +51,9 @@ public sealed class GetCsXmppAllowedPartnerCommand : StoreCmdlet
         string? filter = ParameterSetName == FilterSet ? Filter : null;
         ForItem(filter, () =>
         {
-            var partners = Store.List(filter, LocalStore);
+            // Streamed: each partner is decoded from the library's UTF-8 output as it is written,
+            // so the pipeline gets the first one at once and the list is never held whole here.
+            using var partners = Store.ListStreamed(filter, LocalStore);
             WriteVerbose($"{partners.Count} partner(s) {(filter is null ? "in" : $"matching '{filter}' in")} the {source}.");
             WritePartners(partners);
         });

@@ -193,6 +193,57 @@ public sealed class PartnerStoreTests : IDisposable
     }
 
     [Fact]
+    public void ListStreamedGivesWhatListGivesOnePartnerAtATime()
+    {
+        foreach (string id in new[] { "zeta.example.org", "contoso.com", "alpha.example.org" })
+        {
+            Store.New(Props(("Identity", id), ("AdditionalDomains", new[] { "chat." + id }), ("Description", "é ✆ \"quoted\"")));
+        }
+
+        using PartnerSequence streamed = Store.ListStreamed();
+        IReadOnlyList<PartnerData> listed = Store.List();
+        Assert.Equal(3, streamed.Count);
+        Assert.Equal(
+            listed.Select(p => (p.Identity, p.Description, string.Join(";", p.AdditionalDomains), p.Revision)),
+            streamed.Select(p => (p.Identity, p.Description, string.Join(";", p.AdditionalDomains), p.Revision)));
+        Assert.Equal("é ✆ \"quoted\"", listed[0].Description);
+
+        // Enumerated again: the same partners, decoded again from the same buffer.
+        Assert.Equal(listed.Select(p => p.Identity), streamed.Select(p => p.Identity));
+        Assert.Equal(new[] { "alpha.example.org", "zeta.example.org" }, Store.ListStreamed("*.example.org").Select(p => p.Identity));
+        using PartnerSequence none = Store.ListStreamed("nomatch*");
+        Assert.Equal(0, none.Count);
+        Assert.Empty(none);
+    }
+
+    [Fact]
+    public void ListStreamedFailsAtTheCallNotDuringEnumeration()
+    {
+        var e = Assert.Throws<InvalidPartnerException>(() => Store.ListStreamed("[abc"));
+        Assert.Equal(XmppFedResult.InvalidFilter, e.Result);
+        Assert.Equal("[abc", e.Target);
+        var nul = Assert.Throws<InvalidPartnerException>(() => Store.ListStreamed("a\0b"));
+        Assert.Equal(XmppFedResult.InvalidValue, nul.Result);
+    }
+
+    [Fact]
+    public void ListStreamedStopsWhenDisposedInTheMiddle()
+    {
+        Store.New(Props(("Identity", "a.example.org")));
+        Store.New(Props(("Identity", "b.example.org")));
+        PartnerSequence streamed = Store.ListStreamed();
+        using IEnumerator<PartnerData> partners = streamed.GetEnumerator();
+        Assert.True(partners.MoveNext());
+        Assert.Equal("a.example.org", partners.Current.Identity);
+
+        streamed.Dispose();
+        streamed.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => partners.MoveNext());
+        Assert.Throws<ObjectDisposedException>(() => streamed.First());
+        Assert.Throws<ObjectDisposedException>(() => streamed.Count);
+    }
+
+    [Fact]
     public void CompleteGivesTheIdentitiesWithAPrefixSortedAndCapped()
     {
         foreach (string id in new[] { "contoso.net", "contoso.com", "cantoso.com", "fabrikam.com" })
@@ -613,6 +664,10 @@ public sealed class PartnerStoreTests : IDisposable
         Assert.Contains("Invoke-CsXmppAllowedPartnerReplication", none.Message);
         other.Replicate();
         Assert.Equal("contoso.com", other.Explain("contoso.com", localStore: true).Partner);
+    public void EnvironmentVariableNamesComeFromTheLibrary()
+    {
+        Assert.Equal(new[] { "XMPPFED_STORE", "XMPPFED_REPLICA", "XMPPFED_LOCK_TIMEOUT_MS" }, PartnerStore.EnvironmentVariableNames);
+        Assert.Same(PartnerStore.EnvironmentVariableNames, PartnerStore.EnvironmentVariableNames);
     }
 
     [Fact]

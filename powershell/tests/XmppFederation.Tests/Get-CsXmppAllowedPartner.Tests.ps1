@@ -40,6 +40,14 @@ Describe 'Get-CsXmppAllowedPartner' {
         It 'Get-CsXmppAllowedPartner | Where-Object {$_.SaslNegotiation -eq "Required"}' {
             (Get-CsXmppAllowedPartner | Where-Object { $_.SaslNegotiation -eq "Required" }).Identity | Should -Be @('alpha.org', 'contoso.com')
         }
+
+        It 'streams: a pipeline that stops after the first partner gets it, and the next Get still lists all' {
+            # Partners are decoded one at a time as they are written (issue 14); stopping early
+            # releases the library's buffer and leaves the session's store usable.
+            @(Get-CsXmppAllowedPartner | Select-Object -First 1).Identity | Should -Be @('alpha.org')
+            @(Get-CsXmppAllowedPartner -Filter '*.com' | Select-Object -First 1).Identity | Should -Be @('contoso.com')
+            @(Get-CsXmppAllowedPartner).Count | Should -Be 4
+        }
     }
 
     Context 'all partners' {

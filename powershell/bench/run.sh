@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Runs the PowerShell benchmark (Measure-XmppFederation.ps1, issue 14) in the pinned PowerShell
+# (.config/dotnet-tools.json) against the staged module (target/XmppFederation; build it first with
+# scripts/build.sh) and the bench-only floor module (XmppFederation.BenchFloor, built here into
+# target/bench/, never staged into the product module). Prints a markdown report on stdout.
+#
+#   bash powershell/bench/run.sh -Quick            # about 2-3 minutes
+#   bash powershell/bench/run.sh                   # the full run (about 5-8 minutes)
+#   bash powershell/bench/run.sh -Quick -OutFile /tmp/bench.json   # raw samples too
+#
+# Every store, CSV and JSON file lives in a temporary sandbox that is deleted afterwards; pwsh runs
+# with HOME, the XDG folders, TMPDIR and the .NET CLI home inside it and with XMPPFED_STORE and
+# XMPPFED_REPLICA pointing into it, so the real user's default store is never touched. The
+# sandbox is made under XMPPFED_BENCH_DIR (default: the system temp dir): the fsync floor is
+# measured on the same file system as the stores.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+source "$repo/scripts/lib.sh"
+# XMPPFED_BENCH_MODULE=<path to a staged XmppFederation.psd1> measures another build (e.g. a copy
+# of target/XmppFederation kept from before a change).
+module="${XMPPFED_BENCH_MODULE:-$STAGE_DIR/XmppFederation.psd1}"
+[ -f "$module" ] || { echo "no staged module at $module (run scripts/build.sh)" >&2; exit 1; }
+
+cd "$repo"
+step "building the bench helpers (bench_populate, XmppFederation.BenchFloor)" >&2
+xcargo build --release --quiet --example bench_populate >&2
+populate="$repo/target/release/examples/bench_populate"
+floor_dir="$repo/target/bench/XmppFederation.BenchFloor"
+dotnet build "$here/XmppFederation.BenchFloor/XmppFederation.BenchFloor.csproj" -c Release --nologo -v quiet \
+    -o "$floor_dir" >&2
+dotnet tool restore >/dev/null
+packages="$(dotnet nuget locals global-packages --list | sed -n 's/^global-packages: *//p')"
+packages="${packages%/}"
+
+parent="${XMPPFED_BENCH_DIR:-${TMPDIR:-/tmp}}"
+sandbox="$(mktemp -d "$parent/xmppfed-psbench.XXXXXX")"
+trap 'rm -rf "$sandbox"' EXIT
+mkdir -p "$sandbox/home/.local/share" "$sandbox/home/.config" "$sandbox/home/.cache" \
+         "$sandbox/home/.local/state" "$sandbox/tmp" "$sandbox/work"
+mkdir -m 700 "$sandbox/run"
+
+unset_args=()
+while read -r name; do unset_args+=(-u "$name"); done < <(compgen -e | grep '^XMPPFED_' || true)
+
+env "${unset_args[@]}" -u PSModulePath \
+    HOME="$sandbox/home" \
+    XDG_DATA_HOME="$sandbox/home/.local/share" \
+    XDG_CONFIG_HOME="$sandbox/home/.config" \
+    XDG_CACHE_HOME="$sandbox/home/.cache" \
+    XDG_STATE_HOME="$sandbox/home/.local/state" \
+    XDG_RUNTIME_DIR="$sandbox/run" \
+    TMPDIR="$sandbox/tmp" \
+    DOTNET_CLI_HOME="$sandbox/home" \
+    NUGET_PACKAGES="$packages" \
+    DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
+    POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off \
+    XMPPFED_STORE="$sandbox/work/unused-store" \
+    XMPPFED_REPLICA="$sandbox/work/unused-replica" \
+    XMPPFED_BENCH_COMMIT="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet HEAD 2>/dev/null || echo +changes)" \
+    bash -c 'dotnet tool restore >/dev/null &&
+             exec dotnet tool run pwsh -NoProfile -NonInteractive -File "$1" -ModulePath "$2" -FloorModulePath "$3" -PopulatePath "$4" -WorkDir "$5" "${@:6}"' \
+    _ "$here/Measure-XmppFederation.ps1" "$module" "$floor_dir/XmppFederation.BenchFloor.psd1" "$populate" "$sandbox/work" "$@"
