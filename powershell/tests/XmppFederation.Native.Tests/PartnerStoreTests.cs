@@ -664,6 +664,9 @@ public sealed class PartnerStoreTests : IDisposable
         Assert.Contains("Invoke-CsXmppAllowedPartnerReplication", none.Message);
         other.Replicate();
         Assert.Equal("contoso.com", other.Explain("contoso.com", localStore: true).Partner);
+    }
+
+    [Fact]
     public void EnvironmentVariableNamesComeFromTheLibrary()
     {
         Assert.Equal(new[] { "XMPPFED_STORE", "XMPPFED_REPLICA", "XMPPFED_LOCK_TIMEOUT_MS" }, PartnerStore.EnvironmentVariableNames);
