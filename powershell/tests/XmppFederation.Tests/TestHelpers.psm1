@@ -316,7 +316,21 @@ function Invoke-ChildPwsh {
     [void] $start.Environment.Remove('XMPPFED_REPLICA')
     $start.Environment['NO_COLOR'] = '1'
 
-    $process = [System.Diagnostics.Process]::Start($start)
+    # Under Wine, starting a process now and then fails with "Internal error" before the child
+    # runs any code (seen once in this session's runs): the start is tried again, never the
+    # child's work, so a failure of the module still fails the test.
+    $process = $null
+    for ($attempt = 1; -not $process; $attempt++) {
+        try {
+            $process = [System.Diagnostics.Process]::Start($start)
+        }
+        catch [System.ComponentModel.Win32Exception] {
+            if (-not $IsWindows -or $attempt -ge 3) {
+                throw
+            }
+            Start-Sleep -Milliseconds 200
+        }
+    }
     try {
         $process.StandardInput.Close()
         $stdout = $process.StandardOutput.ReadToEndAsync()
