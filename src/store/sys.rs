@@ -85,19 +85,13 @@ pub fn file_identity(file: &std::fs::File) -> std::io::Result<(u64, u64)> {
     Ok((u64::from(info.volume_serial_number), (u64::from(info.file_index_high) << 32) | u64::from(info.file_index_low)))
 }
 
-/// Whether the file `file` has been deleted while open: on Unix it has no links left; on Windows
-/// it is "delete pending" (its name stays until the last handle closes, on SMB shares, FAT and
-/// Windows without POSIX-style deletes), so that a view never goes on serving, or appending to, a
-/// file that will vanish. Wine 8 always reports `DeletePending` false (ntdll's FIXME), so there
-/// only the Unix side is exercised.
-#[cfg(unix)]
-pub fn is_deleted(file: &std::fs::File) -> std::io::Result<bool> {
-    use std::os::unix::fs::MetadataExt;
-    Ok(file.metadata()?.nlink() == 0)
-}
-
+/// Whether the open file `file` is "delete pending" on Windows: deleted, but its name stays (and
+/// even opens) until the last handle closes (SMB shares, FAT, Windows without POSIX-style
+/// deletes), so that a view never goes on serving, or appending to, a file that will vanish. (On
+/// Unix a deleted file's name is gone at once, which the view's check of the path already sees.)
+/// Wine 8 always reports `DeletePending` false (ntdll's FIXME), so this is not exercised there.
 #[cfg(windows)]
-pub fn is_deleted(file: &std::fs::File) -> std::io::Result<bool> {
+pub fn is_delete_pending(file: &std::fs::File) -> std::io::Result<bool> {
     use std::os::windows::io::AsRawHandle;
 
     /// FILE_STANDARD_INFO (winbase.h).

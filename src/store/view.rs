@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use super::files::{self, Access};
 use super::log::{self, Header, Record};
 use super::state::State;
+#[cfg(windows)]
 use super::sys;
 use super::trust::{self, Sharing};
 use crate::error::{Error, Result};
@@ -56,6 +57,20 @@ fn newer_generation_exists(dir: &Path, generation: u64) -> Result<bool> {
             Err(Error::StoreIo { source, .. }) if source.kind() == ErrorKind::NotFound => Ok(false),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// Whether the open file has been deleted though its name is still there: "delete pending" on
+/// Windows. On Unix a deleted name is gone at once, and `identify` of the path sees that.
+fn delete_pending(file: &File, path: &Path) -> Result<bool> {
+    #[cfg(windows)]
+    {
+        sys::is_delete_pending(file).map_err(|e| Error::io(path, e))
+    }
+    #[cfg(not(windows))]
+    {
+        let _ = (file, path);
+        Ok(false)
     }
 }
 
@@ -186,7 +201,7 @@ impl LogView {
         }
         // Deleted under this handle: on Windows its name can stay (and even open) until the last
         // handle closes, so the path alone would not tell.
-        if sys::is_deleted(&g.file).map_err(|e| Error::io(&g.path, e))? {
+        if delete_pending(&g.file, &g.path)? {
             return self.reload(sharing);
         }
         let Some((id, meta)) = identify(&g.path)? else { return self.reload(sharing) };
@@ -223,7 +238,7 @@ impl LogView {
             // Gone between the listing and the open: a writer moved on; take the next one.
             let Some(file) = files::open_existing(&path, Access::Read)? else { continue };
             // A deleted file still open elsewhere ("delete pending" on Windows) is gone as well.
-            if sys::is_deleted(&file).map_err(|e| Error::io(&path, e))? {
+            if delete_pending(&file, &path)? {
                 continue;
             }
             self.leftovers = generations.len() > 1 || self.leftovers;
