@@ -56,3 +56,29 @@ crate_version() {
 }
 
 step() { printf '\n==> %s\n' "$*"; }
+
+# A sandbox for a pwsh that must never reach the real user's data (the Pester suite's run.sh, the
+# PowerShell benchmark): makes a home, the XDG folders, TMPDIR and a runtime folder under $1, and
+# sets PWSH_SANDBOX_ENV to the `env` arguments that point pwsh there, with no PSModulePath and no
+# XMPPFED_* variable, and NuGet packages from $2 (the global cache, where the pinned pwsh is).
+pwsh_sandbox() {
+    local sandbox="$1" packages="$2" name
+    mkdir -p "$sandbox/home/.local/share" "$sandbox/home/.config" "$sandbox/home/.cache" \
+             "$sandbox/home/.local/state" "$sandbox/tmp"
+    mkdir -m 700 "$sandbox/run"
+    PWSH_SANDBOX_ENV=(-u PSModulePath)
+    while read -r name; do PWSH_SANDBOX_ENV+=(-u "$name"); done < <(compgen -e | grep '^XMPPFED_' || true)
+    PWSH_SANDBOX_ENV+=(
+        HOME="$sandbox/home"
+        XDG_DATA_HOME="$sandbox/home/.local/share"
+        XDG_CONFIG_HOME="$sandbox/home/.config"
+        XDG_CACHE_HOME="$sandbox/home/.cache"
+        XDG_STATE_HOME="$sandbox/home/.local/state"
+        XDG_RUNTIME_DIR="$sandbox/run"
+        TMPDIR="$sandbox/tmp"
+        DOTNET_CLI_HOME="$sandbox/home"
+        NUGET_PACKAGES="$packages"
+        DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+        POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off
+    )
+}

@@ -36,25 +36,10 @@ packages="${packages%/}"
 parent="${XMPPFED_BENCH_DIR:-${TMPDIR:-/tmp}}"
 sandbox="$(mktemp -d "$parent/xmppfed-psbench.XXXXXX")"
 trap 'rm -rf "$sandbox"' EXIT
-mkdir -p "$sandbox/home/.local/share" "$sandbox/home/.config" "$sandbox/home/.cache" \
-         "$sandbox/home/.local/state" "$sandbox/tmp" "$sandbox/work"
-mkdir -m 700 "$sandbox/run"
+pwsh_sandbox "$sandbox" "$packages"
+mkdir -p "$sandbox/work"
 
-unset_args=()
-while read -r name; do unset_args+=(-u "$name"); done < <(compgen -e | grep '^XMPPFED_' || true)
-
-env "${unset_args[@]}" -u PSModulePath \
-    HOME="$sandbox/home" \
-    XDG_DATA_HOME="$sandbox/home/.local/share" \
-    XDG_CONFIG_HOME="$sandbox/home/.config" \
-    XDG_CACHE_HOME="$sandbox/home/.cache" \
-    XDG_STATE_HOME="$sandbox/home/.local/state" \
-    XDG_RUNTIME_DIR="$sandbox/run" \
-    TMPDIR="$sandbox/tmp" \
-    DOTNET_CLI_HOME="$sandbox/home" \
-    NUGET_PACKAGES="$packages" \
-    DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
-    POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off \
+env "${PWSH_SANDBOX_ENV[@]}" \
     XMPPFED_STORE="$sandbox/work/unused-store" \
     XMPPFED_REPLICA="$sandbox/work/unused-replica" \
     XMPPFED_BENCH_COMMIT="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet HEAD 2>/dev/null || echo +changes)" \

@@ -14,6 +14,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
+source "$repo/scripts/lib.sh"
 module="$(realpath "${1:-$repo/target/XmppFederation/XmppFederation.psd1}")"
 [ -f "$module" ] || { echo "no staged module at $module (run scripts/build.sh)" >&2; exit 1; }
 
@@ -28,26 +29,10 @@ pester="$packages/pester/5.7.1/tools/Pester.psd1"
 
 sandbox="$(mktemp -d)"
 trap 'rm -rf "$sandbox"' EXIT
-mkdir -p "$sandbox/home/.local/share" "$sandbox/home/.config" "$sandbox/home/.cache" \
-         "$sandbox/home/.local/state" "$sandbox/tmp"
-mkdir -m 700 "$sandbox/run"
-
-unset_args=()
-while read -r name; do unset_args+=(-u "$name"); done < <(compgen -e | grep '^XMPPFED_' || true)
+pwsh_sandbox "$sandbox" "$packages"
 
 status=0
-env "${unset_args[@]}" -u PSModulePath \
-    HOME="$sandbox/home" \
-    XDG_DATA_HOME="$sandbox/home/.local/share" \
-    XDG_CONFIG_HOME="$sandbox/home/.config" \
-    XDG_CACHE_HOME="$sandbox/home/.cache" \
-    XDG_STATE_HOME="$sandbox/home/.local/state" \
-    XDG_RUNTIME_DIR="$sandbox/run" \
-    TMPDIR="$sandbox/tmp" \
-    DOTNET_CLI_HOME="$sandbox/home" \
-    NUGET_PACKAGES="$packages" \
-    DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
-    POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off \
+env "${PWSH_SANDBOX_ENV[@]}" \
     XMPPFED_TEST_SANDBOX="$sandbox" \
     PESTER_POSTGRES="${XMPPFED_TEST_POSTGRES:-}" \
     bash -c 'dotnet tool restore >/dev/null &&
