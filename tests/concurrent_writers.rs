@@ -290,11 +290,7 @@ fn concurrent_writers(database: Option<String>, default_ops: usize) {
         if let Some(db) = &database {
             envs.push((CENTRAL_ENV, db.clone()));
         }
-        let mut child = worker_command(WORKER_TEST, ROLE, &envs)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn a worker");
+        let mut child = spawn_worker(worker_command(WORKER_TEST, ROLE, &envs).stdout(Stdio::piped()).stderr(Stdio::inherit()));
         let ready = ready_signal(child.stdout.take().unwrap());
         children.push((child, ready));
     }

@@ -432,15 +432,15 @@ fn crash_safety_under_sigkill() {
     let started = Instant::now();
 
     for round in 0..kills {
-        let mut child = worker_command(
-            CHILD_TEST,
-            ROLE,
-            &[(DIR_ENV, root.path().to_str().unwrap().to_owned()), (INDEX_ENV, round.to_string()), (SEED_ENV, rng.next_u64().to_string())],
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn the writer");
+        let mut child = spawn_worker(
+            worker_command(
+                CHILD_TEST,
+                ROLE,
+                &[(DIR_ENV, root.path().to_str().unwrap().to_owned()), (INDEX_ENV, round.to_string()), (SEED_ENV, rng.next_u64().to_string())],
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit()),
+        );
         let ready = ready_signal(child.stdout.take().unwrap());
         // Mostly counted from READY (store open, writing); one round in eight from the spawn, to
         // also kill writers while they open the store.

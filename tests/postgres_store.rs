@@ -272,15 +272,15 @@ fn killed_writers_lose_no_acknowledged_commit() {
     let mut rng = Rng::new(seed);
     let mut acknowledged = Vec::new();
     for k in 0..kills {
-        let mut child = worker_command(
-            "pg_crash_writer_child",
-            CRASH_ROLE,
-            &[(DIR_ENV, dir.path().to_str().unwrap().to_owned()), (INDEX_ENV, k.to_string()), ("XMPPFED_TEST_CENTRAL", db.clone())],
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        let mut child = spawn_worker(
+            worker_command(
+                "pg_crash_writer_child",
+                CRASH_ROLE,
+                &[(DIR_ENV, dir.path().to_str().unwrap().to_owned()), (INDEX_ENV, k.to_string()), ("XMPPFED_TEST_CENTRAL", db.clone())],
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+        );
         let stdout = child.stdout.take().unwrap();
         let reader = std::thread::spawn(move || {
             std::io::BufReader::new(stdout).lines().map_while(|l| l.ok()).filter_map(|l| l.strip_prefix("ACK ").map(str::to_owned)).collect::<Vec<_>>()

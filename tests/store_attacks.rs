@@ -370,7 +370,7 @@ fn worker_envs(central: &Path, replica: &Path, ids: &[&str], user: Option<RunAs>
 
 /// Run the worker `role` to its end.
 fn run_worker(role: &str, central: &Path, replica: &Path, ids: &[&str], user: Option<RunAs>) -> Output {
-    support::worker_command(WORKER, role, &worker_envs(central, replica, ids, user)).output().expect("start the worker")
+    support::run_worker_to_end(&mut support::worker_command(WORKER, role, &worker_envs(central, replica, ids, user)))
 }
 
 #[track_caller]
@@ -1081,11 +1081,11 @@ fn deleting_the_lock_note_never_lets_two_writers_in() {
     let count = COUNT.to_string();
     let workers: Vec<_> = (1..=2)
         .map(|i| {
-            support::worker_command(WORKER, "race", &worker_envs(&central, &t.path().join(format!("r{i}")), &[&count], None))
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+            support::spawn_worker(
+                support::worker_command(WORKER, "race", &worker_envs(&central, &t.path().join(format!("r{i}")), &[&count], None))
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped()),
+            )
         })
         .collect();
     let outputs: Vec<Output> = workers.into_iter().map(|w| w.wait_with_output().unwrap()).collect();

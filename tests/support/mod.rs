@@ -6,7 +6,7 @@
 
 use std::ffi::{c_char, CStr, CString};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use xmppfed::ffi::{self, xmppfed_result, xmppfed_store};
@@ -341,6 +341,25 @@ pub fn worker_command(test_name: &str, role: &str, envs: &[(&str, String)]) -> C
         c.env(k, v);
     }
     c
+}
+
+/// Start a worker. Under Wine, CreateProcess now and then fails with ERROR_INTERNAL_ERROR (1359)
+/// before the child runs any code (seen in a fresh-clone CI run); only such a failed *start* is
+/// tried again, up to three times, never a worker that ran.
+pub fn spawn_worker(command: &mut Command) -> Child {
+    let mut attempt = 1;
+    loop {
+        match command.spawn() {
+            Ok(child) => return child,
+            Err(e) if cfg!(windows) && e.raw_os_error() == Some(1359) && attempt < 3 => attempt += 1,
+            Err(e) => panic!("start the worker {command:?}: {e}"),
+        }
+    }
+}
+
+/// Run a worker to its end, its output captured; its start is retried as in [`spawn_worker`].
+pub fn run_worker_to_end(command: &mut Command) -> Output {
+    spawn_worker(command.stdout(Stdio::piped()).stderr(Stdio::piped())).wait_with_output().expect("wait for the worker")
 }
 
 /// Whether this process was started as the worker `role` (otherwise a worker test does nothing,
