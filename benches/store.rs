@@ -56,11 +56,11 @@ fn build_store(central: &Path, n: usize, extra: usize) -> u64 {
     let mut bytes = header_line(&Header { store_id: Some("be0c4be0c4be0c4be0c4be0c4be0c4b".into()), generation: 1, seq: 0 });
     for i in 0..n {
         let seq = i as u64 + 1;
-        bytes.extend(encode_line(&Record { seq, change: Change::Put(partner(i, seq)) }));
+        bytes.extend(encode_line(&Record::put(seq, partner(i, seq))));
     }
     for k in 0..extra {
         let seq = (n + k) as u64 + 1;
-        bytes.extend(encode_line(&Record { seq, change: Change::Put(partner(0, seq)) }));
+        bytes.extend(encode_line(&Record::put(seq, partner(0, seq))));
     }
     let mut f = File::create(generation_path(central, 1)).unwrap();
     f.write_all(&bytes).unwrap();
@@ -206,7 +206,7 @@ fn bench_size(root: &Path, n: usize, cycles: usize) -> SizeResult {
     let (build_t, file_bytes) = time(|| build_store(&central, n, 0));
     eprintln!("[n={n}] built partners.1.log: {} in {}", fmt_bytes(file_bytes), fmt_time(build_t.wall));
     let log_path = generation_path(&central, 1);
-    let line_bytes = encode_line(&Record { seq: n as u64 + 1, change: Change::Put(partner(n, n as u64 + 1)) }).len();
+    let line_bytes = encode_line(&Record::put(n as u64 + 1, partner(n, n as u64 + 1))).len();
     let mut rows = Vec::new();
 
     // Open: warm (page cache) and cold (log evicted), alternating; close after each.

@@ -37,7 +37,7 @@ fn write_store(central: &Path, n: usize) {
     let mut bytes = header_line(&Header { store_id: Some(store_id), generation: 1, seq: 0 });
     for i in 0..n {
         let seq = i as u64 + 1;
-        bytes.extend(encode_line(&Record { seq, change: Change::Put(partner(format!("p{i}.example.org"), i, seq)) }));
+        bytes.extend(encode_line(&Record::put(seq, partner(format!("p{i}.example.org"), i, seq))));
     }
     let path = generation_path(central, 1);
     let mut f = File::create(&path).expect("create the log");

@@ -105,6 +105,15 @@ pub enum Error {
 
     #[error("no store location: {0}")]
     NoStoreLocation(String),
+
+    /// An import applied against a store that moved on after its difference was computed (and
+    /// shown, or confirmed).
+    #[error("the store changed after the import's difference was computed (at revision {expected}, now at {actual}); nothing was imported: run the import again to see the difference as it is now")]
+    StoreChanged { expected: u64, actual: u64 },
+
+    /// An import with items that cannot be imported: an import is all or nothing.
+    #[error("{count} input item(s) cannot be imported, so nothing was imported (an import is all or nothing); the first {first}. Run the import with -WhatIf to see every rejected item")]
+    ImportRejected { count: usize, first: String },
 }
 
 impl Error {

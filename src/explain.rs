@@ -257,12 +257,12 @@ mod tests {
     use super::*;
     use crate::error::Error;
     use crate::model::{SaslNegotiation as S, TlsNegotiation as T};
-    use crate::store::log::{Change, Record};
+    use crate::store::log::Record;
 
     fn state(partners: Vec<Partner>) -> State {
         let mut s = State::default();
         for (i, p) in partners.into_iter().enumerate() {
-            s.apply(Record { seq: i as u64 + 1, change: Change::Put(p) });
+            s.apply(Record::put(i as u64 + 1, p));
         }
         s
     }

@@ -74,12 +74,16 @@ pub enum xmppfed_result {
     /// The central store is not the store this handle or this machine's replica knew (replaced,
     /// rolled back, or missing from its folder); nothing was read from it as the truth or written.
     StoreMismatch = 20,
+    /// An import's store changed after its difference was computed; nothing was imported.
+    StoreChanged = 21,
+    /// An import with input items that cannot be imported; nothing was imported.
+    ImportRejected = 22,
     /// An internal error (a bug) was caught at the boundary. The handle may still be used.
     Panic = 100,
 }
 
 impl xmppfed_result {
-    const ALL: [xmppfed_result; 22] = [
+    const ALL: [xmppfed_result; 24] = [
         Self::Ok,
         Self::NullArgument,
         Self::InvalidUtf8,
@@ -101,6 +105,8 @@ impl xmppfed_result {
         Self::InputTooLarge,
         Self::StoreUntrusted,
         Self::StoreMismatch,
+        Self::StoreChanged,
+        Self::ImportRejected,
         Self::Panic,
     ];
 
@@ -128,6 +134,8 @@ impl xmppfed_result {
             Self::InputTooLarge => b"InputTooLarge\0",
             Self::StoreUntrusted => b"StoreUntrusted\0",
             Self::StoreMismatch => b"StoreMismatch\0",
+            Self::StoreChanged => b"StoreChanged\0",
+            Self::ImportRejected => b"ImportRejected\0",
             Self::Panic => b"Panic\0",
         };
         CStr::from_bytes_with_nul(bytes).expect("names are NUL-terminated")
@@ -152,8 +160,15 @@ impl xmppfed_result {
             Error::NoStoreLocation(_) => Self::NoStoreLocation,
             Error::StoreUntrusted { .. } => Self::StoreUntrusted,
             Error::StoreMismatch { .. } => Self::StoreMismatch,
+            Error::StoreChanged { .. } => Self::StoreChanged,
+            Error::ImportRejected { .. } => Self::ImportRejected,
         }
     }
+}
+
+/// The stable name of the code an error maps to (the error id callers see).
+pub fn error_id(error: &Error) -> &'static str {
+    xmppfed_result::of(error).name().to_str().expect("names are ASCII")
 }
 
 /// An open store: the central store folder and this machine's replica of it.

@@ -4,19 +4,23 @@
 //! Every rule lives here: the partner model and its defaults ([`model`]), domain validation
 //! ([`domain`]), negotiation rules ([`negotiation`]), list modifiers ([`list_modifier`]), wildcard
 //! filters ([`wildcard`]), identity completion ([`completion`]), remote-domain explanations
-//! ([`explain`]) and the durable store with its local replica ([`store`]). The C ABI ([`ffi`]) and the .NET/PowerShell layers above it only
+//! ([`explain`]), the change history ([`history`]), export and import of the whole list
+//! ([`transfer`]) and the durable store with its local replica ([`store`]). The C ABI ([`ffi`]) and the .NET/PowerShell layers above it only
 //! translate.
 
 pub mod completion;
+pub mod csv;
 pub mod domain;
 pub mod error;
 pub mod explain;
 pub mod ffi;
+pub mod history;
 pub mod json;
 pub mod list_modifier;
 pub mod model;
 pub mod negotiation;
 pub mod store;
+pub mod transfer;
 pub mod wildcard;
 
 pub use error::{Error, Result};

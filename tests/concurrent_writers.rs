@@ -625,7 +625,7 @@ fn compact_like_another_writer(central: &Path) {
     let next = Header { store_id: header.store_id.clone(), generation: header.generation + 1, seq };
     let mut out = log::header_line(&next);
     for p in partners.values() {
-        out.extend(log::encode_line(&Record { seq: p.revision, change: Change::Put(p.clone()) }));
+        out.extend(log::encode_line(&Record::put(p.revision, p.clone())));
     }
     // A new name each time, as the library's temporary files have (random names): with one fixed
     // name, Wine 8 sometimes reported it missing right after linking it.

@@ -245,7 +245,7 @@ fn parse_log(path: &Path) -> (log::Header, Vec<Record>) {
 fn put_line(seq: u64, p: &Partner) -> Vec<u8> {
     let mut p = p.clone();
     p.revision = seq;
-    log::encode_line(&Record { seq, change: Change::Put(p) })
+    log::encode_line(&Record::put(seq, p))
 }
 
 /// Set commits on one partner until compaction starts a new generation; returns it.

@@ -26,7 +26,9 @@ use crate::error::{Error, Result};
 use crate::model::Partner;
 
 pub const FORMAT_NAME: &str = "xmppfed-log";
-pub const FORMAT_VERSION: u64 = 2;
+/// 3: commits carry who made them, when, and each partner as it was before (the history), and
+/// one commit may hold many changes (an import). 2: generations and a store identity.
+pub const FORMAT_VERSION: u64 = 3;
 /// The single log file of format version 1.
 pub const V1_FILE: &str = "partners.log";
 
@@ -68,6 +70,9 @@ pub fn current_file(dir: &Path) -> Result<Option<PathBuf>> {
 /// The first line of every generation file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
+    /// The format version the file was written in (a writer moves a store of an older version to
+    /// the current one by compaction before it appends).
+    pub version: u64,
     /// The store's identity; `None` only for a version-1 log, which had none.
     pub store_id: Option<String>,
     pub generation: u64,
@@ -88,12 +93,28 @@ struct WireHeader {
     seq: u64,
 }
 
-/// One committed change. `Seq` numbers commits; a partner's `Revision` is the `Seq` that wrote it.
-/// On disk: `{"Seq":n,"Put":{partner}}` or `{"Seq":n,"Remove":"identity"}`.
+/// One line of the log after the header. `Seq` numbers commits; a partner's `Revision` is the
+/// `Seq` that wrote it.
+///
+/// On disk, a commit (format 3) is `{"Seq":n,"At":..,"User":..,"Machine":..,"Operation":..,
+/// "Changes":[{"Put":{partner},"Before":{partner}|null}, {"Remove":"identity","Before":{..}}]}`:
+/// every change of the commit (one, or a whole import) with who made it, when, and each partner
+/// as it was before, which is what the history shows. A compaction's snapshot of a partner, and a
+/// commit of format 1 or 2, is `{"Seq":n,"Put":{partner}}` or `{"Seq":n,"Remove":"identity"}`.
 #[derive(Debug, Clone)]
 pub struct Record {
     pub seq: u64,
-    pub change: Change,
+    pub changes: Vec<Change>,
+    /// Who made the commit and what was there before; `None` for a snapshot line, and in records
+    /// read back for the state (which needs only the changes: see [`parse_record`]).
+    pub commit: Option<Commit>,
+}
+
+impl Record {
+    /// A snapshot line: `partner` as it is, written at its own revision.
+    pub fn put(seq: u64, partner: Partner) -> Record {
+        Record { seq, changes: vec![Change::Put(partner)], commit: None }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -102,46 +123,157 @@ pub enum Change {
     Remove(String),
 }
 
-/// The on-disk shape of a record. A plain struct rather than `#[serde(flatten)]`, which would
-/// make serde buffer every record through its generic content type: loading a large store is
-/// mostly parsing, so this keeps opening a store fast.
+impl Change {
+    pub fn identity(&self) -> &str {
+        match self {
+            Change::Put(p) => &p.identity,
+            Change::Remove(id) => id,
+        }
+    }
+}
+
+/// Who made a commit, when and how, and each changed partner as it was before (in the order of
+/// the changes; `None`: it did not exist).
+#[derive(Debug, Clone)]
+pub struct Commit {
+    pub details: CommitDetails,
+    pub before: Vec<Option<Partner>>,
+}
+
+/// The part of a commit that the history shows for each of its changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CommitDetails {
+    /// UTC, RFC 3339 (`2026-11-30T15:04:05Z`).
+    pub at: String,
+    /// The operating-system user who made the change.
+    pub user: String,
+    pub machine: String,
+    pub operation: crate::history::Operation,
+}
+
+/// The on-disk shape of a line. Plain structs rather than `#[serde(flatten)]`, which would make
+/// serde buffer every record through its generic content type: loading a large store is mostly
+/// parsing, so this keeps opening a store fast. `B` is what a change's `Before` is read as:
+/// skipped for the state, a partner for the history.
 #[derive(Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields, bound(deserialize = "P: Deserialize<'de>"))]
-struct WireRecord<P> {
+#[serde(rename_all = "PascalCase", deny_unknown_fields, bound(deserialize = "P: Deserialize<'de>, B: Deserialize<'de>"))]
+struct WireRecord<P, B> {
     seq: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     put: Option<P>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     remove: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    machine: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    operation: Option<crate::history::Operation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    changes: Option<Vec<WireChange<P, B>>>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields, bound(deserialize = "P: Deserialize<'de>, B: Deserialize<'de>"))]
+struct WireChange<P, B> {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    put: Option<P>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    remove: Option<String>,
+    /// Always written with a commit (`null`: the partner did not exist).
+    #[serde(default)]
+    before: Option<B>,
+}
+
+fn one_change<P>(put: Option<P>, remove: Option<String>) -> std::result::Result<(Option<P>, Option<String>), &'static str> {
+    match (put, remove) {
+        (Some(p), None) => Ok((Some(p), None)),
+        (None, Some(id)) => Ok((None, Some(id))),
+        _ => Err("a change holds exactly one of Put and Remove"),
+    }
 }
 
 impl Serialize for Record {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let (put, remove) = match &self.change {
-            Change::Put(p) => (Some(p), None),
-            Change::Remove(id) => (None, Some(id.clone())),
+        let wire_change = |c: &'_ Change, before: Option<&'_ Partner>| match c {
+            Change::Put(p) => WireChange { put: Some(p.clone()), remove: None, before: before.cloned() },
+            Change::Remove(id) => WireChange { put: None, remove: Some(id.clone()), before: before.cloned() },
         };
-        WireRecord { seq: self.seq, put, remove }.serialize(s)
+        let wire: WireRecord<Partner, Partner> = match &self.commit {
+            None => {
+                assert_eq!(self.changes.len(), 1, "a line without commit details holds one change");
+                let WireChange { put, remove, .. } = wire_change(&self.changes[0], None);
+                WireRecord { seq: self.seq, put, remove, at: None, user: None, machine: None, operation: None, changes: None }
+            }
+            Some(commit) => WireRecord {
+                seq: self.seq,
+                put: None,
+                remove: None,
+                at: Some(commit.details.at.clone()),
+                user: Some(commit.details.user.clone()),
+                machine: Some(commit.details.machine.clone()),
+                operation: Some(commit.details.operation),
+                changes: Some(self.changes.iter().zip(&commit.before).map(|(c, b)| wire_change(c, b.as_ref())).collect()),
+            },
+        };
+        wire.serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for Record {
+    /// For the state: the changes only (a commit's details and `Before` are skipped unread).
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let wire = WireRecord::<Partner>::deserialize(d)?;
-        let change = match (wire.put, wire.remove) {
-            (Some(p), None) => Change::Put(p),
-            (None, Some(id)) => Change::Remove(id),
-            _ => return Err(serde::de::Error::custom("a record holds exactly one of Put and Remove")),
+        use serde::de::{Error as _, IgnoredAny};
+        let wire = WireRecord::<Partner, IgnoredAny>::deserialize(d)?;
+        let change = |put, remove| match one_change(put, remove).map_err(D::Error::custom)? {
+            (Some(p), None) => Ok(Change::Put(p)),
+            (None, Some(id)) => Ok(Change::Remove(id)),
+            _ => unreachable!("one_change returns exactly one"),
         };
-        Ok(Record { seq: wire.seq, change })
+        let changes = match wire.changes {
+            None if wire.at.is_none() && wire.user.is_none() && wire.machine.is_none() && wire.operation.is_none() => {
+                vec![change(wire.put, wire.remove)?]
+            }
+            Some(list) if wire.put.is_none() && wire.remove.is_none() && wire.at.is_some() && wire.operation.is_some() && !list.is_empty() => {
+                list.into_iter().map(|c| change(c.put, c.remove)).collect::<std::result::Result<_, _>>()?
+            }
+            _ => return Err(D::Error::custom("a record is either one Put or Remove, or a commit with its details and Changes")),
+        };
+        Ok(Record { seq: wire.seq, changes, commit: None })
     }
+}
+
+/// The history a log line holds: each change of a commit with its details, before and after;
+/// nothing for a snapshot line or a commit of format 1 or 2 (which recorded no details).
+pub fn parse_history(path: &Path, payload: &[u8]) -> Result<Vec<crate::history::HistoryEntry>> {
+    let wire: WireRecord<Partner, Partner> =
+        serde_json::from_slice(payload).map_err(|e| Error::corrupt(path, format!("a record cannot be read ({e})")))?;
+    let (Some(changes), Some(at), Some(operation)) = (wire.changes, wire.at, wire.operation) else { return Ok(Vec::new()) };
+    let details = CommitDetails { at, user: wire.user.unwrap_or_default(), machine: wire.machine.unwrap_or_default(), operation };
+    let mut entries = Vec::with_capacity(changes.len());
+    for c in changes {
+        let (identity, after) = match one_change(c.put, c.remove).map_err(|e| Error::corrupt(path, e))? {
+            (Some(p), _) => (p.identity.clone(), Some(p)),
+            (None, Some(id)) => (id, None),
+            _ => unreachable!("one_change returns exactly one"),
+        };
+        entries.push(crate::history::HistoryEntry { revision: wire.seq, details: details.clone(), identity, before: c.before, after });
+    }
+    Ok(entries)
 }
 
 /// Frame a JSON value as one log line.
 pub fn encode_line<T: Serialize>(value: &T) -> Vec<u8> {
-    let json = serde_json::to_vec(value).expect("store records always serialize");
-    let mut line = format!("{:08x} ", crc32fast::hash(&json)).into_bytes();
-    line.extend_from_slice(&json);
+    frame(&serde_json::to_vec(value).expect("store records always serialize"))
+}
+
+/// Frame a JSON payload (one line, checked) as one log line.
+pub fn frame(json: &[u8]) -> Vec<u8> {
+    let mut line = format!("{:08x} ", crc32fast::hash(json)).into_bytes();
+    line.extend_from_slice(json);
     line.push(b'\n');
     line
 }
@@ -202,12 +334,12 @@ pub fn parse_header(path: &Path, payload: &[u8]) -> Result<Header> {
     }
     let generation = match (wire.version, &wire.generation, &wire.store_id) {
         (0 | 1, serde_json::Value::String(_), None) => 0,
-        (2, serde_json::Value::Number(n), Some(id)) if !id.is_empty() => {
+        (2 | 3, serde_json::Value::Number(n), Some(id)) if !id.is_empty() => {
             n.as_u64().filter(|g| *g >= 1).ok_or_else(|| Error::corrupt(path, "the header's Generation is not a generation number"))?
         }
         _ => return Err(Error::corrupt(path, format!("the header does not match format version {}", wire.version))),
     };
-    Ok(Header { store_id: wire.store_id, generation, seq: wire.seq })
+    Ok(Header { version: wire.version.max(1), store_id: wire.store_id, generation, seq: wire.seq })
 }
 
 pub fn parse_record(path: &Path, payload: &[u8]) -> Result<Record> {
@@ -235,7 +367,7 @@ mod tests {
     use super::*;
 
     fn header() -> Header {
-        Header { store_id: Some("0123456789abcdef0123456789abcdef".into()), generation: 3, seq: 41 }
+        Header { version: FORMAT_VERSION, store_id: Some("0123456789abcdef0123456789abcdef".into()), generation: 3, seq: 41 }
     }
 
     #[test]
@@ -246,7 +378,7 @@ mod tests {
         let chunk = split_lines(p, 0, &bytes).unwrap();
         assert_eq!(chunk.lines.len(), 2);
         let record = parse_record(p, chunk.lines[1]).unwrap();
-        assert!(matches!(record, Record { seq: 1, change: Change::Remove(ref id) } if id == "a.com"));
+        assert!(matches!(&record.changes[..], [Change::Remove(id)] if id == "a.com") && record.seq == 1);
         assert_eq!(chunk.consumed, bytes.len() as u64);
         assert!(!chunk.torn_tail);
 
@@ -287,7 +419,7 @@ mod tests {
         let chunk = split_lines(p, 0, &line).unwrap();
         assert_eq!(parse_header(p, chunk.lines[0]).unwrap(), header());
         let v1 = br#"{"Format":"xmppfed-log","Version":1,"Generation":"17a-2f","Seq":9}"#;
-        assert_eq!(parse_header(p, v1).unwrap(), Header { store_id: None, generation: 0, seq: 9 });
+        assert_eq!(parse_header(p, v1).unwrap(), Header { version: 1, store_id: None, generation: 0, seq: 9 });
         for bad in [
             &br#"{"Format":"xmppfed-log","Version":2,"Generation":"x","StoreId":"ab"}"#[..],
             br#"{"Format":"xmppfed-log","Version":2,"Generation":0,"StoreId":"ab"}"#,
@@ -307,21 +439,54 @@ mod tests {
     #[test]
     fn records_hold_exactly_one_change() {
         let p = Path::new("x.log");
-        let put = Record { seq: 7, change: Change::Put(Partner::with_defaults("a.com".into())) };
+        let put = Record::put(7, Partner::with_defaults("a.com".into()));
         let json = serde_json::to_string(&put).unwrap();
         assert!(json.starts_with(r#"{"Seq":7,"Put":{"Identity":"a.com""#), "{json}");
         assert!(parse_record(p, json.as_bytes()).is_ok());
-        for bad in [r#"{"Seq":1}"#, r#"{"Seq":1,"Remove":"a.com","Put":null,"Extra":1}"#, r#"{"Seq":1,"Remove":"a.com","Put":{}}"#] {
+        assert!(parse_history(p, json.as_bytes()).unwrap().is_empty(), "a snapshot line is no history");
+        for bad in [
+            r#"{"Seq":1}"#,
+            r#"{"Seq":1,"Remove":"a.com","Put":null,"Extra":1}"#,
+            r#"{"Seq":1,"Remove":"a.com","Put":{}}"#,
+            r#"{"Seq":1,"Changes":[]}"#,
+            r#"{"Seq":1,"At":"2026-11-30T00:00:00Z","Operation":"Import","Changes":[]}"#,
+            r#"{"Seq":1,"At":"2026-11-30T00:00:00Z","Operation":"Remove","Changes":[{"Before":null}]}"#,
+            r#"{"Seq":1,"Remove":"a.com","At":"2026-11-30T00:00:00Z"}"#,
+        ] {
             assert!(matches!(parse_record(p, bad.as_bytes()), Err(Error::StoreCorrupt { .. })), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_commit_holds_its_details_and_every_change_with_its_before() {
+        use crate::history::Operation;
+        let p = Path::new("x.log");
+        let old = Partner::with_defaults("a.com".into());
+        let new = Partner { description: "new".into(), revision: 9, ..old.clone() };
+        let details = CommitDetails { at: "2026-11-30T15:04:05Z".into(), user: "ann".into(), machine: "pc1".into(), operation: Operation::Import };
+        let record = Record {
+            seq: 9,
+            changes: vec![Change::Put(new.clone()), Change::Remove("b.com".into())],
+            commit: Some(Commit { details: details.clone(), before: vec![Some(old.clone()), Some(Partner::with_defaults("b.com".into()))] }),
+        };
+        let line = encode_line(&record);
+        let payload = &split_lines(p, 0, &line).unwrap().lines[0];
+        let read = parse_record(p, payload).unwrap();
+        assert_eq!(read.seq, 9);
+        assert!(matches!(&read.changes[..], [Change::Put(x), Change::Remove(y)] if *x == new && y == "b.com"));
+        let history = parse_history(p, payload).unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!((history[0].revision, &history[0].details, history[0].identity.as_str()), (9, &details, "a.com"));
+        assert_eq!((history[0].before.as_ref(), history[0].after.as_ref()), (Some(&old), Some(&new)));
+        assert_eq!((history[1].identity.as_str(), history[1].after.is_none()), ("b.com", true));
     }
 
     #[test]
     fn future_versions_are_refused_by_number() {
         let payload = br#"{"Format":"xmppfed-log","Version":7,"Generation":"g"}"#;
         assert!(matches!(parse_header(Path::new("x"), payload), Err(Error::StoreVersion { found: 7, .. })));
-        let payload = br#"{"Format":"xmppfed-log","Version":3,"Generation":2,"StoreId":"x"}"#;
-        assert!(matches!(parse_header(Path::new("x"), payload), Err(Error::StoreVersion { found: 3, supported: 2, .. })));
+        let payload = br#"{"Format":"xmppfed-log","Version":4,"Generation":2,"StoreId":"x"}"#;
+        assert!(matches!(parse_header(Path::new("x"), payload), Err(Error::StoreVersion { found: 4, supported: 3, .. })));
         let payload = br#"{"Format":"other","Version":1,"Generation":"g"}"#;
         assert!(matches!(parse_header(Path::new("x"), payload), Err(Error::StoreCorrupt { .. })));
     }

@@ -8,6 +8,7 @@
 //! opened under the rules of [`files`] and read only from folders that [`trust`] accepts.
 
 mod files;
+mod history;
 mod lock;
 pub mod log;
 pub mod network_fs;
@@ -32,7 +33,9 @@ use crate::error::{Error, Result};
 use crate::model::{canonical_domain, NewPartner, Partner, PartnerChanges};
 use crate::negotiation::Warning;
 use crate::wildcard::WildcardPattern;
-use log::{Change, Record};
+use crate::history::{HistoryQuery, HistoryView, Operation};
+use crate::transfer::{Format, ImportInput, ImportOptions, ImportPlan};
+use log::{Change, Commit, CommitDetails, Record};
 use trust::Role;
 use view::LogView;
 
@@ -235,6 +238,63 @@ impl Store {
         self.commit(decide)
     }
 
+    /// Import-CsXmppAllowedPartner: the difference between `text` (JSON or CSV, see
+    /// [`crate::transfer`]) and the central store, applied as one commit when `apply` (all of it
+    /// or nothing: refused while any item is rejected, or if the store is no longer at
+    /// `ExpectedRevision`). Without `apply` nothing is written (`-WhatIf`).
+    pub fn import(&mut self, text: &str, options: ImportOptions, apply: bool) -> Result<ImportPlan> {
+        let input = ImportInput::read(text, options)?;
+        if !apply {
+            let state = self.read(Source::Central)?;
+            return Ok(input.plan(state, state.seq.saturating_add(1)));
+        }
+        self.commit(Box::new(move |state: &state::State, seq| {
+            if let Some(expected) = input.options.expected_revision {
+                if state.seq != expected {
+                    return Err(Error::StoreChanged { expected, actual: state.seq });
+                }
+            }
+            let plan = input.plan(state, seq);
+            if let Some(first) = plan.rejected.first() {
+                return Err(Error::ImportRejected {
+                    count: plan.rejected.len(),
+                    first: format!("at position {}: {}", first.position, first.reason),
+                });
+            }
+            let mut changes = Vec::with_capacity(plan.change_count());
+            changes.extend(plan.removed.iter().map(|p| (Change::Remove(p.identity.clone()), Some(p.clone()))));
+            changes.extend(plan.changed.iter().map(|c| (Change::Put(c.after.clone()), Some(c.before.clone()))));
+            changes.extend(plan.added.iter().map(|p| (Change::Put(p.clone()), None)));
+            let mut plan = plan;
+            if !changes.is_empty() {
+                plan.committed_revision = Some(seq);
+            }
+            Ok(Decided { changes, operation: Operation::Import, value: plan })
+        }))
+    }
+
+    /// Export-CsXmppAllowedPartner: every partner (or those matching `filter`) as text.
+    pub fn export(&mut self, filter: Option<&str>, format: Format, source: Source) -> Result<String> {
+        let partners = self.list(filter, source)?;
+        Ok(crate::transfer::export(partners.iter(), format))
+    }
+
+    /// Get-CsXmppAllowedPartnerHistory: the changes the central store still holds (see
+    /// [`crate::history`]), filtered, newest first.
+    pub fn history(&mut self, query: &HistoryQuery) -> Result<Vec<HistoryView>> {
+        let filter = query.filter()?;
+        #[cfg(feature = "postgres")]
+        if let Central::Postgres(pg) = &mut self.central {
+            let entries = pg.history();
+            self.central_read = entries.is_ok();
+            return Ok(crate::history::view(entries?, &filter));
+        }
+        self.read(Source::Central)?;
+        let sharing = trust::check_folder(&self.central_dir, Role::Central)?;
+        let Central::Folder(view) = &mut self.central else { unreachable!("a database returned above") };
+        Ok(crate::history::view(view.history(sharing)?, &filter))
+    }
+
     /// What [`Store::write`] would do now, decided by the same rules against the central store's
     /// current state, without writing anything (`-WhatIf`, and the check before `-Confirm` asks).
     /// A later write decides again: the store may change in between.
@@ -242,12 +302,12 @@ impl Store {
         let decide = Self::decision(change)?;
         let state = self.read(Source::Central)?;
         let seq = state.seq.saturating_add(1);
-        decide(state, seq).map(|(_, outcome)| outcome)
+        decide(state, seq).map(|decided| decided.value)
     }
 
     /// The rules of one change as a decision against a state, shared by `write` and `preview`.
     /// What needs no state (the shape and validity of the input) is checked before any I/O.
-    fn decision(change: Write) -> Result<Box<Decision>> {
+    fn decision(change: Write) -> Result<Box<Decision<Outcome>>> {
         Ok(match change {
             Write::Create(request) => {
                 let (partner, warnings) = request.build()?;
@@ -255,7 +315,7 @@ impl Store {
                     if state.partners.contains_key(&partner.identity) {
                         return Err(Error::AlreadyExists(partner.identity.clone()));
                     }
-                    put(state, seq, partner, warnings)
+                    put(state, seq, partner, warnings, Operation::Create)
                 })
             }
             Write::Set { identity, changes } => {
@@ -264,7 +324,7 @@ impl Store {
                 Box::new(move |state, seq| {
                     let mut partner = state.partners.get(&identity).cloned().ok_or_else(|| Error::NotFound(identity.clone()))?;
                     let warnings = changes.apply_to(&mut partner)?;
-                    put(state, seq, partner, warnings)
+                    put(state, seq, partner, warnings, Operation::Set)
                 })
             }
             Write::SetInstance { mut instance, changes, force } => {
@@ -272,6 +332,7 @@ impl Store {
                 let warnings = changes.apply_to(&mut instance)?;
                 Box::new(move |state, seq| {
                     let p = &instance;
+                    let operation = if state.partners.contains_key(&p.identity) { Operation::Set } else { Operation::Create };
                     match (state.partners.get(&p.identity), p.revision) {
                         (None, 0) => {}
                         (Some(_), 0) if !force => return Err(Error::AlreadyExists(p.identity.clone())),
@@ -281,14 +342,18 @@ impl Store {
                         }
                         _ => {}
                     }
-                    put(state, seq, instance, warnings)
+                    put(state, seq, instance, warnings, operation)
                 })
             }
             Write::Remove(identity) => {
                 let identity = canonical_domain("Identity", &identity)?;
                 Box::new(move |state, _| {
                     let partner = state.partners.get(&identity).cloned().ok_or_else(|| Error::NotFound(identity.clone()))?;
-                    Ok((Change::Remove(identity), Outcome { partner, warnings: Vec::new() }))
+                    Ok(Decided {
+                        changes: vec![(Change::Remove(identity), Some(partner.clone()))],
+                        operation: Operation::Remove,
+                        value: Outcome { partner, warnings: Vec::new() },
+                    })
                 })
             }
         })
@@ -488,11 +553,13 @@ impl Store {
 
     /// The one way to change the store: under the lock, decide against the current state, append
     /// the change durably, compact if the log has grown, refresh the replica.
-    fn commit(&mut self, decide: Box<Decision>) -> Result<Outcome> {
+    fn commit<T: Committed>(&mut self, decide: Box<Decision<T>>) -> Result<T> {
         #[cfg(feature = "postgres")]
         if let Central::Postgres(pg) = &mut self.central {
-            let mut result = pg.commit(decide)?;
-            self.refresh_replica_after_commit(&mut result);
+            let (mut result, wrote) = pg.commit(decide)?;
+            if wrote {
+                self.refresh_replica_after_commit(result.warnings_mut());
+            }
             return Ok(result);
         }
         let central = match &mut self.central {
@@ -517,18 +584,21 @@ impl Store {
         let seq = central.state.seq.checked_add(1).ok_or_else(|| {
             Error::corrupt(central.path(), "the commit counter (Seq) is at its maximum; the file was not written by this library")
         })?;
-        let (change, mut result) = decide(&central.state, seq)?;
-        central.append(Record { seq, change })?;
+        let Decided { changes, operation, value: mut result } = decide(&central.state, seq)?;
+        if changes.is_empty() {
+            return Ok(result);
+        }
+        central.append(record(seq, changes, operation))?;
         // The change is durable from here on; what follows must not report it as failed.
         let state = &central.state;
         if state.records > 2 * state.partners.len() as u64 + 1000 {
             if let Err(e) = central.compact(sharing) {
-                result.warnings.push(Warning { id: "CompactionFailed", message: format!("the store log could not be compacted: {e}") });
+                result.warnings_mut().push(Warning { id: "CompactionFailed", message: format!("the store log could not be compacted: {e}") });
             }
         }
         drop(guard);
-        result.warnings.extend(self.network_fs_warning());
-        self.refresh_replica_after_commit(&mut result);
+        result.warnings_mut().extend(self.network_fs_warning());
+        self.refresh_replica_after_commit(result.warnings_mut());
         Ok(result)
     }
 
@@ -549,9 +619,9 @@ impl Store {
     }
 
     /// After a commit: the change is durable; a replica that cannot be refreshed is a warning.
-    fn refresh_replica_after_commit(&mut self, result: &mut Outcome) {
+    fn refresh_replica_after_commit(&mut self, warnings: &mut Vec<Warning>) {
         if let Err(e) = self.mirror() {
-            result.warnings.push(Warning {
+            warnings.push(Warning {
                 id: "ReplicaNotRefreshed",
                 message: format!("the change is committed, but the local replica was not refreshed: {e}"),
             });
@@ -627,6 +697,8 @@ pub enum InitializeAction {
     Created,
     /// The store was there and is current: nothing was changed.
     Current,
+    /// A database of an older schema version was marked current (PostgreSQL schema 1 → 2).
+    Upgraded,
 }
 
 /// The result of [`Store::initialize`].
@@ -685,14 +757,53 @@ fn utc_text(t: std::time::SystemTime) -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
-/// One change's rules, applied to the state at the commit number it would get.
-type Decision = dyn FnOnce(&state::State, u64) -> Result<(Change, Outcome)>;
+/// One commit's rules, applied to the state at the commit number it would get.
+pub(crate) type Decision<T> = dyn FnOnce(&state::State, u64) -> Result<Decided<T>>;
+
+/// What a decision wants committed: each change with the partner as it was before (`None`: it did
+/// not exist), by which operation, and what the caller gets back. No changes: nothing is written.
+pub(crate) struct Decided<T> {
+    changes: Vec<(Change, Option<Partner>)>,
+    operation: Operation,
+    value: T,
+}
+
+/// What a commit returns: it carries the warnings a commit adds (replica not refreshed, ...).
+pub(crate) trait Committed {
+    fn warnings_mut(&mut self) -> &mut Vec<Warning>;
+}
+
+impl Committed for Outcome {
+    fn warnings_mut(&mut self) -> &mut Vec<Warning> {
+        &mut self.warnings
+    }
+}
+
+impl Committed for ImportPlan {
+    fn warnings_mut(&mut self) -> &mut Vec<Warning> {
+        &mut self.warnings
+    }
+}
 
 /// Write `partner` at `seq` unless another partner claims one of its domains.
-fn put(state: &state::State, seq: u64, mut partner: Partner, warnings: Vec<Warning>) -> Result<(Change, Outcome)> {
+fn put(state: &state::State, seq: u64, mut partner: Partner, warnings: Vec<Warning>, operation: Operation) -> Result<Decided<Outcome>> {
     state.check_conflicts(&partner)?;
     partner.revision = seq;
-    Ok((Change::Put(partner.clone()), Outcome { partner, warnings }))
+    let before = state.partners.get(&partner.identity).cloned();
+    Ok(Decided { changes: vec![(Change::Put(partner.clone()), before)], operation, value: Outcome { partner, warnings } })
+}
+
+/// The log record of a commit: its changes, who made it (this process's OS user and machine),
+/// when (UTC), and each partner as it was before.
+fn record(seq: u64, changes: Vec<(Change, Option<Partner>)>, operation: Operation) -> Record {
+    let details = CommitDetails {
+        at: utc_text(std::time::SystemTime::now()),
+        user: sys::account_name(),
+        machine: sys::host_name(),
+        operation,
+    };
+    let (changes, before) = changes.into_iter().unzip();
+    Record { seq, changes, commit: Some(Commit { details, before }) }
 }
 
 #[cfg(test)]

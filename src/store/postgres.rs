@@ -1,15 +1,19 @@
 //! The PostgreSQL kind of central store: the same records as a folder's log, kept in a database
 //! server that many machines share (what Lync does with SQL Server).
 //!
-//! Schema version 1 (tables in the connection's default schema, created on first use or
-//! explicitly by [`PgCentral::initialize`]):
+//! Schema version 2 (tables in the connection's default schema, created on first use or
+//! explicitly by [`PgCentral::initialize`]; version 1 had the same tables, with log rows that
+//! carried no commit details: the first commit, or Initialize, marks such a database version 2):
 //! - `xmppfed_meta`: one row, `schema_version` and `store_id` (the store's identity, as in a
 //!   folder's log header and in every replica).
 //! - `xmppfed_head`: one row, `seq`, the last commit number. Every commit locks it `FOR UPDATE`:
 //!   writers on every machine take turns, so revisions are strictly increasing and gap-free and a
 //!   writer always decides against the latest state (no lost update).
 //! - `xmppfed_log`: `(seq, change, at)`, one row per commit, the record exactly as a folder's log
-//!   line holds it (`{"Seq":n,"Put":{...}}` / `{"Seq":n,"Remove":"..."}`); readers catch up from it.
+//!   line holds it (who, when, each change with the partner before it); readers catch up from it,
+//!   and it is the history. Rows older than the newest
+//!   [`RETAINED_COMMITS`](crate::history::RETAINED_COMMITS) commits are deleted at each commit; a
+//!   reader that fell further behind reads the current state whole.
 //! - `xmppfed_partners` (`identity` primary key) and `xmppfed_domains` (`domain` primary key,
 //!   indexed by `identity` too): the current state, from which a new reader loads; the database
 //!   itself enforces one domain, one partner.
@@ -29,11 +33,12 @@ use super::log::{self, Change, Header, Record};
 use super::pq::{self, Conn, Conninfo, PqError};
 use super::state::State;
 use super::view::Known;
+use super::{Decided, Decision};
 use crate::error::{Error, Result};
 use crate::model::Partner;
 
 /// The schema version this library writes and reads.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// Replicas of a PostgreSQL store are a single generation: the database has no generations.
 pub const REPLICA_GENERATION: u64 = 1;
@@ -76,6 +81,8 @@ pub struct PgCentral {
     conn: Option<Conn>,
     /// Whether the schema was checked (and created if missing) on the open connection.
     schema_checked: bool,
+    /// The schema version found at the check (1 is marked 2 by the next commit).
+    schema_version: u64,
     /// The state read so far; `None` until the first successful read.
     loaded: Option<State>,
     pub store_id: Option<String>,
@@ -96,6 +103,7 @@ impl PgCentral {
             info,
             conn: None,
             schema_checked: false,
+            schema_version: SCHEMA_VERSION,
             loaded: None,
             store_id: None,
             known: None,
@@ -111,7 +119,7 @@ impl PgCentral {
 
     pub fn header(&self) -> Option<Header> {
         let state = self.loaded.as_ref()?;
-        Some(Header { store_id: self.store_id.clone(), generation: REPLICA_GENERATION, seq: state.seq })
+        Some(Header { version: log::FORMAT_VERSION, store_id: self.store_id.clone(), generation: REPLICA_GENERATION, seq: state.seq })
     }
 
     /// Read everything again at the next refresh.
@@ -218,6 +226,7 @@ impl PgCentral {
             }
         }
         self.store_id = Some(store_id);
+        self.schema_version = version;
         Ok(())
     }
 
@@ -262,6 +271,11 @@ impl PgCentral {
             records.push(log::parse_record(&self.display, text.as_bytes())?);
         }
         drop(rows);
+        // Rows before the first one left were deleted (older than the history keeps): this reader
+        // fell that far behind, and reads the current state whole instead.
+        if records.first().map_or(false, |r| r.seq > from + 1) {
+            return self.load();
+        }
         let state = self.loaded.as_mut().expect("a loaded state");
         for r in records {
             if r.seq != state.seq + 1 {
@@ -292,7 +306,7 @@ impl PgCentral {
                 let partner: Partner = serde_json::from_str(text)
                     .map_err(|e| Error::corrupt(&self.display, format!("a partner row cannot be read ({e})")))?;
                 let seq = partner.revision;
-                state.apply(Record { seq, change: Change::Put(partner) });
+                state.apply(Record::put(seq, partner));
             }
         }
         drop(rows);
@@ -322,8 +336,9 @@ impl PgCentral {
     }
 
     /// One commit (see the module's description). `decide` gets the state after every earlier
-    /// commit and the number this one gets.
-    pub fn commit<T>(&mut self, decide: impl FnOnce(&State, u64) -> Result<(Change, T)>) -> Result<T> {
+    /// commit and the number this one gets. Returns what it decided, and whether anything was
+    /// written (a decision without changes commits nothing).
+    pub(super) fn commit<T>(&mut self, decide: Box<Decision<T>>) -> Result<(T, bool)> {
         self.exec("BEGIN", &[])?;
         let result = self.commit_in_transaction(decide);
         match result {
@@ -340,12 +355,13 @@ impl PgCentral {
                         other => other,
                     });
                 }
+                let Some(record) = record else { return Ok((value, false)) };
                 if let Some(pending) = &mut self.unmirrored {
                     pending.push(record.clone());
                 }
                 self.loaded.as_mut().expect("loaded in the transaction").apply(record);
                 self.remember();
-                Ok(value)
+                Ok((value, true))
             }
             Err(e) => {
                 if self.conn.is_some() {
@@ -356,7 +372,7 @@ impl PgCentral {
         }
     }
 
-    fn commit_in_transaction<T>(&mut self, decide: impl FnOnce(&State, u64) -> Result<(Change, T)>) -> Result<(Record, T)> {
+    fn commit_in_transaction<T>(&mut self, decide: Box<Decision<T>>) -> Result<(Option<Record>, T)> {
         // A writer waits for another's head lock at most as long as for a folder's lock.
         let timeout = format!("SET LOCAL lock_timeout = {}", self.lock_timeout.as_millis().max(1));
         self.exec(&timeout, &[])?;
@@ -386,32 +402,63 @@ impl PgCentral {
             return Err(Error::corrupt(&self.display, format!("the head says commit {head}, the tables hold commit {}", state.seq)));
         }
         let seq = head.checked_add(1).filter(|s| *s <= i64::MAX as u64).ok_or_else(|| Error::corrupt(&self.display, "the commit counter is at its maximum"))?;
-        let (change, value) = decide(state, seq)?;
-        let record = Record { seq, change };
+        let Decided { changes, operation, value } = decide(state, seq)?;
+        if changes.is_empty() {
+            return Ok((None, value));
+        }
+        if self.schema_version < SCHEMA_VERSION {
+            // Under the head lock: this commit's row is the first with commit details.
+            let version = SCHEMA_VERSION.to_string();
+            self.exec("UPDATE xmppfed_meta SET schema_version = $1::integer", &[Some(&version)])?;
+            self.schema_version = SCHEMA_VERSION;
+        }
+        let record = super::record(seq, changes, operation);
         let seq_text = seq.to_string();
         let line = serde_json::to_string(&record).expect("records serialize");
         self.exec("INSERT INTO xmppfed_log (seq, change) VALUES ($1::bigint, $2::jsonb)", &[Some(&seq_text), Some(&line)])?;
-        match &record.change {
-            Change::Put(partner) => {
-                let json = serde_json::to_string(partner).expect("partners serialize");
-                let domains = serde_json::to_string(&partner.claimed_domains().collect::<Vec<_>>()).expect("strings serialize");
-                self.exec(
-                    "INSERT INTO xmppfed_partners (identity, revision, partner) VALUES ($1, $2::bigint, $3::jsonb)
-                     ON CONFLICT (identity) DO UPDATE SET revision = excluded.revision, partner = excluded.partner",
-                    &[Some(&partner.identity), Some(&seq_text), Some(&json)],
-                )?;
-                self.exec("DELETE FROM xmppfed_domains WHERE identity = $1", &[Some(&partner.identity)])?;
-                self.exec(
-                    "INSERT INTO xmppfed_domains (domain, identity) SELECT d, $1 FROM jsonb_array_elements_text($2::jsonb) AS d",
-                    &[Some(&partner.identity), Some(&domains)],
-                )?;
-            }
-            Change::Remove(identity) => {
-                self.exec("DELETE FROM xmppfed_partners WHERE identity = $1", &[Some(identity)])?;
-            }
+        // Every change of the commit in a few statements, whatever their number (an import of
+        // 100,000 partners is not 300,000 round trips): removals first, which frees their domains
+        // (by cascade) for the partners written after them.
+        let removed: Vec<&str> = record.changes.iter().filter_map(|c| if let Change::Remove(id) = c { Some(id.as_str()) } else { None }).collect();
+        let written: Vec<&Partner> = record.changes.iter().filter_map(|c| if let Change::Put(p) = c { Some(p) } else { None }).collect();
+        if !removed.is_empty() {
+            let ids = serde_json::to_string(&removed).expect("strings serialize");
+            self.exec("DELETE FROM xmppfed_partners WHERE identity IN (SELECT jsonb_array_elements_text($1::jsonb))", &[Some(&ids)])?;
+        }
+        if !written.is_empty() {
+            let partners = serde_json::to_string(&written).expect("partners serialize");
+            self.exec(
+                "DELETE FROM xmppfed_domains WHERE identity IN (SELECT p->>'Identity' FROM jsonb_array_elements($1::jsonb) AS p)",
+                &[Some(&partners)],
+            )?;
+            self.exec(
+                "INSERT INTO xmppfed_partners (identity, revision, partner)
+                 SELECT p->>'Identity', $2::bigint, p FROM jsonb_array_elements($1::jsonb) AS p
+                 ON CONFLICT (identity) DO UPDATE SET revision = excluded.revision, partner = excluded.partner",
+                &[Some(&partners), Some(&seq_text)],
+            )?;
+            self.exec(
+                "INSERT INTO xmppfed_domains (domain, identity)
+                 SELECT d, p->>'Identity' FROM jsonb_array_elements($1::jsonb) AS p,
+                 jsonb_array_elements_text(jsonb_build_array(p->'Identity') || (p->'AdditionalDomains')) AS d",
+                &[Some(&partners)],
+            )?;
         }
         self.exec("UPDATE xmppfed_head SET seq = $1::bigint", &[Some(&seq_text)])?;
-        Ok((record, value))
+        let keep = crate::history::RETAINED_COMMITS.to_string();
+        self.exec("DELETE FROM xmppfed_log WHERE seq <= $1::bigint - $2::bigint", &[Some(&seq_text), Some(&keep)])?;
+        Ok((Some(record), value))
+    }
+
+    /// Every change the database still holds (see [`crate::history`]), oldest first.
+    pub fn history(&mut self) -> Result<Vec<crate::history::HistoryEntry>> {
+        self.refresh()?;
+        let rows = self.exec("SELECT change::text FROM xmppfed_log ORDER BY seq", &[])?;
+        let mut entries = Vec::new();
+        for i in 0..rows.len() {
+            entries.extend(log::parse_history(&self.display, rows.get(i, 0).unwrap_or("").as_bytes())?);
+        }
+        Ok(entries)
     }
 
     /// Create the schema, or check that it is current, explicitly (for DBAs who grant admins no
@@ -422,6 +469,16 @@ impl PgCentral {
         match self.found_schema_version()? {
             Some(found) if found > SCHEMA_VERSION => {
                 Err(Error::StoreVersion { path: self.display.clone(), what: "schema", found, supported: SCHEMA_VERSION })
+            }
+            Some(found) if found < SCHEMA_VERSION => {
+                // Version 1 has every table version 2 has; marking it is the whole upgrade.
+                if apply {
+                    let version = SCHEMA_VERSION.to_string();
+                    self.exec("UPDATE xmppfed_meta SET schema_version = $1::integer", &[Some(&version)])?;
+                    self.schema_version = SCHEMA_VERSION;
+                    self.refresh()?;
+                }
+                Ok((super::InitializeAction::Upgraded, SCHEMA_VERSION))
             }
             Some(found) => {
                 self.refresh()?;

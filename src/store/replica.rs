@@ -150,7 +150,7 @@ pub fn write_records(
     }
     let mut bytes = log::header_line(header);
     for p in state.partners.values() {
-        bytes.extend(log::encode_line(&log::Record { seq: p.revision, change: log::Change::Put(p.clone()) }));
+        bytes.extend(log::encode_line(&log::Record::put(p.revision, p.clone())));
     }
     files::publish_replacing(&target, &bytes, 0o600)?;
     let meta = fs::symlink_metadata(&target).map_err(|e| Error::io(&target, e))?;

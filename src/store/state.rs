@@ -19,19 +19,25 @@ pub struct State {
 }
 
 impl State {
+    /// Apply one log line: every change of a commit, in order (an import removes partners before
+    /// it gives their domains to others). `records` counts changes, so that compaction follows
+    /// the log's size.
     pub fn apply(&mut self, record: Record) {
-        match record.change {
-            Change::Put(partner) => {
-                self.release(&partner.identity);
-                for d in partner.claimed_domains() {
-                    self.owners.insert(d.to_owned(), partner.identity.clone());
+        let count = record.changes.len() as u64;
+        for change in record.changes {
+            match change {
+                Change::Put(partner) => {
+                    self.release(&partner.identity);
+                    for d in partner.claimed_domains() {
+                        self.owners.insert(d.to_owned(), partner.identity.clone());
+                    }
+                    self.partners.insert(partner.identity.clone(), partner);
                 }
-                self.partners.insert(partner.identity.clone(), partner);
+                Change::Remove(identity) => self.release(&identity),
             }
-            Change::Remove(identity) => self.release(&identity),
         }
         self.seq = self.seq.max(record.seq);
-        self.records += 1;
+        self.records += count;
     }
 
     fn release(&mut self, identity: &str) {
@@ -68,7 +74,7 @@ mod tests {
         let mut p = Partner::with_defaults(id.into());
         p.additional_domains = extra.iter().map(|s| s.to_string()).collect();
         p.revision = seq;
-        Record { seq, change: Change::Put(p) }
+        Record::put(seq, p)
     }
 
     #[test]
@@ -85,7 +91,7 @@ mod tests {
         // The primary domain of one partner cannot be another's additional domain.
         let grab = Partner { additional_domains: vec!["a.com".into()], ..Partner::with_defaults("c.com".into()) };
         assert!(s.check_conflicts(&grab).is_err());
-        s.apply(Record { seq: 3, change: Change::Remove("a.com".into()) });
+        s.apply(Record { seq: 3, changes: vec![Change::Remove("a.com".into())], commit: None });
         assert!(s.check_conflicts(&grab).is_ok());
         assert_eq!((s.seq, s.records, s.partners.len()), (3, 3, 0));
     }

@@ -25,6 +25,44 @@ pub fn user_name() -> String {
     return "unknown user".into();
 }
 
+/// The account this process runs as, from the operating system (not from `$USER`, which any
+/// process can set): the history's "who". Unix: the password database's name for the effective
+/// uid (`uid N` if it has none); Windows: `GetUserNameW`.
+pub fn account_name() -> String {
+    #[cfg(unix)]
+    {
+        let uid = effective_uid();
+        let mut buf = vec![0u8; 4096];
+        // SAFETY: an all-zero passwd is a valid value for getpwuid_r to fill in.
+        let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: every pointer is valid for the call, the buffer for its length; the strings
+        // that `pw` points to live in `buf`, which outlives their use below.
+        let rc = unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr().cast(), buf.len(), &mut found) };
+        if rc == 0 && !found.is_null() && !pw.pw_name.is_null() {
+            // SAFETY: getpwuid_r succeeded, so pw_name is a NUL-terminated string inside `buf`.
+            let name = unsafe { std::ffi::CStr::from_ptr(pw.pw_name) };
+            return name.to_string_lossy().into_owned();
+        }
+        format!("uid {uid}")
+    }
+    #[cfg(windows)]
+    {
+        #[link(name = "advapi32")]
+        extern "system" {
+            fn GetUserNameW(buffer: *mut u16, size: *mut u32) -> i32;
+        }
+        let mut buf = [0u16; 257];
+        let mut len = buf.len() as u32;
+        // SAFETY: the buffer is valid for `len` UTF-16 units; on success `len` counts the name
+        // and its NUL.
+        if unsafe { GetUserNameW(buf.as_mut_ptr(), &mut len) } != 0 && len > 0 {
+            return String::from_utf16_lossy(&buf[..len as usize - 1]);
+        }
+        "unknown user".into()
+    }
+}
+
 /// This machine's name, for messages.
 pub fn host_name() -> String {
     #[cfg(unix)]

@@ -13,6 +13,7 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use super::files::{self, Access};
+use super::history;
 use super::log::{self, Header, Record};
 use super::state::State;
 #[cfg(windows)]
@@ -376,7 +377,7 @@ impl LogView {
             }
         }
         let Some(g) = &mut self.current else {
-            let header = Header { store_id: Some(log::new_store_id()?), generation: 1, seq: 0 };
+            let header = Header { version: log::FORMAT_VERSION, store_id: Some(log::new_store_id()?), generation: 1, seq: 0 };
             let path = log::generation_path(&self.dir, 1);
             files::publish_new(&path, &log::header_line(&header), sharing.file_mode(), None)?;
             return self.refresh(sharing);
@@ -390,9 +391,9 @@ impl LogView {
         if self.leftovers {
             self.clear_leftovers();
         }
-        // A version-1 log is rewritten as generation 1 (with a store identity) before the first
-        // commit appends to it.
-        if self.current.as_ref().map_or(false, |g| g.header.generation == 0) {
+        // A log of an older format is rewritten in the current one before the first commit
+        // appends to it (version 1 gets a store identity and becomes generation 1).
+        if self.current.as_ref().map_or(false, |g| g.header.version < log::FORMAT_VERSION) {
             self.compact(sharing)?;
         }
         Ok(())
@@ -428,6 +429,7 @@ impl LogView {
     pub fn compact(&mut self, sharing: Sharing) -> Result<()> {
         let g = self.current.as_ref().expect("compaction follows a commit");
         let header = Header {
+            version: log::FORMAT_VERSION,
             store_id: match &g.header.store_id {
                 Some(id) => Some(id.clone()),
                 None => Some(log::new_store_id()?),
@@ -437,9 +439,17 @@ impl LogView {
         };
         let mut bytes = log::header_line(&header);
         for p in self.state.partners.values() {
-            bytes.extend(log::encode_line(&Record { seq: p.revision, change: log::Change::Put(p.clone()) }));
+            bytes.extend(log::encode_line(&Record::put(p.revision, p.clone())));
         }
         let old_meta = g.file.metadata().map_err(|e| Error::io(&g.path, e))?;
+        // The history first: a generation is never published without the history it carries.
+        let history = self.retained_history(&header, sharing)?;
+        let history_path = history::file_path(&self.dir, header.generation);
+        // Left by a compaction that stopped before it published its generation (under the lock,
+        // so no one else is writing it).
+        let _ = fs::remove_file(&history_path);
+        files::publish_new(&history_path, &history, mode_of(&old_meta, sharing), Some(&old_meta))?;
+        let g = self.current.as_ref().expect("compaction follows a commit");
         let path = log::generation_path(&self.dir, header.generation);
         // The new file keeps the old one's mode and group, so a group-shared store stays shared.
         files::publish_new(&path, &bytes, mode_of(&old_meta, sharing), Some(&old_meta))?;
@@ -469,6 +479,39 @@ impl LogView {
         Ok(())
     }
 
+    /// The history a compaction carries into generation `next`: the entries of the newest
+    /// [`RETAINED_COMMITS`](crate::history::RETAINED_COMMITS) commits, from the current
+    /// generation's history file and its own commits, as the new history file's bytes.
+    fn retained_history(&mut self, next: &Header, sharing: Sharing) -> Result<Vec<u8>> {
+        let cutoff = self.state.seq.saturating_sub(crate::history::RETAINED_COMMITS);
+        let g = self.current.as_mut().expect("compaction follows a commit");
+        let mut bytes = log::header_line(next);
+        for line in history::read_lines(&self.dir, &g.header, sharing)? {
+            if history::revision_of(&line).map_or(true, |r| r > cutoff) {
+                bytes.extend(log::frame(&line));
+            }
+        }
+        for entry in generation_history(g)? {
+            if entry.revision > cutoff {
+                bytes.extend(log::encode_line(&entry));
+            }
+        }
+        Ok(bytes)
+    }
+
+    /// Every change the store still holds, oldest first: the current generation's history file,
+    /// then the commits in the generation itself. Call after a refresh.
+    pub fn history(&mut self, sharing: Sharing) -> Result<Vec<crate::history::HistoryEntry>> {
+        let Some(g) = self.current.as_mut() else { return Ok(Vec::new()) };
+        let mut entries = Vec::new();
+        let path = history::file_path(&self.dir, g.header.generation);
+        for line in history::read_lines(&self.dir, &g.header, sharing)? {
+            entries.push(serde_json::from_slice(&line).map_err(|e| Error::corrupt(&path, format!("a history entry cannot be read ({e})")))?);
+        }
+        entries.extend(generation_history(g)?);
+        Ok(entries)
+    }
+
     /// Delete lower generations and temporary files of an interrupted compaction (under the lock).
     fn clear_leftovers(&mut self) {
         let Some(current) = self.current.as_ref().map(|g| g.header.generation) else { return };
@@ -476,9 +519,9 @@ impl LogView {
         for entry in entries.flatten() {
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
-            let stale = match log::generation_of(name) {
+            let stale = match log::generation_of(name).or_else(|| history::generation_of(name)) {
                 Some(g) => g < current,
-                None => name.starts_with("partners.") && name.contains(".log.tmp-"),
+                None => (name.starts_with("partners.") || name.starts_with(history::PREFIX)) && name.contains(".log.tmp-"),
             };
             if stale {
                 let _ = fs::remove_file(entry.path());
@@ -486,6 +529,17 @@ impl LogView {
         }
         self.leftovers = false;
     }
+}
+
+/// The history entries of the commits in generation `g` (its snapshot lines hold none).
+fn generation_history(g: &mut Generation) -> Result<Vec<crate::history::HistoryEntry>> {
+    let bytes = files::read_at(&mut g.file, &g.path, 0, g.offset as usize)?;
+    let chunk = log::split_lines(&g.path, 0, &bytes)?;
+    let mut entries = Vec::new();
+    for payload in chunk.lines.iter().skip(1) {
+        entries.extend(log::parse_history(&g.path, payload)?);
+    }
+    Ok(entries)
 }
 
 /// The mode of a rewritten file: the old file's, without write access for others.

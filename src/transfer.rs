@@ -1,0 +1,493 @@
+//! The whole list in and out (Export-/Import-CsXmppAllowedPartner).
+//!
+//! Export writes every partner, sorted by identity, in a stable form meant for diffs and version
+//! control: canonical JSON (an array, one partner per line, properties in Get's order, no
+//! `Revision`, which changes at every write and would make every export differ) or CSV (one
+//! column per property, `AdditionalDomains` as `a.com;b.com`).
+//!
+//! Import reads such a file (or the same objects from a pipeline) and computes the difference
+//! against the store: added, changed (with the properties that differ), removed (only with
+//! `RemoveMissing`: make the store equal to the input), unchanged, and rejected (with the reason).
+//! Each input item describes a whole partner, with New's defaults for what it leaves out. Applying
+//! the difference is one commit ([`crate::store::Store::import`]): all of it or nothing, refused
+//! while anything is rejected or if the store moved on from the revision the difference was
+//! computed against.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::history::{property_changes, PropertyChange};
+use crate::model::{NewPartner, Partner};
+use crate::negotiation::Warning;
+use crate::store::state::State;
+
+/// The columns of a CSV export, in Get's order; also every property name an import accepts.
+pub const COLUMNS: [&str; 11] = [
+    "Identity",
+    "Domain",
+    "AdditionalDomains",
+    "Description",
+    "ProxyFqdn",
+    "PartnerType",
+    "TlsNegotiation",
+    "SaslNegotiation",
+    "SupportDialbackNegotiation",
+    "EnableKeepAlive",
+    "ConnectionLimit",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+pub enum Format {
+    #[default]
+    Json,
+    Csv,
+}
+
+/// The exported text of `partners` (already sorted by identity).
+pub fn export<'a>(partners: impl Iterator<Item = &'a Partner>, format: Format) -> String {
+    let mut out = String::new();
+    match format {
+        Format::Json => {
+            out.push('[');
+            let mut first = true;
+            for p in partners {
+                out.push_str(if first { "\n  " } else { ",\n  " });
+                first = false;
+                out.push_str(&serde_json::to_string(&exported(p)).expect("partners serialize"));
+            }
+            out.push_str(if first { "]\n" } else { "\n]\n" });
+        }
+        Format::Csv => {
+            crate::csv::write_record(&mut out, COLUMNS);
+            for p in partners {
+                let row = csv_row(p);
+                crate::csv::write_record(&mut out, row.iter().map(String::as_str));
+            }
+        }
+    }
+    out
+}
+
+/// A partner as exported: every property but `Revision`, in Get's order.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Exported<'a> {
+    identity: &'a str,
+    domain: &'a str,
+    additional_domains: &'a [String],
+    description: &'a str,
+    proxy_fqdn: &'a str,
+    partner_type: crate::model::PartnerType,
+    tls_negotiation: crate::model::TlsNegotiation,
+    sasl_negotiation: crate::model::SaslNegotiation,
+    support_dialback_negotiation: bool,
+    enable_keep_alive: bool,
+    connection_limit: u32,
+}
+
+fn exported(p: &Partner) -> Exported<'_> {
+    Exported {
+        identity: &p.identity,
+        domain: &p.domain,
+        additional_domains: &p.additional_domains,
+        description: &p.description,
+        proxy_fqdn: &p.proxy_fqdn,
+        partner_type: p.partner_type,
+        tls_negotiation: p.tls_negotiation,
+        sasl_negotiation: p.sasl_negotiation,
+        support_dialback_negotiation: p.support_dialback_negotiation,
+        enable_keep_alive: p.enable_keep_alive,
+        connection_limit: p.connection_limit,
+    }
+}
+
+fn csv_row(p: &Partner) -> [String; 11] {
+    [
+        p.identity.clone(),
+        p.domain.clone(),
+        p.additional_domains.join(";"),
+        p.description.clone(),
+        p.proxy_fqdn.clone(),
+        p.partner_type.to_string(),
+        p.tls_negotiation.to_string(),
+        p.sasl_negotiation.to_string(),
+        p.support_dialback_negotiation.to_string(),
+        p.enable_keep_alive.to_string(),
+        p.connection_limit.to_string(),
+    ]
+}
+
+/// What to import and how.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ImportOptions {
+    /// How the input text is written.
+    #[serde(default)]
+    pub format: Format,
+    /// Remove the partners the input does not name: make the store equal to the input.
+    #[serde(default)]
+    pub remove_missing: bool,
+    /// Apply only if the store is still at this revision (the one a shown difference was computed
+    /// against); otherwise refused with `StoreChanged`.
+    #[serde(default)]
+    pub expected_revision: Option<u64>,
+}
+
+/// One input item after reading: its position (1-based item number, or CSV line) and the
+/// partner it describes, or why it cannot be one.
+struct Item {
+    position: usize,
+    identity: Option<String>,
+    built: Result<(Partner, Vec<Warning>)>,
+}
+
+/// The input's items: a JSON array of objects, or CSV with a header row.
+fn read_items(text: &str, format: Format, warnings: &mut Vec<Warning>) -> Result<Vec<Item>> {
+    let objects: Vec<(usize, Map<String, Value>)> = match format {
+        Format::Json => {
+            let value: Value = serde_json::from_str(text).map_err(Error::from_json)?;
+            let Value::Array(items) = value else {
+                return Err(Error::JsonShape("the input is not a JSON array of partners".into()));
+            };
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    Value::Object(m) => Ok((i + 1, m)),
+                    other => Err(Error::JsonShape(format!("item {} is {}, not a partner object", i + 1, kind(&other)))),
+                })
+                .collect::<Result<_>>()?
+        }
+        Format::Csv => {
+            let rows = crate::csv::parse(text).map_err(|problem| Error::value("Path", format!("the CSV cannot be read: {problem}")))?;
+            let mut rows = rows.into_iter();
+            let Some((_, header)) = rows.next() else { return Ok(Vec::new()) };
+            rows.map(|(line, fields)| {
+                if fields.len() != header.len() {
+                    return Err(Error::value("Path", format!("CSV line {line} has {} fields, the header {}", fields.len(), header.len())));
+                }
+                Ok((line, header.iter().cloned().zip(fields.into_iter().map(Value::String)).collect()))
+            })
+            .collect::<Result<_>>()?
+        }
+    };
+    let mut ignored: BTreeMap<String, ()> = BTreeMap::new();
+    let items = objects
+        .into_iter()
+        .map(|(position, object)| {
+            let (request, identity) = request_of(object, &mut ignored);
+            Item { position, identity, built: request.and_then(NewPartner::build) }
+        })
+        .collect();
+    for name in ignored.keys() {
+        warnings.push(Warning { id: "PropertyIgnored", message: format!("'{name}' is not a partner property; it was ignored") });
+    }
+    Ok(items)
+}
+
+/// New's request for one input object. Property names match case-insensitively; `Revision` is
+/// ignored silently (Get's objects carry it), other unknown names are noted in `ignored`. Text
+/// values (CSV, Import-Csv objects) stand for booleans and numbers too; an empty text is a
+/// property not given (New's default).
+fn request_of(object: Map<String, Value>, ignored: &mut BTreeMap<String, ()>) -> (Result<NewPartner>, Option<String>) {
+    let mut known = Map::new();
+    for (name, value) in object {
+        let Some(column) = COLUMNS.iter().find(|c| c.eq_ignore_ascii_case(&name)) else {
+            if !name.eq_ignore_ascii_case("Revision") {
+                ignored.insert(name, ());
+            }
+            continue;
+        };
+        let value = match value {
+            Value::String(s) if s.trim().is_empty() && *column != "AdditionalDomains" => continue,
+            Value::String(s) => match *column {
+                "SupportDialbackNegotiation" | "EnableKeepAlive" => match s.trim().to_ascii_lowercase().as_str() {
+                    "true" | "$true" | "1" | "yes" => Value::Bool(true),
+                    "false" | "$false" | "0" | "no" => Value::Bool(false),
+                    _ => return (Err(Error::value(column, format!("'{s}' is not True or False"))), identity_text(&known)),
+                },
+                "ConnectionLimit" => match s.trim().parse::<u32>() {
+                    Ok(n) => Value::from(n),
+                    Err(_) => return (Err(Error::value(column, format!("'{s}' is not a whole number from 1 to {}", u32::MAX))), identity_text(&known)),
+                },
+                _ => Value::String(s),
+            },
+            other => other,
+        };
+        known.insert(column.to_string(), value);
+    }
+    let identity = identity_text(&known);
+    (serde_json::from_value(Value::Object(known)).map_err(Error::from_json), identity)
+}
+
+fn identity_text(known: &Map<String, Value>) -> Option<String> {
+    known.get("Identity").or_else(|| known.get("Domain")).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A partner whose properties the import changes.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ChangedPartner {
+    pub identity: String,
+    pub before: Partner,
+    pub after: Partner,
+    pub changes: Vec<PropertyChange>,
+}
+
+/// An input item that cannot be imported, and why.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Rejection {
+    /// The item's number in a JSON array or pipeline (from 1), or its line in a CSV file.
+    pub position: usize,
+    /// The identity the item names, as written (if it names one).
+    pub identity: Option<String>,
+    /// The error id a New of this item would fail with (e.g. InvalidDomain, DomainConflict).
+    pub error_id: &'static str,
+    pub reason: String,
+}
+
+/// The difference between the input and the store, and whether it was applied.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImportPlan {
+    /// The store revision the difference was computed against.
+    pub base_revision: u64,
+    pub added: Vec<Partner>,
+    pub changed: Vec<ChangedPartner>,
+    pub removed: Vec<Partner>,
+    pub unchanged: Vec<String>,
+    pub rejected: Vec<Rejection>,
+    pub remove_missing: bool,
+    /// The commit that applied it; `None`: previewed, or nothing to change.
+    pub committed_revision: Option<u64>,
+    pub warnings: Vec<Warning>,
+}
+
+impl ImportPlan {
+    pub fn change_count(&self) -> usize {
+        self.added.len() + self.changed.len() + self.removed.len()
+    }
+}
+
+/// Read the input; errors here are about the input as a whole (not JSON, a CSV that cannot be
+/// read), before the store is touched.
+pub struct ImportInput {
+    items: Vec<Item>,
+    warnings: Vec<Warning>,
+    pub options: ImportOptions,
+}
+
+impl ImportInput {
+    pub fn read(text: &str, options: ImportOptions) -> Result<ImportInput> {
+        let mut warnings = Vec::new();
+        let items = read_items(text, options.format, &mut warnings)?;
+        Ok(ImportInput { items, warnings, options })
+    }
+
+    /// The difference against `state` (every partner's revision set to `seq`, the commit it would
+    /// be written in).
+    pub fn plan(&self, state: &State, seq: u64) -> ImportPlan {
+        let mut rejected = Vec::new();
+        let mut warnings = self.warnings.clone();
+        let mut wanted: BTreeMap<String, (usize, Partner)> = BTreeMap::new();
+        for item in &self.items {
+            match &item.built {
+                Err(e) => rejected.push(reject(item.position, item.identity.clone(), e)),
+                Ok((p, w)) => {
+                    if let Some((first, _)) = wanted.get(&p.identity) {
+                        rejected.push(Rejection {
+                            position: item.position,
+                            identity: item.identity.clone(),
+                            error_id: "DuplicateIdentity",
+                            reason: format!("allowed partner '{}' is also given at position {first}; each partner may appear once", p.identity),
+                        });
+                        continue;
+                    }
+                    warnings.extend(w.iter().map(|w| Warning { id: w.id, message: format!("{}: {}", p.identity, w.message) }));
+                    wanted.insert(p.identity.clone(), (item.position, Partner { revision: seq, ..p.clone() }));
+                }
+            }
+        }
+        // One domain, one partner, in the store as it would be: the input's partners, plus the
+        // store's partners the input leaves in place.
+        // Two input items that claim one domain are both rejected: neither is more right.
+        let mut owners: HashMap<&str, &str> = HashMap::new();
+        let mut conflicts: BTreeMap<String, Rejection> = BTreeMap::new();
+        for (identity, (position, p)) in &wanted {
+            for d in p.claimed_domains() {
+                if let Some(owner) = owners.insert(d, identity) {
+                    conflicts.entry(identity.clone()).or_insert_with(|| conflict(*position, identity, d, owner, "also in the input"));
+                    let owner_position = wanted[owner].0;
+                    conflicts.entry(owner.to_owned()).or_insert_with(|| conflict(owner_position, owner, d, identity, "also in the input"));
+                }
+            }
+        }
+        if !self.options.remove_missing {
+            for (identity, kept) in state.partners.iter().filter(|(id, _)| !wanted.contains_key(*id)) {
+                for d in kept.claimed_domains() {
+                    if let Some(claimant) = owners.get(d) {
+                        let (position, _) = &wanted[*claimant];
+                        conflicts.entry(claimant.to_string()).or_insert_with(|| conflict(*position, claimant, d, identity, "in the store, which the import leaves in place"));
+                    }
+                }
+            }
+        }
+        for (identity, r) in conflicts {
+            wanted.remove(&identity);
+            rejected.push(r);
+        }
+        rejected.sort_by_key(|r| r.position);
+
+        let (mut added, mut changed, mut unchanged) = (Vec::new(), Vec::new(), Vec::new());
+        for (identity, (_, p)) in wanted.iter() {
+            match state.partners.get(identity) {
+                None => added.push(p.clone()),
+                Some(current) if Partner { revision: current.revision, ..p.clone() } == *current => unchanged.push(identity.clone()),
+                Some(current) => changed.push(ChangedPartner {
+                    identity: identity.clone(),
+                    changes: property_changes(Some(current), Some(p)),
+                    before: current.clone(),
+                    after: p.clone(),
+                }),
+            }
+        }
+        let removed = if self.options.remove_missing {
+            // Named in the input but rejected: neither kept as given nor removed.
+            let named: std::collections::HashSet<String> =
+                self.items.iter().filter_map(|i| i.built.as_ref().ok().map(|(p, _)| p.identity.clone())).collect();
+            state.partners.values().filter(|p| !named.contains(&p.identity)).cloned().collect()
+        } else {
+            Vec::new()
+        };
+        ImportPlan {
+            base_revision: state.seq,
+            added,
+            changed,
+            removed,
+            unchanged,
+            rejected,
+            remove_missing: self.options.remove_missing,
+            committed_revision: None,
+            warnings,
+        }
+    }
+}
+
+fn reject(position: usize, identity: Option<String>, e: &Error) -> Rejection {
+    Rejection { position, identity, error_id: crate::ffi::error_id(e), reason: e.to_string() }
+}
+
+fn conflict(position: usize, claimant: &str, domain: &str, owner: &str, where_: &str) -> Rejection {
+    Rejection {
+        position,
+        identity: Some(claimant.to_owned()),
+        error_id: "DomainConflict",
+        reason: format!("domain '{domain}' of '{claimant}' is also claimed by allowed partner '{owner}' ({where_}); one domain belongs to one partner"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::log::Record;
+
+    fn state(partners: &[Partner]) -> State {
+        let mut s = State::default();
+        for (i, p) in partners.iter().enumerate() {
+            s.apply(Record::put(i as u64 + 1, Partner { revision: i as u64 + 1, ..p.clone() }));
+        }
+        s
+    }
+
+    fn partner(id: &str, extra: &[&str]) -> Partner {
+        Partner { additional_domains: extra.iter().map(|s| s.to_string()).collect(), ..Partner::with_defaults(id.into()) }
+    }
+
+    #[test]
+    fn export_round_trips_through_import_as_unchanged_in_both_formats() {
+        let mut b = partner("b.com", &["x.b.com", "y.b.com"]);
+        b.description = "quote \" comma , newline\nend".into();
+        let s = state(&[partner("a.com", &[]), b]);
+        for format in [Format::Json, Format::Csv] {
+            let text = export(s.partners.values(), format);
+            let plan = ImportInput::read(&text, ImportOptions { format, remove_missing: true, ..Default::default() }).unwrap().plan(&s, 3);
+            assert_eq!(plan.unchanged, vec!["a.com", "b.com"], "{format:?}: {text}");
+            assert_eq!(plan.change_count() + plan.rejected.len(), 0, "{format:?}: {plan:?}");
+        }
+        let json = export(s.partners.values(), Format::Json);
+        assert!(json.starts_with("[\n  {\"Identity\":\"a.com\",\"Domain\":\"a.com\",\"AdditionalDomains\":[]"), "{json}");
+        assert!(!json.contains("Revision"));
+        assert!(export(s.partners.values(), Format::Csv).contains("b.com,b.com,x.b.com;y.b.com,"));
+    }
+
+    #[test]
+    fn the_difference_names_added_changed_removed_and_rejected() {
+        let s = state(&[partner("keep.com", &["k.org"]), partner("change.com", &[]), partner("gone.com", &["g.org"])]);
+        let input = r#"[
+            {"Identity":"keep.com","AdditionalDomains":"k.org"},
+            {"Identity":"change.com","ConnectionLimit":"40","Revision":7,"Notes":"x"},
+            {"Identity":"new.com"},
+            {"Identity":"bad domain"},
+            {"Identity":"new.com"},
+            {"Identity":"grab.com","AdditionalDomains":["g.org"]}
+        ]"#;
+        let plan = ImportInput::read(input, ImportOptions::default()).unwrap().plan(&s, 4);
+        assert_eq!(plan.unchanged, vec!["keep.com"]);
+        assert_eq!(plan.added.iter().map(|p| (p.identity.as_str(), p.revision)).collect::<Vec<_>>(), vec![("new.com", 4)]);
+        assert_eq!(plan.changed.len(), 1);
+        assert_eq!((plan.changed[0].changes[0].property, plan.changed[0].changes[0].new.as_deref()), ("ConnectionLimit", Some("40")));
+        assert!(plan.removed.is_empty(), "nothing is removed without RemoveMissing");
+        // grab.com claims a domain of gone.com, which a merge leaves in place.
+        let rejected: Vec<_> = plan.rejected.iter().map(|r| (r.position, r.error_id)).collect();
+        assert_eq!(rejected, vec![(4, "InvalidDomain"), (5, "DuplicateIdentity"), (6, "DomainConflict")]);
+        assert!(plan.warnings.iter().any(|w| w.id == "PropertyIgnored" && w.message.contains("'Notes'")));
+
+        // Made equal to the input, gone.com goes and its domain is free for grab.com.
+        let mirror = ImportInput::read(input, ImportOptions { remove_missing: true, ..Default::default() }).unwrap().plan(&s, 4);
+        assert_eq!(mirror.removed.iter().map(|p| p.identity.as_str()).collect::<Vec<_>>(), vec!["gone.com"]);
+        assert_eq!(mirror.rejected.iter().map(|r| r.position).collect::<Vec<_>>(), vec![4, 5]);
+        assert_eq!(mirror.added.len(), 2);
+
+        // Two items claiming one domain: both are rejected.
+        let twice = r#"[{"Identity":"a.com","AdditionalDomains":"x.org"},{"Identity":"b.com","AdditionalDomains":"x.org"}]"#;
+        let plan = ImportInput::read(twice, ImportOptions::default()).unwrap().plan(&s, 4);
+        assert_eq!(plan.rejected.iter().map(|r| (r.position, r.error_id)).collect::<Vec<_>>(), vec![(1, "DomainConflict"), (2, "DomainConflict")]);
+    }
+
+    #[test]
+    fn a_domain_may_move_between_partners_within_one_import() {
+        let s = state(&[partner("a.com", &["moving.org"]), partner("b.com", &[])]);
+        let input = r#"[{"Identity":"a.com"},{"Identity":"b.com","AdditionalDomains":["moving.org"]}]"#;
+        let plan = ImportInput::read(input, ImportOptions::default()).unwrap().plan(&s, 3);
+        assert!(plan.rejected.is_empty(), "{:?}", plan.rejected);
+        assert_eq!(plan.changed.len(), 2);
+    }
+
+    #[test]
+    fn bad_input_as_a_whole_is_an_error_and_bad_values_are_rejections() {
+        assert!(matches!(ImportInput::read("{}", ImportOptions::default()), Err(Error::JsonShape(_))));
+        assert!(matches!(ImportInput::read("[1]", ImportOptions::default()), Err(Error::JsonShape(_))));
+        assert!(matches!(ImportInput::read("[", ImportOptions::default()), Err(Error::JsonSyntax(_))));
+        let csv = ImportOptions { format: Format::Csv, ..Default::default() };
+        assert!(ImportInput::read("Identity,Description\na.com\n", csv.clone()).is_err());
+        let plan = ImportInput::read("Identity,EnableKeepAlive,ConnectionLimit\na.com,maybe,3\nb.com,false,x\nc.com,,\n", csv).unwrap().plan(&State::default(), 1);
+        assert_eq!(plan.rejected.iter().map(|r| (r.position, r.error_id)).collect::<Vec<_>>(), vec![(2, "InvalidValue"), (3, "InvalidValue")]);
+        assert_eq!(plan.added.len(), 1);
+        assert_eq!(plan.added[0].connection_limit, crate::model::DEFAULT_CONNECTION_LIMIT);
+    }
+}
