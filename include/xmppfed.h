@@ -13,6 +13,10 @@
 // Largest JSON document accepted from a caller (4 MiB): far above any valid partner.
 #define XMPPFED_MAX_JSON_BYTES ((4 * 1024) * 1024)
 
+// The largest import input accepted (`xmppfed_store_import`), in bytes: a whole list of
+// 1,000,000 partners exported as JSON is about 300 MB.
+#define XMPPFED_MAX_IMPORT_BYTES ((512 * 1024) * 1024)
+
 // Result codes. Stable: a number is never reused for another meaning.
 typedef enum {
   XMPPFED_RESULT_OK = 0,
@@ -58,6 +62,10 @@ typedef enum {
   // The central store is not the store this handle or this machine's replica knew (replaced,
   // rolled back, or missing from its folder); nothing was read from it as the truth or written.
   XMPPFED_RESULT_STORE_MISMATCH = 20,
+  // An import's store changed after its difference was computed; nothing was imported.
+  XMPPFED_RESULT_STORE_CHANGED = 21,
+  // An import with input items that cannot be imported; nothing was imported.
+  XMPPFED_RESULT_IMPORT_REJECTED = 22,
   // An internal error (a bug) was caught at the boundary. The handle may still be used.
   XMPPFED_RESULT_PANIC = 100,
 } xmppfed_result;
@@ -314,6 +322,71 @@ xmppfed_result xmppfed_store_initialize(xmppfed_store *store,
 // # Safety
 // As `xmppfed_store_initialize`.
 xmppfed_result xmppfed_store_initialize_preview(xmppfed_store *store, char **result_json_out);
+
+// The change history (Get-CsXmppAllowedPartnerHistory): each partner change the central store
+// still holds (the newest 10,000 commits, each whole), newest first. `query_json`: NULL for
+// everything, or `{"Identity":"wildcard"|null,"After":"RFC 3339"|null,"Before":"RFC 3339"|null,
+// "First":n|null}` (times inclusive, UTC `Z` or with an offset).
+// `*history_json_out` receives a JSON array of `{"Revision":n,"At":"2026-11-30T15:04:05Z",
+// "User":"...","Machine":"...","Operation":"Create"|"Set"|"Remove"|"Import","Identity":"...",
+// "Before":{partner}|null,"After":{partner}|null,"Changes":[{"Property":"...","Old":"..."|null,
+// "New":"..."|null}]}`, owned by the caller (free with `xmppfed_string_free`).
+//
+// # Safety
+// `store` is a live handle; `query_json` is NULL or NUL-terminated; the out pointer is valid.
+xmppfed_result xmppfed_store_history(xmppfed_store *store,
+                                     const char *query_json,
+                                     char **history_json_out);
+
+// The whole list as text (Export-CsXmppAllowedPartner), sorted by identity: `format` "Json" (an
+// array of partner objects, one per line, without Revision) or "Csv" (a header row, then one row
+// per partner, AdditionalDomains as `a.com;b.com`), case-insensitive. `filter` as for
+// `xmppfed_partner_list` (NULL: every partner); from the local replica when `local_store`.
+// `*text_out` receives the text, owned by the caller (free with `xmppfed_string_free`).
+//
+// # Safety
+// `store` is a live handle; `format` is NUL-terminated, `filter` NULL or NUL-terminated; the out
+// pointer is valid.
+xmppfed_result xmppfed_store_export(xmppfed_store *store,
+                                    const char *format,
+                                    const char *filter,
+                                    bool local_store,
+                                    char **text_out);
+
+// Import the whole list (Import-CsXmppAllowedPartner) as one commit: `input` is the text of a
+// file as `xmppfed_store_export` writes it (or any JSON array of partner objects; in CSV any
+// subset of the columns), at most `XMPPFED_MAX_IMPORT_BYTES`; `options_json`: NULL or
+// `{"Format":"Json"|"Csv","RemoveMissing":bool,"ExpectedRevision":n|null}`. Each item is a whole
+// partner, with New's defaults for what it leaves out. The difference against the store is
+// applied as one commit (one fsync, one history entry per partner), or nothing is: items that
+// cannot be imported are `XMPPFED_RESULT_IMPORT_REJECTED`, and a store no longer at
+// `ExpectedRevision` (the revision a shown difference was computed against) is
+// `XMPPFED_RESULT_STORE_CHANGED`. An input that cannot be read as a whole (not a JSON array, a
+// broken CSV) fails before the store is touched. `*plan_json_out` receives `{"BaseRevision":n,
+// "Added":[partner],"Changed":[{"Identity","Before","After","Changes":[{"Property","Old","New"}]}],
+// "Removed":[partner],"Unchanged":["identity"],"Rejected":[{"Position":n,"Identity":"..."|null,
+// "ErrorId":"...","Reason":"..."}],"RemoveMissing":bool,"CommittedRevision":n|null,
+// "Warnings":[{"Id","Message"}]}` (CommittedRevision null: nothing to change), owned by the
+// caller (free with `xmppfed_string_free`).
+//
+// # Safety
+// `store` is a live handle; `input` is NUL-terminated, `options_json` NULL or NUL-terminated;
+// the out pointer is valid.
+xmppfed_result xmppfed_store_import(xmppfed_store *store,
+                                    const char *input,
+                                    const char *options_json,
+                                    char **plan_json_out);
+
+// The difference `xmppfed_store_import` would apply now, writing nothing (`-WhatIf`, and what
+// `-Confirm` shows): the same plan with `"CommittedRevision":null`, rejected items listed instead
+// of failing; its BaseRevision is what to pass as `ExpectedRevision` to apply exactly it.
+//
+// # Safety
+// As `xmppfed_store_import`.
+xmppfed_result xmppfed_store_import_preview(xmppfed_store *store,
+                                            const char *input,
+                                            const char *options_json,
+                                            char **plan_json_out);
 
 // This machine's replica against the central store (Get-CsXmppAllowedPartnerReplicationStatus),
 // as JSON `{"CentralStore":"...","Replica":"...","StoreId":"..."|null,"CentralRevision":n|null,

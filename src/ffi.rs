@@ -27,6 +27,10 @@ pub const XMPPFED_ABI_VERSION: u32 = 2;
 /// Largest JSON document accepted from a caller (4 MiB): far above any valid partner.
 pub const XMPPFED_MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
 
+/// The largest import input accepted (`xmppfed_store_import`), in bytes: a whole list of
+/// 1,000,000 partners exported as JSON is about 300 MB.
+pub const XMPPFED_MAX_IMPORT_BYTES: usize = 512 * 1024 * 1024;
+
 /// Result codes. Stable: a number is never reused for another meaning.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -783,6 +787,130 @@ unsafe fn initialize(store: *mut xmppfed_store, apply: bool, out: *mut *mut c_ch
     let result = with_store(store, |s| s.initialize(apply))?;
     *out = to_json(&result).into_raw();
     Ok(())
+}
+
+/// The change history (Get-CsXmppAllowedPartnerHistory): each partner change the central store
+/// still holds (the newest 10,000 commits, each whole), newest first. `query_json`: NULL for
+/// everything, or `{"Identity":"wildcard"|null,"After":"RFC 3339"|null,"Before":"RFC 3339"|null,
+/// "First":n|null}` (times inclusive, UTC `Z` or with an offset).
+/// `*history_json_out` receives a JSON array of `{"Revision":n,"At":"2026-11-30T15:04:05Z",
+/// "User":"...","Machine":"...","Operation":"Create"|"Set"|"Remove"|"Import","Identity":"...",
+/// "Before":{partner}|null,"After":{partner}|null,"Changes":[{"Property":"...","Old":"..."|null,
+/// "New":"..."|null}]}`, owned by the caller (free with `xmppfed_string_free`).
+///
+/// # Safety
+/// `store` is a live handle; `query_json` is NULL or NUL-terminated; the out pointer is valid.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_store_history(
+    store: *mut xmppfed_store,
+    query_json: *const c_char,
+    history_json_out: *mut *mut c_char,
+) -> xmppfed_result {
+    boundary(|| {
+        check_out(history_json_out, "history_json_out")?;
+        let query: crate::history::HistoryQuery = if query_json.is_null() { Default::default() } else { json_arg(query_json, "query_json")? };
+        let history = with_store(store, |s| s.history(&query))?;
+        *history_json_out = to_json(&history).into_raw();
+        Ok(())
+    })
+}
+
+/// The whole list as text (Export-CsXmppAllowedPartner), sorted by identity: `format` "Json" (an
+/// array of partner objects, one per line, without Revision) or "Csv" (a header row, then one row
+/// per partner, AdditionalDomains as `a.com;b.com`), case-insensitive. `filter` as for
+/// `xmppfed_partner_list` (NULL: every partner); from the local replica when `local_store`.
+/// `*text_out` receives the text, owned by the caller (free with `xmppfed_string_free`).
+///
+/// # Safety
+/// `store` is a live handle; `format` is NUL-terminated, `filter` NULL or NUL-terminated; the out
+/// pointer is valid.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_store_export(
+    store: *mut xmppfed_store,
+    format: *const c_char,
+    filter: *const c_char,
+    local_store: bool,
+    text_out: *mut *mut c_char,
+) -> xmppfed_result {
+    boundary(|| {
+        check_out(text_out, "text_out")?;
+        let format = transfer_format(required_str(format, "format")?)?;
+        let filter = optional_str(filter, "filter")?;
+        let text = with_store(store, |s| s.export(filter, format, source(local_store)))?;
+        // Partner values never hold NUL (descriptions refuse control characters).
+        *text_out = CString::new(text).map_err(|_| Failure(xmppfed_result::Panic, "internal error: NUL in exported text".into()))?.into_raw();
+        Ok(())
+    })
+}
+
+/// Import the whole list (Import-CsXmppAllowedPartner) as one commit: `input` is the text of a
+/// file as `xmppfed_store_export` writes it (or any JSON array of partner objects; in CSV any
+/// subset of the columns), at most `XMPPFED_MAX_IMPORT_BYTES`; `options_json`: NULL or
+/// `{"Format":"Json"|"Csv","RemoveMissing":bool,"ExpectedRevision":n|null}`. Each item is a whole
+/// partner, with New's defaults for what it leaves out. The difference against the store is
+/// applied as one commit (one fsync, one history entry per partner), or nothing is: items that
+/// cannot be imported are `XMPPFED_RESULT_IMPORT_REJECTED`, and a store no longer at
+/// `ExpectedRevision` (the revision a shown difference was computed against) is
+/// `XMPPFED_RESULT_STORE_CHANGED`. An input that cannot be read as a whole (not a JSON array, a
+/// broken CSV) fails before the store is touched. `*plan_json_out` receives `{"BaseRevision":n,
+/// "Added":[partner],"Changed":[{"Identity","Before","After","Changes":[{"Property","Old","New"}]}],
+/// "Removed":[partner],"Unchanged":["identity"],"Rejected":[{"Position":n,"Identity":"..."|null,
+/// "ErrorId":"...","Reason":"..."}],"RemoveMissing":bool,"CommittedRevision":n|null,
+/// "Warnings":[{"Id","Message"}]}` (CommittedRevision null: nothing to change), owned by the
+/// caller (free with `xmppfed_string_free`).
+///
+/// # Safety
+/// `store` is a live handle; `input` is NUL-terminated, `options_json` NULL or NUL-terminated;
+/// the out pointer is valid.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_store_import(
+    store: *mut xmppfed_store,
+    input: *const c_char,
+    options_json: *const c_char,
+    plan_json_out: *mut *mut c_char,
+) -> xmppfed_result {
+    boundary(|| import(store, input, options_json, true, plan_json_out))
+}
+
+/// The difference `xmppfed_store_import` would apply now, writing nothing (`-WhatIf`, and what
+/// `-Confirm` shows): the same plan with `"CommittedRevision":null`, rejected items listed instead
+/// of failing; its BaseRevision is what to pass as `ExpectedRevision` to apply exactly it.
+///
+/// # Safety
+/// As `xmppfed_store_import`.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_store_import_preview(
+    store: *mut xmppfed_store,
+    input: *const c_char,
+    options_json: *const c_char,
+    plan_json_out: *mut *mut c_char,
+) -> xmppfed_result {
+    boundary(|| import(store, input, options_json, false, plan_json_out))
+}
+
+/// # Safety
+/// As `xmppfed_store_import`.
+unsafe fn import(store: *mut xmppfed_store, input: *const c_char, options_json: *const c_char, apply: bool, out: *mut *mut c_char) -> Outcome<()> {
+    check_out(out, "plan_json_out")?;
+    let text = required_str(input, "input")?;
+    if text.len() > XMPPFED_MAX_IMPORT_BYTES {
+        return Err(Failure(
+            xmppfed_result::InputTooLarge,
+            format!("argument 'input' is {} bytes; at most {} are accepted", text.len(), XMPPFED_MAX_IMPORT_BYTES),
+        ));
+    }
+    let options: crate::transfer::ImportOptions = if options_json.is_null() { Default::default() } else { json_arg(options_json, "options_json")? };
+    let plan = with_store(store, |s| s.import(text, options, apply))?;
+    *out = to_json(&plan).into_raw();
+    Ok(())
+}
+
+fn transfer_format(text: &str) -> Outcome<crate::transfer::Format> {
+    match text.to_ascii_lowercase().as_str() {
+        "json" => Ok(crate::transfer::Format::Json),
+        "csv" => Ok(crate::transfer::Format::Csv),
+        _ => Err(Error::value("Format", format!("'{text}' is not a format; valid values: Json, Csv")).into()),
+    }
 }
 
 /// This machine's replica against the central store (Get-CsXmppAllowedPartnerReplicationStatus),
