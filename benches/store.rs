@@ -53,7 +53,7 @@ const FILTERS: [&str; 2] = ["*7.example.org", "p1234*"];
 /// documented format, durably, followed by `extra` rewrites of partner 0 (history that compaction
 /// would drop).
 fn build_store(central: &Path, n: usize, extra: usize) -> u64 {
-    let mut bytes = header_line(&Header { store_id: Some("be0c4be0c4be0c4be0c4be0c4be0c4b".into()), generation: 1, seq: 0 });
+    let mut bytes = header_line(&Header { version: xmppfed::store::log::FORMAT_VERSION, store_id: Some("be0c4be0c4be0c4be0c4be0c4be0c4b".into()), generation: 1, seq: 0 });
     for i in 0..n {
         let seq = i as u64 + 1;
         bytes.extend(encode_line(&Record::put(seq, partner(i, seq))));

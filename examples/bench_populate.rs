@@ -34,7 +34,7 @@ fn write_store(central: &Path, n: usize) {
         fs::set_permissions(central, fs::Permissions::from_mode(0o700)).expect("chmod 700 the store folder");
     }
     let store_id = new_store_id().expect("a random store id");
-    let mut bytes = header_line(&Header { store_id: Some(store_id), generation: 1, seq: 0 });
+    let mut bytes = header_line(&Header { version: xmppfed::store::log::FORMAT_VERSION, store_id: Some(store_id), generation: 1, seq: 0 });
     for i in 0..n {
         let seq = i as u64 + 1;
         bytes.extend(encode_line(&Record::put(seq, partner(format!("p{i}.example.org"), i, seq))));

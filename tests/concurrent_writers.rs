@@ -613,16 +613,18 @@ fn compact_like_another_writer(central: &Path) {
     for line in &chunk.lines[1..] {
         let r = log::parse_record(&path, line).unwrap();
         seq = seq.max(r.seq);
-        match r.change {
-            Change::Put(p) => {
-                partners.insert(p.identity.clone(), p);
-            }
-            Change::Remove(id) => {
-                partners.remove(&id);
+        for change in r.changes {
+            match change {
+                Change::Put(p) => {
+                    partners.insert(p.identity.clone(), p);
+                }
+                Change::Remove(id) => {
+                    partners.remove(&id);
+                }
             }
         }
     }
-    let next = Header { store_id: header.store_id.clone(), generation: header.generation + 1, seq };
+    let next = Header { version: log::FORMAT_VERSION, store_id: header.store_id.clone(), generation: header.generation + 1, seq };
     let mut out = log::header_line(&next);
     for p in partners.values() {
         out.extend(log::encode_line(&Record::put(p.revision, p.clone())));

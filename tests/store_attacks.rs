@@ -1106,7 +1106,7 @@ fn deleting_the_lock_note_never_lets_two_writers_in() {
     for r in &records {
         assert_eq!(r.seq, seen_seq + 1, "commit numbers must follow each other: {} after {seen_seq}", r.seq);
         seen_seq = r.seq;
-        if let Change::Put(p) = &r.change {
+        if let [Change::Put(p)] = &r.changes[..] {
             *created.entry(p.identity.clone()).or_default() += 1;
         }
     }
