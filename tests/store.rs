@@ -603,7 +603,7 @@ fn initialize_creates_a_missing_folder_and_checks_an_existing_one() {
     let line = write_future_format(&future);
     for apply in [false, true] {
         let e = open(&future).initialize(apply).unwrap_err();
-        assert!(matches!(e, Error::StoreVersion { found: 3, supported: 2, .. }), "{e}");
+        assert!(matches!(e, Error::StoreVersion { found: 4, supported: 3, .. }), "{e}");
         assert!(e.to_string().contains("format version 4, written by a newer xmppfed"), "{e}");
     }
     assert_eq!(fs::read(log_path(&future)).unwrap(), line);
