@@ -611,6 +611,18 @@ impl Store {
         kind.map(|kind| network_fs::warning(&self.central_dir, kind))
     }
 
+    /// Tests only: keep the history of the newest `commits` commits instead of
+    /// [`RETAINED_COMMITS`](crate::history::RETAINED_COMMITS), so that the bound can be tested
+    /// without ten thousand commits.
+    #[doc(hidden)]
+    pub fn retain_history_commits(&mut self, commits: u64) {
+        match &mut self.central {
+            Central::Folder(v) => v.retained_commits = commits,
+            #[cfg(feature = "postgres")]
+            Central::Postgres(pg) => pg.retained_commits = commits,
+        }
+    }
+
     /// Tests only: assume the central folder is on the file system of Linux `statfs` type
     /// `f_type` (e.g. NFS, 0x6969), whatever it really is on.
     #[doc(hidden)]

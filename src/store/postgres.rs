@@ -92,6 +92,8 @@ pub struct PgCentral {
     lock_timeout: Duration,
     /// Records applied since the replica was last written (`None`: rewrite it whole).
     pub unmirrored: Option<Vec<Record>>,
+    /// How many of the newest commits the log (the history) keeps.
+    pub retained_commits: u64,
 }
 
 impl PgCentral {
@@ -109,6 +111,7 @@ impl PgCentral {
             known: None,
             lock_timeout,
             unmirrored: None,
+            retained_commits: crate::history::RETAINED_COMMITS,
         })
     }
 
@@ -445,7 +448,7 @@ impl PgCentral {
             )?;
         }
         self.exec("UPDATE xmppfed_head SET seq = $1::bigint", &[Some(&seq_text)])?;
-        let keep = crate::history::RETAINED_COMMITS.to_string();
+        let keep = self.retained_commits.to_string();
         self.exec("DELETE FROM xmppfed_log WHERE seq <= $1::bigint - $2::bigint", &[Some(&seq_text), Some(&keep)])?;
         Ok((Some(record), value))
     }

@@ -43,7 +43,11 @@ impl State {
     fn release(&mut self, identity: &str) {
         if let Some(old) = self.partners.remove(identity) {
             for d in old.claimed_domains() {
-                self.owners.remove(d);
+                // Only if it is still this partner's: within one commit (an import) a domain can
+                // have moved to a partner written before this one.
+                if self.owners.get(d).map_or(false, |owner| owner == identity) {
+                    self.owners.remove(d);
+                }
             }
         }
     }
@@ -94,5 +98,11 @@ mod tests {
         s.apply(Record { seq: 3, changes: vec![Change::Remove("a.com".into())], commit: None });
         assert!(s.check_conflicts(&grab).is_ok());
         assert_eq!((s.seq, s.records, s.partners.len()), (3, 3, 0));
+        // One commit moves a domain: given to d.com first, then dropped by e.com.
+        s.apply(put(4, "e.com", &["m.com"]));
+        let moved = Record { seq: 5, changes: vec![put(5, "d.com", &["m.com"]).changes.remove(0), put(5, "e.com", &[]).changes.remove(0)], commit: None };
+        s.apply(moved);
+        assert_eq!(s.owner_of("m.com").map(|p| p.identity.as_str()), Some("d.com"));
+        assert_eq!(s.records, 6);
     }
 }

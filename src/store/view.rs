@@ -146,11 +146,13 @@ pub struct LogView {
     /// Lower generations or temporary files left by an interrupted compaction, for the writer to
     /// clear away.
     pub leftovers: bool,
+    /// How many of the newest commits a compaction keeps in the history.
+    pub retained_commits: u64,
 }
 
 impl LogView {
     pub fn new(dir: PathBuf) -> LogView {
-        LogView { dir, current: None, state: State::default(), known: None, leftovers: false }
+        LogView { dir, current: None, state: State::default(), known: None, leftovers: false, retained_commits: crate::history::RETAINED_COMMITS }
     }
 
     /// The file the view reads, for messages.
@@ -480,10 +482,10 @@ impl LogView {
     }
 
     /// The history a compaction carries into generation `next`: the entries of the newest
-    /// [`RETAINED_COMMITS`](crate::history::RETAINED_COMMITS) commits, from the current
+    /// `retained_commits` commits, from the current
     /// generation's history file and its own commits, as the new history file's bytes.
     fn retained_history(&mut self, next: &Header, sharing: Sharing) -> Result<Vec<u8>> {
-        let cutoff = self.state.seq.saturating_sub(crate::history::RETAINED_COMMITS);
+        let cutoff = self.state.seq.saturating_sub(self.retained_commits);
         let g = self.current.as_mut().expect("compaction follows a commit");
         let mut bytes = log::header_line(next);
         for line in history::read_lines(&self.dir, &g.header, sharing)? {
