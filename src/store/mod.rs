@@ -291,8 +291,12 @@ impl Store {
         }
         self.read(Source::Central)?;
         let sharing = trust::check_folder(&self.central_dir, Role::Central)?;
-        let Central::Folder(view) = &mut self.central else { unreachable!("a database returned above") };
-        Ok(crate::history::view(view.history(sharing)?, &filter))
+        let entries = match &mut self.central {
+            Central::Folder(view) => view.history(sharing)?,
+            #[cfg(feature = "postgres")]
+            Central::Postgres(_) => unreachable!("a database returned above"),
+        };
+        Ok(crate::history::view(entries, &filter))
     }
 
     /// What [`Store::write`] would do now, decided by the same rules against the central store's
