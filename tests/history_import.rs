@@ -350,3 +350,34 @@ fn a_damaged_history_file_is_reported_and_the_list_still_served() {
     assert_eq!(fresh.list(None, Source::Central).unwrap().len(), 1);
     assert!(fresh.set("a.example", changes(r#"{"Description":"still writable"}"#)).is_ok());
 }
+
+/// A schema-1 database (log rows without commit details) is marked version 2 by Initialize, or
+/// by its first commit; its old rows are no history, its new ones are.
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_schema_1_is_upgraded_by_initialize_or_the_first_commit() {
+    use xmppfed::store::InitializeAction;
+    for by_initialize in [true, false] {
+        let c = Central::postgres("xt_upgrade");
+        let db = c.location.to_str().unwrap().to_owned();
+        let mut s = c.open();
+        s.create(new(r#"{"Identity":"a.example"}"#)).unwrap();
+        // As a version-1 library left it: the row as format 2 wrote it, the schema marked 1.
+        support::psql(&db, r#"UPDATE xmppfed_log SET change = jsonb_build_object('Seq', 1, 'Put', change->'Changes'->0->'Put')"#);
+        support::psql(&db, "UPDATE xmppfed_meta SET schema_version = 1");
+        let mut old = c.open();
+        assert_eq!(old.list(None, Source::Central).unwrap().len(), 1);
+        assert!(old.history(&HistoryQuery::default()).unwrap().is_empty());
+        if by_initialize {
+            let preview = old.initialize(false).unwrap();
+            assert_eq!((preview.action, preview.version), (InitializeAction::Upgraded, 2));
+            assert_eq!(support::psql(&db, "SELECT schema_version FROM xmppfed_meta"), "1", "a preview changed the schema");
+            assert_eq!(old.initialize(true).unwrap().action, InitializeAction::Upgraded);
+            assert_eq!(support::psql(&db, "SELECT schema_version FROM xmppfed_meta"), "2");
+            assert_eq!(old.initialize(true).unwrap().action, InitializeAction::Current);
+        }
+        old.set("a.example", changes(r#"{"Description":"now with history"}"#)).unwrap();
+        assert_eq!(support::psql(&db, "SELECT schema_version FROM xmppfed_meta"), "2");
+        assert_eq!(summary(&c.open().history(&HistoryQuery::default()).unwrap()), [(2, Operation::Set, "a.example")]);
+    }
+}
