@@ -99,6 +99,11 @@ enum Call {
     Remove(St, Arg, Out),
     Replicate(St),
     Explain(St, Arg, bool, Out),
+    History(St, Arg, Out),
+    /// Export (store, format, filter, local).
+    Export(St, Arg, Arg, bool, Out),
+    /// Import (store, input, options); `true`: apply, `false`: the preview.
+    Import(St, Arg, Arg, bool, Out),
 }
 
 impl Call {
@@ -115,12 +120,16 @@ impl Call {
             Call::Remove(..) => "xmppfed_partner_remove",
             Call::Replicate(..) => "xmppfed_store_replicate",
             Call::Explain(..) => "xmppfed_partner_explain",
+            Call::History(..) => "xmppfed_store_history",
+            Call::Export(..) => "xmppfed_store_export",
+            Call::Import(.., true, _) => "xmppfed_store_import",
+            Call::Import(.., false, _) => "xmppfed_store_import_preview",
         }
     }
 
     /// Whether success may legitimately change the store folders.
     fn may_write(&self) -> bool {
-        matches!(self, Call::New(_, _, false, _) | Call::Set(..) | Call::SetInstance(..) | Call::Remove(..) | Call::Replicate(..))
+        matches!(self, Call::New(_, _, false, _) | Call::Set(..) | Call::SetInstance(..) | Call::Remove(..) | Call::Replicate(..) | Call::Import(.., true, _))
     }
 }
 
@@ -424,6 +433,25 @@ unsafe fn execute(call: Call, env: &Env) -> Observed {
         Call::Replicate(st) => {
             text_given = false;
             xmppfed_store_replicate(store_of(st))
+        }
+        Call::History(st, query, out) => {
+            text_given = out == Given;
+            let q = query.into_c();
+            xmppfed_store_history(store_of(st), cptr(&q), slot(out))
+        }
+        Call::Export(st, format, filter, local, out) => {
+            text_given = out == Given;
+            let (f, w) = (format.into_c(), filter.into_c());
+            xmppfed_store_export(store_of(st), cptr(&f), cptr(&w), local, slot(out))
+        }
+        Call::Import(st, input, options, apply, out) => {
+            text_given = out == Given;
+            let (i, o) = (input.into_c(), options.into_c());
+            if apply {
+                xmppfed_store_import(store_of(st), cptr(&i), cptr(&o), slot(out))
+            } else {
+                xmppfed_store_import_preview(store_of(st), cptr(&i), cptr(&o), slot(out))
+            }
         }
     };
 
@@ -1475,6 +1503,46 @@ fn build_corpus(env: &Env, contoso: &Value) -> Vec<Case> {
     k.addc("explain: full-width 'ａｐｐｌｅ．ｃｏｍ' is apple.com", Explain(Live, s("ａｐｐｌｅ．ｃｏｍ"), false, Given), R::Ok, explained(true, Some("apple.com")));
     k.addc("explain: 'APPLE.com.' from the replica", Explain(Live, s("APPLE.com."), true, Given), R::Ok, explained(true, Some("apple.com")));
     k.addc("explain: a subdomain of apple.com is not covered", Explain(Live, s("deep.sub.apple.com"), false, Given), R::Ok, explained(false, None));
+
+    // History, export and import: read-only unless an import applies, and an import that fails
+    // changes nothing (the runner compares the folders byte for byte).
+    k.cat("history/export/import");
+    k.add("history: NULL store", History(St::Null, null(), Given), R::NullArgument);
+    k.add("history: NULL out", History(Live, null(), NO_OUT), R::NullArgument);
+    k.add("history: NULL query is everything", History(Live, null(), Given), R::Ok);
+    k.add("history: bad UTF-8 query", History(Live, with_bad(r#"{"Identity":""#, b"\xC3\x28", r#""}"#), Given), R::InvalidUtf8);
+    k.add("history: query not JSON", History(Live, s("{"), Given), R::JsonSyntax);
+    k.add("history: unknown query field", History(Live, s(r#"{"Who":"me"}"#), Given), R::JsonShape);
+    k.add("history: First is negative", History(Live, s(r#"{"First":-1}"#), Given), R::JsonShape);
+    k.addc("history: After is not a time", History(Live, s(r#"{"After":"2026-13-01T00:00:00Z"}"#), Given), R::InvalidValue, contains("After"));
+    k.addc("history: Before with ESC", History(Live, s(r#"{"Before":"\u001b[2J"}"#), Given), R::InvalidValue, contains("\\u{001b}"));
+    k.add("history: bad wildcard", History(Live, s(r#"{"Identity":"[a"}"#), Given), R::InvalidFilter);
+    k.addt("history: 4 MB + 1 query", History(Live, s(format!(r#"{{"Identity":"{}"}}"#, "a".repeat(4 * 1024 * 1024))), Given), R::InputTooLarge, ms(2000));
+    k.add("export: NULL store", Export(St::Null, s("Json"), null(), false, Given), R::NullArgument);
+    k.add("export: NULL format", Export(Live, null(), null(), false, Given), R::NullArgument);
+    k.add("export: NULL out", Export(Live, s("Json"), null(), false, NO_OUT), R::NullArgument);
+    k.addc("export: unknown format", Export(Live, s("xml"), null(), false, Given), R::InvalidValue, contains("Format"));
+    k.add("export: format with bad UTF-8", Export(Live, raw(b"Js\xFFon"), null(), false, Given), R::InvalidUtf8);
+    k.add("export: bad filter", Export(Live, s("csv"), s("[a"), false, Given), R::InvalidFilter);
+    k.addc("export: CSV from the replica", Export(Live, s("CSV"), null(), true, Given), R::Ok, contains("Identity,Domain,AdditionalDomains"));
+    k.add("import: NULL store", Import(St::Null, s("[]"), null(), true, Given), R::NullArgument);
+    k.add("import: NULL input", Import(Live, null(), null(), true, Given), R::NullArgument);
+    k.add("import: NULL out", Import(Live, s("[]"), null(), true, NO_OUT), R::NullArgument);
+    k.add("import: input with bad UTF-8", Import(Live, with_bad(r#"[{"Identity":"a"#, b"\xC3\x28", r#".com"}]"#), null(), true, Given), R::InvalidUtf8);
+    k.add("import: input not JSON", Import(Live, s("[{"), null(), true, Given), R::JsonSyntax);
+    k.add("import: input an object", Import(Live, s(r#"{"Identity":"a.com"}"#), null(), false, Given), R::JsonShape);
+    k.add("import: input an array of numbers", Import(Live, s("[1,2]"), null(), true, Given), R::JsonShape);
+    k.add("import: nested 100,000 deep", Import(Live, s(format!("{}{}", "[".repeat(100_000), "]".repeat(100_000))), null(), false, Given), R::JsonSyntax);
+    k.add("import: unknown option", Import(Live, s("[]"), s(r#"{"Mode":"Mirror"}"#), true, Given), R::JsonShape);
+    k.add("import: unknown format option", Import(Live, s("[]"), s(r#"{"Format":"Xml"}"#), true, Given), R::JsonShape);
+    k.addc("import: CSV with an unclosed quote", Import(Live, s("Identity\n\"a.com\n"), s(r#"{"Format":"Csv"}"#), false, Given), R::InvalidValue, contains("line 2"));
+    k.addc("import: CSV with a short row", Import(Live, s("Identity,Description\na.com\n"), s(r#"{"Format":"Csv"}"#), true, Given), R::InvalidValue, contains("line 2"));
+    k.addc("import: a bad domain rejects everything", Import(Live, s(r#"[{"Identity":"new.example"},{"Identity":"bad domain"}]"#), null(), true, Given), R::ImportRejected, contains("position 2"));
+    k.addc("import: the preview lists the rejection", Import(Live, s(r#"[{"Identity":"new.example"},{"Identity":"x\u001b[2J.com"}]"#), null(), false, Given), R::Ok, contains(r#""ErrorId":"InvalidDomain""#));
+    k.addc("import: the rejection's reason escapes ESC", Import(Live, s(r#"[{"Identity":"x\u001b[2J.com"}]"#), null(), true, Given), R::ImportRejected, contains("\\u{001b}"));
+    k.add("import: a stale ExpectedRevision", Import(Live, s(r#"[{"Identity":"new.example"}]"#), s(r#"{"ExpectedRevision":0}"#), true, Given), R::StoreChanged);
+    k.add("import: RemoveMissing of an empty list, previewed", Import(Live, s("[]"), s(r#"{"RemoveMissing":true}"#), false, Given), R::Ok);
+    k.addt("import: 10 MB of one string", Import(Live, s(format!(r#"[{{"Identity":"{}"}}]"#, "a".repeat(MB10))), null(), true, Given), R::ImportRejected, ms(4000));
 
     k.cases
 }
