@@ -222,7 +222,7 @@ fn set_last_error(message: Option<String>) {
 
 /// Error texts echo caller input; control and bidi characters are escaped so that a hostile
 /// value cannot rewrite an admin's terminal or hide part of the message.
-fn printable(text: &str) -> String {
+pub(crate) fn printable(text: &str) -> String {
     const MAX_CHARS: usize = 2000;
     let total = text.chars().count();
     let mut out: String = text

@@ -312,7 +312,7 @@ impl ImportInput {
                     if let Some((first, _)) = wanted.get(&p.identity) {
                         rejected.push(Rejection {
                             position: item.position,
-                            identity: item.identity.clone(),
+                            identity: item.identity.as_deref().map(crate::ffi::printable),
                             error_id: "DuplicateIdentity",
                             reason: format!("allowed partner '{}' is also given at position {first}; each partner may appear once", p.identity),
                         });
@@ -388,8 +388,15 @@ impl ImportInput {
     }
 }
 
+/// A rejection as shown to an admin: the input's text escaped as error messages are (a hostile
+/// value cannot rewrite the terminal that shows the difference).
 fn reject(position: usize, identity: Option<String>, e: &Error) -> Rejection {
-    Rejection { position, identity, error_id: crate::ffi::error_id(e), reason: e.to_string() }
+    Rejection {
+        position,
+        identity: identity.map(|i| crate::ffi::printable(&i)),
+        error_id: crate::ffi::error_id(e),
+        reason: crate::ffi::printable(&e.to_string()),
+    }
 }
 
 fn conflict(position: usize, claimant: &str, domain: &str, owner: &str, where_: &str) -> Rejection {
