@@ -15,15 +15,20 @@
 //! | `G`  | `xmppfed_partner_get(store, identity)`, then Set -Instance of it unchanged   |
 //! | `D`  | `xmppfed_partner_remove(store, identity)` (an outcome, as for every writer)   |
 //! | `O`  | replace the central log with the argument's lines (each framed with its correct CRC, unless it starts with `#`) and reopen |
+//! | `M`  | `xmppfed_store_import(store, json)`; an argument starting with `!` removes missing partners |
+//! | `V`  | `xmppfed_store_import(store, csv)` (`{"Format":"Csv"}`); `!` as for `M`      |
+//! | `H`  | `xmppfed_store_history(store, query)` (empty argument: NULL query)           |
+//! | `E`  | export as JSON and as CSV, and import each back with RemoveMissing: nothing may change |
 //!
-//! Any other first byte picks an operation by its value modulo 10. Every input starts from the
+//! Any other first byte picks an operation by its value modulo 14. Every input starts from the
 //! same store: `contoso.com` (additional domain `sip.contoso.com`) and `fabrikam.com`.
 //!
 //! Checked after every call: the result is never `XMPPFED_RESULT_PANIC` and always a known code;
 //! the last-error message is set exactly on failure; outputs are written exactly on success and
 //! are JSON; returned partners are canonical and valid (their domains are fixed points of
 //! `canonicalize`, re-normalizing changes nothing); what a write returned is what Get reads back;
-//! List results match their filter and are sorted. After the sequence: central and replica agree,
+//! List results match their filter and are sorted. An import that succeeds left the store as its
+//! plan says (and one that fails left it as it was); a history is newest first. After the sequence: central and replica agree,
 //! and no domain belongs to two partners.
 
 use std::collections::HashMap;
@@ -270,8 +275,8 @@ impl Session<'_> {
 
     fn op(&mut self, op: u8, arg: &[u8]) {
         let op = match op {
-            b'N' | b'S' | b'U' | b'I' | b'F' | b'L' | b'R' | b'G' | b'D' | b'O' => op,
-            other => b"NSUIFLRGDO"[other as usize % 10],
+            b'N' | b'S' | b'U' | b'I' | b'F' | b'L' | b'R' | b'G' | b'D' | b'O' | b'M' | b'V' | b'H' | b'E' => op,
+            other => b"NSUIFLRGDOMVHE"[other as usize % 14],
         };
         match op {
             b'N' => {
@@ -372,8 +377,90 @@ impl Session<'_> {
                 }
             }
             b'O' => self.reopen_with_log(arg),
+            b'M' | b'V' => {
+                let (remove_missing, input) = match arg.strip_prefix(b"!") {
+                    Some(rest) => (true, rest),
+                    None => (false, arg),
+                };
+                let format = if op == b'V' { "Csv" } else { "Json" };
+                self.import(input, &format!(r#"{{"Format":"{format}","RemoveMissing":{remove_missing}}}"#));
+            }
+            b'H' => {
+                let q = cstr(arg);
+                let query = if arg.is_empty() { std::ptr::null() } else { q.as_ptr() };
+                let (rc, out) = self.store.call_out(|out| unsafe { xmppfed_store_history(self.store.ptr, query, out) });
+                if let Some(text) = out {
+                    let entries = json(&text);
+                    let revisions: Vec<u64> = entries.as_array().expect("history is an array").iter().map(|e| e["Revision"].as_u64().expect("a revision")).collect();
+                    check!(revisions.windows(2).all(|w| w[0] >= w[1]), "history is not newest first: {revisions:?}");
+                } else if self.trusted {
+                    check!(
+                        matches!(rc, xmppfed_result::JsonSyntax | xmppfed_result::JsonShape | xmppfed_result::InvalidValue | xmppfed_result::InvalidFilter | xmppfed_result::InvalidUtf8 | xmppfed_result::InputTooLarge),
+                        "history failed: {rc:?}: {}",
+                        last_error()
+                    );
+                }
+            }
+            b'E' => {
+                for format in ["Json", "Csv"] {
+                    let f = cstr(format.as_bytes());
+                    let (rc, out) = self.store.call_out(|out| unsafe { xmppfed_store_export(self.store.ptr, f.as_ptr(), std::ptr::null(), false, out) });
+                    let Some(text) = out else {
+                        check!(!self.trusted, "export {format} failed: {rc:?}: {}", last_error());
+                        return;
+                    };
+                    let plan = self.import(text.as_bytes(), &format!(r#"{{"Format":"{format}","RemoveMissing":true}}"#));
+                    if self.trusted {
+                        let plan = plan.unwrap_or_else(|| panic!("importing the store's own {format} export failed: {}", last_error()));
+                        let changed = ["Added", "Changed", "Removed", "Rejected"].map(|k| plan[k].as_array().map_or(0, |a| a.len()));
+                        check!(changed == [0; 4] && plan["CommittedRevision"].is_null(), "the store's own {format} export imports as a change: {plan}");
+                    }
+                }
+            }
             _ => unreachable!(),
         }
+    }
+
+    /// Import `input` with `options`; after a success the store holds what the plan says, after a
+    /// failure what it held before. Returns the plan.
+    fn import(&mut self, input: &[u8], options: &str) -> Option<Value> {
+        let before = self.list(None, false).1;
+        let (i, o) = (cstr(input), cstr(options.as_bytes()));
+        let (rc, out) = self.store.call_out(|out| unsafe { xmppfed_store_import(self.store.ptr, i.as_ptr(), o.as_ptr(), out) });
+        let after = self.list(None, false).1;
+        let Some(text) = out else {
+            check!(after == before, "a failed import ({rc:?}) changed the store");
+            if self.trusted {
+                check!(
+                    matches!(rc, xmppfed_result::JsonSyntax | xmppfed_result::JsonShape | xmppfed_result::InvalidValue | xmppfed_result::ImportRejected | xmppfed_result::InvalidUtf8),
+                    "import failed: {rc:?}: {}",
+                    last_error()
+                );
+            }
+            return None;
+        };
+        let plan = json(&text);
+        if warned(&text, "ReplicaNotRefreshed") {
+            self.replica_synced = false;
+        }
+        if let (Some(before), Some(after)) = (before, after) {
+            let revision = plan["CommittedRevision"].as_u64();
+            let mut expected: std::collections::BTreeMap<String, Partner> = before.into_iter().map(|p| (p.identity.clone(), p)).collect();
+            for p in plan["Removed"].as_array().unwrap() {
+                expected.remove(p["Identity"].as_str().unwrap());
+            }
+            for p in plan["Added"].as_array().unwrap().iter().chain(plan["Changed"].as_array().unwrap().iter().map(|c| &c["After"])) {
+                let p = partner_of(p);
+                check!(Some(p.revision) == revision, "an imported partner has revision {} in commit {revision:?}", p.revision);
+                if self.trusted {
+                    check_partner(&p);
+                }
+                expected.insert(p.identity.clone(), p);
+            }
+            let expected: Vec<Partner> = expected.into_values().collect();
+            check!(after == expected, "after the import the store holds {after:?}, its plan says {expected:?}");
+        }
+        Some(plan)
     }
 
     /// Replace the central log with `arg`'s lines and reopen the store on it.
