@@ -675,3 +675,34 @@ fn an_explanation_follows_the_store_and_never_writes_it() {
     // An invalid domain is refused before anything is read, with New -Domain's error.
     assert!(matches!(b.explain("not a domain", Source::Central), Err(Error::InvalidDomain { field: "Domain", .. })));
 }
+
+/// The repair of a damaged replica writes a new copy under the next number: no file that another
+/// handle holds open is replaced (on Windows a rename over it fails), and a long-lived reader of
+/// the replica moves to the new copy.
+#[test]
+fn a_replica_repair_never_replaces_a_file_another_handle_holds_open() {
+    let d = dirs();
+    let mut writer = open(&d);
+    new(&mut writer, r#"{"Identity":"a.example","Description":"the original text"}"#).unwrap();
+    let mut reader = open(&d);
+    assert_eq!(reader.get("a.example", Source::LocalReplica).unwrap().description, "the original text");
+    let first = current_log(&d.replica);
+    let mut bytes = fs::read(&first).unwrap();
+    let at = bytes.len() - 30;
+    bytes[at] ^= 0x01;
+    fs::write(&first, &bytes).unwrap();
+
+    writer.replicate().unwrap();
+    let second = current_log(&d.replica);
+    assert_ne!(first, second, "the damaged copy was replaced in place");
+    assert_eq!(fs::read(&second).unwrap(), fs::read(log_path(&d)).unwrap());
+    // The reader, which held the first copy open, reads the new one; later commits follow.
+    assert_eq!(reader.get("a.example", Source::LocalReplica).unwrap().description, "the original text");
+    new(&mut writer, r#"{"Identity":"b.example"}"#).unwrap();
+    assert_eq!(identities(&reader.list(None, Source::LocalReplica).unwrap()), ["a.example", "b.example"]);
+    // Older copies are cleared away (on Windows once no handle holds them).
+    drop(reader);
+    new(&mut writer, r#"{"Identity":"c.example"}"#).unwrap();
+    let copies: Vec<_> = fs::read_dir(&d.replica).unwrap().filter_map(|e| e.unwrap().file_name().into_string().ok()).filter(|n| n.ends_with(".log")).collect();
+    assert_eq!(copies.len(), 1, "{copies:?}");
+}

@@ -80,22 +80,6 @@ pub fn create_temp(final_path: &Path, mode: u32) -> Result<(File, PathBuf)> {
 /// a link under the final name that fails if the name is taken (never replacing a file another
 /// handle may hold open), and an fsync of the folder.
 pub fn publish_new(path: &Path, contents: &[u8], mode: u32, group_of: Option<&fs::Metadata>) -> Result<()> {
-    publish(path, contents, mode, group_of, |tmp, path| link_new(tmp, path))
-}
-
-/// Write `contents` to `path` atomically, replacing what is there (readers see the old file or
-/// the new one). Only for the local replica's repair: central files are never replaced.
-pub fn publish_replacing(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
-    publish(path, contents, mode, None, |tmp, path| fs::rename(tmp, path).map_err(|e| Error::io(path, e)))
-}
-
-fn publish(
-    path: &Path,
-    contents: &[u8],
-    mode: u32,
-    group_of: Option<&fs::Metadata>,
-    put_in_place: impl FnOnce(&Path, &Path) -> Result<()>,
-) -> Result<()> {
     let (mut file, tmp) = create_temp(path, mode)?;
     let result = (|| {
         if let Some(meta) = group_of {
@@ -104,7 +88,7 @@ fn publish(
         file.write_all(contents).map_err(|e| Error::io(&tmp, e))?;
         file.sync_all().map_err(|e| Error::io(&tmp, e))?;
         drop(file);
-        put_in_place(&tmp, path)?;
+        link_new(&tmp, path)?;
         sync_dir(path.parent().unwrap_or(Path::new(".")))
     })();
     let _ = fs::remove_file(&tmp);

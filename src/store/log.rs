@@ -64,7 +64,17 @@ pub fn generations(dir: &Path) -> Result<Vec<u64>> {
 
 /// The file of the newest generation in a store folder, if there is one.
 pub fn current_file(dir: &Path) -> Result<Option<PathBuf>> {
-    Ok(generations(dir)?.first().map(|&g| if g == 0 { dir.join(V1_FILE) } else { generation_path(dir, g) }))
+    Ok(generations(dir)?.first().map(|&g| numbered_path(dir, g)))
+}
+
+/// The file named by `number` as [`generations`] lists it: `partners.<number>.log`, or for 0
+/// the version-1 `partners.log`.
+pub fn numbered_path(dir: &Path, number: u64) -> PathBuf {
+    if number == 0 {
+        dir.join(V1_FILE)
+    } else {
+        generation_path(dir, number)
+    }
 }
 
 /// The first line of every generation file.

@@ -148,7 +148,7 @@ impl Store {
             None => paths::lock_timeout_from_env(env)?.unwrap_or(DEFAULT_LOCK_TIMEOUT),
         };
         let (central, central_dir) = match paths::central_location(options.central, env)? {
-            paths::Location::Folder(dir) => (Central::Folder(LogView::new(dir.clone())), dir),
+            paths::Location::Folder(dir) => (Central::Folder(LogView::central(dir.clone())), dir),
             #[cfg(feature = "postgres")]
             paths::Location::Database(conninfo) => {
                 let pg = postgres::PgCentral::new(&conninfo, lock_timeout)?;
@@ -165,7 +165,7 @@ impl Store {
         let replica_dir = paths::replica_dir(options.replica, &central_dir, env)?;
         let mut store = Store {
             central,
-            replica: LogView::new(replica_dir.clone()),
+            replica: LogView::replica(replica_dir.clone()),
             central_dir,
             replica_dir,
             lock_timeout,
@@ -478,11 +478,6 @@ impl Store {
                 return result;
             }
         };
-        // On Windows a file that a handle holds open cannot be replaced (the repair of a damaged
-        // replica renames a fresh copy over it): this handle's own replica view lets go of it
-        // first, and reads the replica again at its next -LocalStore read.
-        #[cfg(windows)]
-        self.replica.forget();
         let (source, path, len) = central.source().expect("a central store with a header has a file");
         let path = path.to_owned();
         replica::mirror(

@@ -1,6 +1,12 @@
 //! The local replica: a machine-local copy of the central store's current generation, byte for
-//! byte and under the same file name, so that `-LocalStore` reads work when the central store is
-//! unreachable or damaged.
+//! byte, so that `-LocalStore` reads work when the central store is unreachable or damaged.
+//!
+//! Its files are `partners.<n>.log` like the central store's, but `n` is a local counter, not the
+//! generation (which the copied header states): a copy that cannot be extended (a new central
+//! generation, a damaged copy, a PostgreSQL store rewritten whole) is written under the next
+//! number and the older files are deleted. No file that another handle may hold open is ever
+//! replaced, on any platform (on Windows a rename over an open file fails); readers move to the
+//! highest number, as they move to a central store's newest generation.
 //!
 //! A refresh appends only what the central log gained since the last refresh (whole lines, so a
 //! reader of the replica sees the state after some commit, never half of one), so its cost does
@@ -22,6 +28,8 @@ use crate::error::{Error, Result};
 /// while its identity, length and modification time are these.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Witness {
+    /// The replica file's number, and the central generation it holds a copy of.
+    number: u64,
     generation: u64,
     len: u64,
     modified: Option<SystemTime>,
@@ -30,8 +38,9 @@ pub struct Witness {
 }
 
 impl Witness {
-    fn of(generation: u64, meta: &fs::Metadata) -> Witness {
+    fn of(number: u64, generation: u64, meta: &fs::Metadata) -> Witness {
         Witness {
+            number,
             generation,
             len: meta.len(),
             modified: meta.modified().ok(),
@@ -56,11 +65,12 @@ pub fn mirror(
     dir: &Path,
     witness: &mut Option<Witness>,
 ) -> Result<()> {
-    let target = if generation == 0 { dir.join(log::V1_FILE) } else { log::generation_path(dir, generation) };
-    let reusable = match files::open_existing(&target, Access::Write)? {
+    let (number, newest) = newest_copy(dir)?;
+    let target = log::numbered_path(dir, number);
+    let reusable = match newest {
         Some(mut replica) => {
             let meta = replica.metadata().map_err(|e| Error::io(&target, e))?;
-            let unchanged = witness.as_ref() == Some(&Witness::of(generation, &meta));
+            let unchanged = witness.as_ref() == Some(&Witness::of(number, generation, &meta));
             let have = meta.len();
             if have <= len && (unchanged || same_prefix(&mut replica, &target, source, source_path, have)?) {
                 Some((replica, have))
@@ -98,17 +108,39 @@ pub fn mirror(
                 }
             }
             let meta = replica.metadata().map_err(|e| Error::io(&target, e))?;
-            *witness = Some(Witness::of(generation, &meta));
+            *witness = Some(Witness::of(number, generation, &meta));
+            remove_other_copies(dir, number);
         }
         None => {
             let bytes = read_range(source, source_path, 0, len)?;
             log::split_lines(source_path, 0, &bytes)?;
-            files::publish_replacing(&target, &bytes, 0o600)?;
-            let meta = fs::symlink_metadata(&target).map_err(|e| Error::io(&target, e))?;
-            *witness = Some(Witness::of(generation, &meta));
+            write_new_copy(dir, generation, &bytes, witness)?;
         }
     }
-    remove_other_generations(dir, generation);
+    Ok(())
+}
+
+/// The replica's newest copy: its number (the next free one if there is none) and the file,
+/// open for writing.
+fn newest_copy(dir: &Path) -> Result<(u64, Option<File>)> {
+    for number in log::generations(dir)? {
+        // A file deleted between the listing and the open is an older copy being cleared away.
+        if let Some(file) = files::open_existing(&log::numbered_path(dir, number), Access::Write)? {
+            return Ok((number, Some(file)));
+        }
+    }
+    Ok((1, None))
+}
+
+/// Write `bytes` as a new copy, numbered after the highest number in the folder (1 in an empty
+/// one), and delete the older copies.
+fn write_new_copy(dir: &Path, generation: u64, bytes: &[u8], witness: &mut Option<Witness>) -> Result<()> {
+    let number = log::generations(dir)?.first().map_or(1, |highest| highest + 1);
+    let target = log::numbered_path(dir, number);
+    files::publish_new(&target, bytes, 0o600, None)?;
+    let meta = fs::symlink_metadata(&target).map_err(|e| Error::io(&target, e))?;
+    *witness = Some(Witness::of(number, generation, &meta));
+    remove_other_copies(dir, number);
     Ok(())
 }
 
@@ -125,24 +157,23 @@ pub fn write_records(
     new_records: Option<&[log::Record]>,
     witness: &mut Option<Witness>,
 ) -> Result<()> {
-    let target = log::generation_path(dir, header.generation);
-    if let (Some(records), Some(_)) = (new_records, witness.as_ref()) {
-        if let Some(mut replica) = files::open_existing(&target, Access::Append)? {
-            let meta = replica.metadata().map_err(|e| Error::io(&target, e))?;
-            if witness.as_ref() == Some(&Witness::of(header.generation, &meta)) {
-                let mut bytes = Vec::new();
-                for r in records {
-                    bytes.extend(log::encode_line(r));
-                }
-                if let Err(e) = replica.write_all(&bytes) {
-                    let _ = replica.set_len(meta.len());
-                    *witness = None;
-                    return Err(Error::io(&target, e));
-                }
-                let meta = replica.metadata().map_err(|e| Error::io(&target, e))?;
-                *witness = Some(Witness::of(header.generation, &meta));
-                return Ok(());
+    let (number, newest) = newest_copy(dir)?;
+    let target = log::numbered_path(dir, number);
+    if let (Some(records), Some(_), Some(mut replica)) = (new_records, witness.as_ref(), newest) {
+        let meta = replica.metadata().map_err(|e| Error::io(&target, e))?;
+        if witness.as_ref() == Some(&Witness::of(number, header.generation, &meta)) {
+            let mut bytes = Vec::new();
+            for r in records {
+                bytes.extend(log::encode_line(r));
             }
+            if let Err(e) = replica.seek(SeekFrom::End(0)).and_then(|_| replica.write_all(&bytes)) {
+                let _ = replica.set_len(meta.len());
+                *witness = None;
+                return Err(Error::io(&target, e));
+            }
+            let meta = replica.metadata().map_err(|e| Error::io(&target, e))?;
+            *witness = Some(Witness::of(number, header.generation, &meta));
+            return Ok(());
         }
     }
     if let Some(mut replica) = files::open_existing(&target, Access::Read)? {
@@ -152,11 +183,7 @@ pub fn write_records(
     for p in state.partners.values() {
         bytes.extend(log::encode_line(&log::Record::put(p.revision, p.clone())));
     }
-    files::publish_replacing(&target, &bytes, 0o600)?;
-    let meta = fs::symlink_metadata(&target).map_err(|e| Error::io(&target, e))?;
-    *witness = Some(Witness::of(header.generation, &meta));
-    remove_other_generations(dir, header.generation);
-    Ok(())
+    write_new_copy(dir, header.generation, &bytes, witness)
 }
 
 /// The end of the last complete line among the first `len` bytes of `file`.
@@ -237,8 +264,9 @@ fn read_range(source: &mut File, path: &Path, from: u64, to: u64) -> Result<Vec<
     }
 }
 
-/// Other generations in the replica folder are older copies: delete them (best effort).
-fn remove_other_generations(dir: &Path, keep: u64) {
+/// Other copies in the replica folder are older ones: delete them (best effort; on Windows one
+/// that a reader holds open stays "delete pending" until it closes it, and readers skip it).
+fn remove_other_copies(dir: &Path, keep: u64) {
     let Ok(entries) = fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name();

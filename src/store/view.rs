@@ -107,6 +107,9 @@ pub struct Known {
 
 /// The generation file a view has open.
 struct Generation {
+    /// The number in its name (`partners.<number>.log`; 0 for `partners.log`): the generation in
+    /// a central folder, a local counter in a replica folder (see [`crate::store::replica`]).
+    number: u64,
     path: PathBuf,
     file: File,
     id: FileId,
@@ -148,11 +151,28 @@ pub struct LogView {
     pub leftovers: bool,
     /// How many of the newest commits a compaction keeps in the history.
     pub retained_commits: u64,
+    /// Central folder: a file's name is its generation (checked). Replica folder: a local
+    /// counter, the newest copy having the highest.
+    names_are_generations: bool,
 }
 
 impl LogView {
-    pub fn new(dir: PathBuf) -> LogView {
-        LogView { dir, current: None, state: State::default(), known: None, leftovers: false, retained_commits: crate::history::RETAINED_COMMITS }
+    /// A view of a central store folder.
+    pub fn central(dir: PathBuf) -> LogView {
+        LogView {
+            dir,
+            current: None,
+            state: State::default(),
+            known: None,
+            leftovers: false,
+            retained_commits: crate::history::RETAINED_COMMITS,
+            names_are_generations: true,
+        }
+    }
+
+    /// A view of a replica folder.
+    pub fn replica(dir: PathBuf) -> LogView {
+        LogView { names_are_generations: false, ..LogView::central(dir) }
     }
 
     /// The file the view reads, for messages.
@@ -199,7 +219,7 @@ impl LogView {
         let Some(g) = &mut self.current else {
             return self.reload(sharing);
         };
-        if newer_generation_exists(&self.dir, g.header.generation)? {
+        if newer_generation_exists(&self.dir, g.number)? {
             return self.reload(sharing);
         }
         // Deleted under this handle: on Windows its name can stay (and even open) until the last
@@ -237,7 +257,7 @@ impl LogView {
             Err(e) => return Err(e),
         };
         for &generation in &generations {
-            let path = if generation == 0 { self.dir.join(log::V1_FILE) } else { log::generation_path(&self.dir, generation) };
+            let path = log::numbered_path(&self.dir, generation);
             // Gone between the listing and the open: a writer moved on; take the next one.
             let Some(file) = files::open_existing(&path, Access::Read)? else { continue };
             // A deleted file still open elsewhere ("delete pending" on Windows) is gone as well.
@@ -263,7 +283,7 @@ impl LogView {
         Ok(())
     }
 
-    fn load(&mut self, mut file: File, path: PathBuf, generation: u64, sharing: Sharing) -> Result<()> {
+    fn load(&mut self, mut file: File, path: PathBuf, number: u64, sharing: Sharing) -> Result<()> {
         let meta = file.metadata().map_err(|e| Error::io(&path, e))?;
         trust::check_file(&path, &meta, sharing)?;
         // The identity of the file actually read, not of whatever the path names a moment later.
@@ -278,8 +298,8 @@ impl LogView {
             return Err(Error::corrupt(&path, "the file ends before its header is complete"));
         };
         let header = log::parse_header(&path, first)?;
-        if header.generation != generation {
-            return Err(Error::corrupt(&path, format!("the header says generation {}, the file name {generation}", header.generation)));
+        if self.names_are_generations && header.generation != number {
+            return Err(Error::corrupt(&path, format!("the header says generation {}, the file name {number}", header.generation)));
         }
         let mut state = State::default();
         state.seq = header.seq;
@@ -293,6 +313,7 @@ impl LogView {
             last_line: (last_start, crc32fast::hash(&bytes[last_start as usize..chunk.consumed as usize])),
             header_len,
             header_crc: crc32fast::hash(&bytes[..header_len as usize]),
+            number,
             path,
             file,
             id,
@@ -464,6 +485,7 @@ impl LogView {
             last_line: (last_start, crc32fast::hash(&bytes[last_start as usize..])),
             header_len,
             header_crc: crc32fast::hash(&bytes[..header_len as usize]),
+            number: header.generation,
             path,
             file,
             id,
