@@ -308,7 +308,7 @@ impl ImportInput {
         for item in &self.items {
             match &item.built {
                 Err(e) => rejected.push(reject(item.position, item.identity.clone(), e)),
-                Ok((p, w)) => {
+                Ok((p, _)) => {
                     if let Some((first, _)) = wanted.get(&p.identity) {
                         rejected.push(Rejection {
                             position: item.position,
@@ -318,7 +318,6 @@ impl ImportInput {
                         });
                         continue;
                     }
-                    warnings.extend(w.iter().map(|w| Warning { id: w.id, message: format!("{}: {}", p.identity, w.message) }));
                     wanted.insert(p.identity.clone(), (item.position, Partner { revision: seq, ..p.clone() }));
                 }
             }
@@ -355,6 +354,19 @@ impl ImportInput {
 
         let (mut added, mut changed, mut unchanged) = (Vec::new(), Vec::new(), Vec::new());
         for (identity, (_, p)) in wanted.iter() {
+            // The negotiation warnings of what the import writes, as New and Set give them: only
+            // where the import chooses the settings (a file states every property, so "chosen"
+            // means other than New's defaults for an added partner, other than the store's for a
+            // changed one); an unchanged partner is not written and draws none.
+            let settings = |q: &Partner| (q.tls_negotiation, q.sasl_negotiation, q.support_dialback_negotiation);
+            let chosen = match state.partners.get(identity) {
+                None => settings(p) != settings(&Partner::with_defaults(identity.clone())),
+                Some(current) => settings(p) != settings(current),
+            };
+            if chosen {
+                // Checked when the item was built: the combination is valid.
+                warnings.extend(crate::negotiation::check(p, crate::negotiation::Choice::Chosen).unwrap_or_default());
+            }
             match state.partners.get(identity) {
                 None => added.push(p.clone()),
                 Some(current) if Partner { revision: current.revision, ..p.clone() } == *current => unchanged.push(identity.clone()),
@@ -489,5 +501,30 @@ mod tests {
         assert_eq!(plan.rejected.iter().map(|r| (r.position, r.error_id)).collect::<Vec<_>>(), vec![(2, "InvalidValue"), (3, "InvalidValue")]);
         assert_eq!(plan.added.len(), 1);
         assert_eq!(plan.added[0].connection_limit, crate::model::DEFAULT_CONNECTION_LIMIT);
+    }
+
+    #[test]
+    fn negotiation_warnings_name_the_partner_once_and_only_for_settings_the_import_chooses() {
+        let s = state(&[partner("same.com", &[]), partner("optional.com", &[])]);
+        // An export of the store (every property stated, the defaults among them) warns of nothing.
+        let text = export(s.partners.values(), Format::Json);
+        let plan = ImportInput::read(&text, ImportOptions::default()).unwrap().plan(&s, 3);
+        assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+        // Added with New's defaults stated: none; changed without touching negotiation: none;
+        // negotiation changed, or added with other settings: the warning, naming the partner once.
+        let input = r#"[
+            {"Identity":"same.com","Description":"only this","TlsNegotiation":"Required","SaslNegotiation":"Required","SupportDialbackNegotiation":"true"},
+            {"Identity":"optional.com","TlsNegotiation":"Optional","SaslNegotiation":"Optional"},
+            {"Identity":"default.com","TlsNegotiation":"Required","SaslNegotiation":"Required","SupportDialbackNegotiation":true},
+            {"Identity":"new.com","SaslNegotiation":"Optional","TlsNegotiation":"Optional"}
+        ]"#;
+        let plan = ImportInput::read(input, ImportOptions::default()).unwrap().plan(&s, 3);
+        let warned: Vec<_> = plan.warnings.iter().map(|w| (w.id, w.message.as_str())).collect();
+        assert_eq!(warned.len(), 2, "{warned:?}");
+        for (w, identity) in warned.iter().zip(["new.com", "optional.com"]) {
+            assert_eq!(w.0, crate::negotiation::SASL_WITHOUT_REQUIRED_TLS);
+            assert!(w.1.starts_with(&format!("{identity}: SaslNegotiation")), "{}", w.1);
+            assert_eq!(w.1.matches(identity).count(), 1, "{}", w.1);
+        }
     }
 }
