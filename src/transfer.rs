@@ -201,9 +201,18 @@ fn request_of(object: Map<String, Value>, ignored: &mut BTreeMap<String, ()>) ->
             }
             continue;
         };
-        let value = match value {
-            Value::String(s) if s.trim().is_empty() && *column != "AdditionalDomains" => continue,
-            Value::String(s) => match *column {
+        // A number or a Boolean stands for its text, as a CSV cell or an Import-Csv property
+        // would give it (ConvertFrom-Json gives numbers; Description 5 is the text "5").
+        let text = match value {
+            Value::String(s) => Ok(s),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
+            other => Err(other),
+        };
+        let value = match text {
+            Err(other) => other,
+            Ok(s) if s.trim().is_empty() && *column != "AdditionalDomains" => continue,
+            Ok(s) => match *column {
                 "SupportDialbackNegotiation" | "EnableKeepAlive" => match s.trim().to_ascii_lowercase().as_str() {
                     "true" | "$true" | "1" | "yes" => Value::Bool(true),
                     "false" | "$false" | "0" | "no" => Value::Bool(false),
@@ -215,12 +224,22 @@ fn request_of(object: Map<String, Value>, ignored: &mut BTreeMap<String, ()>) ->
                 },
                 _ => Value::String(s),
             },
-            other => other,
         };
         known.insert(column.to_string(), value);
     }
     let identity = identity_text(&known);
-    (serde_json::from_value(Value::Object(known)).map_err(Error::from_json), identity)
+    let whole = Value::Object(known);
+    let request = NewPartner::deserialize(&whole).map_err(|e| {
+        // serde's message does not say which property it is about: find it, and name it.
+        for (name, value) in whole.as_object().into_iter().flatten() {
+            let alone = Value::Object(Map::from_iter([(name.clone(), value.clone())]));
+            if let (Err(problem), Some(column)) = (NewPartner::deserialize(&alone), COLUMNS.iter().find(|c| **c == name)) {
+                return Error::value(column, problem.to_string());
+            }
+        }
+        Error::from_json(e)
+    });
+    (request, identity)
 }
 
 fn identity_text(known: &Map<String, Value>) -> Option<String> {
@@ -526,5 +545,25 @@ mod tests {
             assert!(w.1.starts_with(&format!("{identity}: SaslNegotiation")), "{}", w.1);
             assert_eq!(w.1.matches(identity).count(), 1, "{}", w.1);
         }
+    }
+
+    #[test]
+    fn numbers_and_booleans_stand_for_their_text_and_a_wrong_value_names_its_property() {
+        let input = r#"[
+            {"Identity":"a.com","Description":5,"ConnectionLimit":40,"EnableKeepAlive":false,"SupportDialbackNegotiation":1},
+            {"Identity":"b.com","PartnerType":2},
+            {"Identity":"c.com","ConnectionLimit":true},
+            {"Identity":"d.com","TlsNegotiation":["Required"]},
+            {"Identity":7}
+        ]"#;
+        let plan = ImportInput::read(input, ImportOptions::default()).unwrap().plan(&State::default(), 1);
+        let a = &plan.added[0];
+        assert_eq!((a.description.as_str(), a.connection_limit, a.enable_keep_alive, a.support_dialback_negotiation), ("5", 40, false, true));
+        let rejected: Vec<_> = plan.rejected.iter().map(|r| (r.position, r.error_id, r.reason.as_str())).collect();
+        assert_eq!(rejected[0], (2, "InvalidValue", "PartnerType: '2' is not a valid PartnerType; valid values: Federated, PublicVerified, PublicUnverified"));
+        assert_eq!(rejected[1], (3, "InvalidValue", "ConnectionLimit: 'true' is not a whole number from 1 to 4294967295"));
+        assert_eq!((rejected[2].0, rejected[2].1), (4, "InvalidValue"));
+        assert!(rejected[2].2.starts_with("TlsNegotiation: "), "{}", rejected[2].2);
+        assert_eq!((rejected[3].0, rejected[3].1), (5, "InvalidDomain"));
     }
 }
