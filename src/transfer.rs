@@ -193,6 +193,15 @@ fn read_items(text: &str, format: Format, warnings: &mut Vec<Warning>) -> Result
 /// values (CSV, Import-Csv objects) stand for booleans and numbers too; an empty text is a
 /// property not given (New's default).
 fn request_of(object: Map<String, Value>, ignored: &mut BTreeMap<String, ()>) -> (Result<NewPartner>, Option<String>) {
+    // The identity the item names, for its rejection: read first, whatever the order of the
+    // properties (a problem found in an earlier one must still name the partner).
+    let identity = ["Identity", "Domain"].iter().find_map(|key| {
+        object.iter().find(|(name, _)| name.eq_ignore_ascii_case(key)).and_then(|(_, v)| match v {
+            Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    });
     let mut known = Map::new();
     for (name, value) in object {
         let Some(column) = COLUMNS.iter().find(|c| c.eq_ignore_ascii_case(&name)) else {
@@ -216,18 +225,17 @@ fn request_of(object: Map<String, Value>, ignored: &mut BTreeMap<String, ()>) ->
                 "SupportDialbackNegotiation" | "EnableKeepAlive" => match s.trim().to_ascii_lowercase().as_str() {
                     "true" | "$true" | "1" | "yes" => Value::Bool(true),
                     "false" | "$false" | "0" | "no" => Value::Bool(false),
-                    _ => return (Err(Error::value(column, format!("'{s}' is not True or False"))), identity_text(&known)),
+                    _ => return (Err(Error::value(column, format!("'{s}' is not True or False"))), identity),
                 },
                 "ConnectionLimit" => match s.trim().parse::<u32>() {
                     Ok(n) => Value::from(n),
-                    Err(_) => return (Err(Error::value(column, format!("'{s}' is not a whole number from 1 to {}", u32::MAX))), identity_text(&known)),
+                    Err(_) => return (Err(Error::value(column, format!("'{s}' is not a whole number from 1 to {}", u32::MAX))), identity),
                 },
                 _ => Value::String(s),
             },
         };
         known.insert(column.to_string(), value);
     }
-    let identity = identity_text(&known);
     let whole = Value::Object(known);
     let request = NewPartner::deserialize(&whole).map_err(|e| {
         // serde's message does not say which property it is about: find it, and name it.
@@ -240,10 +248,6 @@ fn request_of(object: Map<String, Value>, ignored: &mut BTreeMap<String, ()>) ->
         Error::from_json(e)
     });
     (request, identity)
-}
-
-fn identity_text(known: &Map<String, Value>) -> Option<String> {
-    known.get("Identity").or_else(|| known.get("Domain")).and_then(Value::as_str).map(str::to_owned)
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -557,6 +561,8 @@ mod tests {
             {"Identity":7}
         ]"#;
         let plan = ImportInput::read(input, ImportOptions::default()).unwrap().plan(&State::default(), 1);
+        // The rejections name their partner, whichever property comes first.
+        assert_eq!(plan.rejected.iter().map(|r| r.identity.as_deref()).collect::<Vec<_>>(), vec![Some("b.com"), Some("c.com"), Some("d.com"), Some("7")]);
         let a = &plan.added[0];
         assert_eq!((a.description.as_str(), a.connection_limit, a.enable_keep_alive, a.support_dialback_negotiation), ("5", 40, false, true));
         let rejected: Vec<_> = plan.rejected.iter().map(|r| (r.position, r.error_id, r.reason.as_str())).collect();
