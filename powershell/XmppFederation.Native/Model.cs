@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using System.Text.Json.Serialization;
 
 namespace XmppFederation.Native;
@@ -326,14 +325,14 @@ public sealed class PropertyChange
     public string? New { get; set; }
 
     /// <summary>
-    /// <c>Property: old → new</c>, e.g. <c>ConnectionLimit: 20 → 40</c>: a Description, an empty
-    /// value and a value with spaces in single quotes, a side that did not exist as <c>(none)</c>.
+    /// <c>Property: old → new</c>, e.g. <c>ConnectionLimit: 20 → 40</c>: a Description (free text)
+    /// and an empty value in single quotes, a side that did not exist as <c>(none)</c>.
     /// </summary>
     public override string ToString() => $"{Property}: {Show(Old)} \u2192 {Show(New)}";
 
     private string Show(string? value) =>
         value is null ? "(none)"
-        : Property == nameof(PartnerData.Description) || value.Length == 0 || value.Any(char.IsWhiteSpace) ? "'" + value + "'"
+        : Property == nameof(PartnerData.Description) || value.Length == 0 ? "'" + value + "'"
         : value;
 }
 
