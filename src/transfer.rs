@@ -193,6 +193,15 @@ fn read_items(text: &str, format: Format, warnings: &mut Vec<Warning>) -> Result
 /// values (CSV, Import-Csv objects) stand for booleans and numbers too; an empty text is a
 /// property not given (New's default).
 fn request_of(object: Map<String, Value>, ignored: &mut BTreeMap<String, ()>) -> (Result<NewPartner>, Option<String>) {
+    // The identity the item names, for its rejection: read first, whatever the order of the
+    // properties (a problem found in an earlier one must still name the partner).
+    let identity = ["Identity", "Domain"].iter().find_map(|key| {
+        object.iter().find(|(name, _)| name.eq_ignore_ascii_case(key)).and_then(|(_, v)| match v {
+            Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    });
     let mut known = Map::new();
     for (name, value) in object {
         let Some(column) = COLUMNS.iter().find(|c| c.eq_ignore_ascii_case(&name)) else {
@@ -201,30 +210,44 @@ fn request_of(object: Map<String, Value>, ignored: &mut BTreeMap<String, ()>) ->
             }
             continue;
         };
-        let value = match value {
-            Value::String(s) if s.trim().is_empty() && *column != "AdditionalDomains" => continue,
-            Value::String(s) => match *column {
+        // A number or a Boolean stands for its text, as a CSV cell or an Import-Csv property
+        // would give it (ConvertFrom-Json gives numbers; Description 5 is the text "5").
+        let text = match value {
+            Value::String(s) => Ok(s),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
+            other => Err(other),
+        };
+        let value = match text {
+            Err(other) => other,
+            Ok(s) if s.trim().is_empty() && *column != "AdditionalDomains" => continue,
+            Ok(s) => match *column {
                 "SupportDialbackNegotiation" | "EnableKeepAlive" => match s.trim().to_ascii_lowercase().as_str() {
                     "true" | "$true" | "1" | "yes" => Value::Bool(true),
                     "false" | "$false" | "0" | "no" => Value::Bool(false),
-                    _ => return (Err(Error::value(column, format!("'{s}' is not True or False"))), identity_text(&known)),
+                    _ => return (Err(Error::value(column, format!("'{s}' is not True or False"))), identity),
                 },
                 "ConnectionLimit" => match s.trim().parse::<u32>() {
                     Ok(n) => Value::from(n),
-                    Err(_) => return (Err(Error::value(column, format!("'{s}' is not a whole number from 1 to {}", u32::MAX))), identity_text(&known)),
+                    Err(_) => return (Err(Error::value(column, format!("'{s}' is not a whole number from 1 to {}", u32::MAX))), identity),
                 },
                 _ => Value::String(s),
             },
-            other => other,
         };
         known.insert(column.to_string(), value);
     }
-    let identity = identity_text(&known);
-    (serde_json::from_value(Value::Object(known)).map_err(Error::from_json), identity)
-}
-
-fn identity_text(known: &Map<String, Value>) -> Option<String> {
-    known.get("Identity").or_else(|| known.get("Domain")).and_then(Value::as_str).map(str::to_owned)
+    let whole = Value::Object(known);
+    let request = NewPartner::deserialize(&whole).map_err(|e| {
+        // serde's message does not say which property it is about: find it, and name it.
+        for (name, value) in whole.as_object().into_iter().flatten() {
+            let alone = Value::Object(Map::from_iter([(name.clone(), value.clone())]));
+            if let (Err(problem), Some(column)) = (NewPartner::deserialize(&alone), COLUMNS.iter().find(|c| **c == name)) {
+                return Error::value(column, problem.to_string());
+            }
+        }
+        Error::from_json(e)
+    });
+    (request, identity)
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -308,7 +331,7 @@ impl ImportInput {
         for item in &self.items {
             match &item.built {
                 Err(e) => rejected.push(reject(item.position, item.identity.clone(), e)),
-                Ok((p, w)) => {
+                Ok((p, _)) => {
                     if let Some((first, _)) = wanted.get(&p.identity) {
                         rejected.push(Rejection {
                             position: item.position,
@@ -318,7 +341,6 @@ impl ImportInput {
                         });
                         continue;
                     }
-                    warnings.extend(w.iter().map(|w| Warning { id: w.id, message: format!("{}: {}", p.identity, w.message) }));
                     wanted.insert(p.identity.clone(), (item.position, Partner { revision: seq, ..p.clone() }));
                 }
             }
@@ -355,6 +377,19 @@ impl ImportInput {
 
         let (mut added, mut changed, mut unchanged) = (Vec::new(), Vec::new(), Vec::new());
         for (identity, (_, p)) in wanted.iter() {
+            // The negotiation warnings of what the import writes, as New and Set give them: only
+            // where the import chooses the settings (a file states every property, so "chosen"
+            // means other than New's defaults for an added partner, other than the store's for a
+            // changed one); an unchanged partner is not written and draws none.
+            let settings = |q: &Partner| (q.tls_negotiation, q.sasl_negotiation, q.support_dialback_negotiation);
+            let chosen = match state.partners.get(identity) {
+                None => settings(p) != settings(&Partner::with_defaults(identity.clone())),
+                Some(current) => settings(p) != settings(current),
+            };
+            if chosen {
+                // Checked when the item was built: the combination is valid.
+                warnings.extend(crate::negotiation::check(p, crate::negotiation::Choice::Chosen).unwrap_or_default());
+            }
             match state.partners.get(identity) {
                 None => added.push(p.clone()),
                 Some(current) if Partner { revision: current.revision, ..p.clone() } == *current => unchanged.push(identity.clone()),
@@ -496,5 +531,52 @@ mod tests {
         assert_eq!(plan.rejected.iter().map(|r| (r.position, r.error_id)).collect::<Vec<_>>(), vec![(2, "InvalidValue"), (3, "InvalidValue")]);
         assert_eq!(plan.added.len(), 1);
         assert_eq!(plan.added[0].connection_limit, crate::model::DEFAULT_CONNECTION_LIMIT);
+    }
+
+    #[test]
+    fn negotiation_warnings_name_the_partner_once_and_only_for_settings_the_import_chooses() {
+        let s = state(&[partner("same.com", &[]), partner("optional.com", &[])]);
+        // An export of the store (every property stated, the defaults among them) warns of nothing.
+        let text = export(s.partners.values(), Format::Json);
+        let plan = ImportInput::read(&text, ImportOptions::default()).unwrap().plan(&s, 3);
+        assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+        // Added with New's defaults stated: none; changed without touching negotiation: none;
+        // negotiation changed, or added with other settings: the warning, naming the partner once.
+        let input = r#"[
+            {"Identity":"same.com","Description":"only this","TlsNegotiation":"Required","SaslNegotiation":"Required","SupportDialbackNegotiation":"true"},
+            {"Identity":"optional.com","TlsNegotiation":"Optional","SaslNegotiation":"Optional"},
+            {"Identity":"default.com","TlsNegotiation":"Required","SaslNegotiation":"Required","SupportDialbackNegotiation":true},
+            {"Identity":"new.com","SaslNegotiation":"Optional","TlsNegotiation":"Optional"}
+        ]"#;
+        let plan = ImportInput::read(input, ImportOptions::default()).unwrap().plan(&s, 3);
+        let warned: Vec<_> = plan.warnings.iter().map(|w| (w.id, w.message.as_str())).collect();
+        assert_eq!(warned.len(), 2, "{warned:?}");
+        for (w, identity) in warned.iter().zip(["new.com", "optional.com"]) {
+            assert_eq!(w.0, crate::negotiation::SASL_WITHOUT_REQUIRED_TLS);
+            assert!(w.1.starts_with(&format!("{identity}: SaslNegotiation")), "{}", w.1);
+            assert_eq!(w.1.matches(identity).count(), 1, "{}", w.1);
+        }
+    }
+
+    #[test]
+    fn numbers_and_booleans_stand_for_their_text_and_a_wrong_value_names_its_property() {
+        let input = r#"[
+            {"Identity":"a.com","Description":5,"ConnectionLimit":40,"EnableKeepAlive":false,"SupportDialbackNegotiation":1},
+            {"Identity":"b.com","PartnerType":2},
+            {"Identity":"c.com","ConnectionLimit":true},
+            {"Identity":"d.com","TlsNegotiation":["Required"]},
+            {"Identity":7}
+        ]"#;
+        let plan = ImportInput::read(input, ImportOptions::default()).unwrap().plan(&State::default(), 1);
+        // The rejections name their partner, whichever property comes first.
+        assert_eq!(plan.rejected.iter().map(|r| r.identity.as_deref()).collect::<Vec<_>>(), vec![Some("b.com"), Some("c.com"), Some("d.com"), Some("7")]);
+        let a = &plan.added[0];
+        assert_eq!((a.description.as_str(), a.connection_limit, a.enable_keep_alive, a.support_dialback_negotiation), ("5", 40, false, true));
+        let rejected: Vec<_> = plan.rejected.iter().map(|r| (r.position, r.error_id, r.reason.as_str())).collect();
+        assert_eq!(rejected[0], (2, "InvalidValue", "PartnerType: '2' is not a valid PartnerType; valid values: Federated, PublicVerified, PublicUnverified"));
+        assert_eq!(rejected[1], (3, "InvalidValue", "ConnectionLimit: 'true' is not a whole number from 1 to 4294967295"));
+        assert_eq!((rejected[2].0, rejected[2].1), (4, "InvalidValue"));
+        assert!(rejected[2].2.starts_with("TlsNegotiation: "), "{}", rejected[2].2);
+        assert_eq!((rejected[3].0, rejected[3].1), (5, "InvalidDomain"));
     }
 }

@@ -27,10 +27,10 @@ internal static class Ensure
     {
         XmppFedResult.NotFound => new PartnerNotFoundException(result, errorId, message, target),
         XmppFedResult.AlreadyExists => new PartnerExistsException(result, errorId, message, target),
-        XmppFedResult.DomainConflict or XmppFedResult.StaleInstance => new PartnerConflictException(result, errorId, message, target),
+        XmppFedResult.DomainConflict or XmppFedResult.StaleInstance or XmppFedResult.StoreChanged => new PartnerConflictException(result, errorId, message, target),
         XmppFedResult.JsonSyntax or XmppFedResult.JsonShape or XmppFedResult.InvalidDomain or XmppFedResult.InvalidValue
             or XmppFedResult.InvalidNegotiation or XmppFedResult.InvalidFilter or XmppFedResult.InputTooLarge
-            or XmppFedResult.InvalidUtf8 or XmppFedResult.NullArgument
+            or XmppFedResult.InvalidUtf8 or XmppFedResult.NullArgument or XmppFedResult.ImportRejected
             => new InvalidPartnerException(result, errorId, message, target),
         XmppFedResult.StoreIo or XmppFedResult.StoreCorrupt or XmppFedResult.StoreVersion or XmppFedResult.StoreLocked
             or XmppFedResult.StoreUntrusted or XmppFedResult.StoreMismatch

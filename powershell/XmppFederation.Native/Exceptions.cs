@@ -50,8 +50,9 @@ public class PartnerExistsException : XmppFedException
 
 /// <summary>
 /// The change conflicts with the store's state: a domain claimed by another partner
-/// (<see cref="XmppFedResult.DomainConflict"/>) or an instance changed since it was read
-/// (<see cref="XmppFedResult.StaleInstance"/>).
+/// (<see cref="XmppFedResult.DomainConflict"/>), an instance changed since it was read
+/// (<see cref="XmppFedResult.StaleInstance"/>), or a store that moved on after an import's
+/// difference was computed (<see cref="XmppFedResult.StoreChanged"/>).
 /// </summary>
 public class PartnerConflictException : XmppFedException
 {
@@ -64,7 +65,8 @@ public class PartnerConflictException : XmppFedException
 
 /// <summary>
 /// The input was refused: JSON syntax or shape, a domain, a value, a negotiation combination, a
-/// filter, an oversized or non-UTF-8 input, or a missing argument.
+/// filter, an oversized or non-UTF-8 input, a missing argument, or an import with items that
+/// cannot be imported (<see cref="XmppFedResult.ImportRejected"/>).
 /// </summary>
 public class InvalidPartnerException : XmppFedException
 {

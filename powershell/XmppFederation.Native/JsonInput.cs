@@ -24,14 +24,33 @@ internal static class JsonInput
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            writer.WriteStartObject();
-            foreach (KeyValuePair<string, object?> property in properties)
+            WriteObject(writer, properties, string.Empty, depth: 0);
+        }
+
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    /// <summary>A JSON array of objects, one per dictionary (an import's items, in their order).</summary>
+    internal static string SerializeArray(IEnumerable<IReadOnlyDictionary<string, object?>> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            int index = 0;
+            foreach (IReadOnlyDictionary<string, object?> item in items)
             {
-                writer.WritePropertyName(property.Key);
-                WriteValue(writer, property.Value, property.Key, depth: 1);
+                index++;
+                if (item is null)
+                {
+                    throw new ArgumentException($"Item {index} is null, not a set of properties.", nameof(items));
+                }
+
+                WriteObject(writer, item, $"[{index}]", depth: 0);
             }
 
-            writer.WriteEndObject();
+            writer.WriteEndArray();
         }
 
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
@@ -115,7 +134,7 @@ internal static class JsonInput
         foreach (KeyValuePair<string, object?> entry in map)
         {
             writer.WritePropertyName(entry.Key);
-            WriteValue(writer, entry.Value, $"{path}.{entry.Key}", depth + 1);
+            WriteValue(writer, entry.Value, path.Length == 0 ? entry.Key : $"{path}.{entry.Key}", depth + 1);
         }
 
         writer.WriteEndObject();

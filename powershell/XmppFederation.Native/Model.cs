@@ -179,6 +179,9 @@ public enum StoreInitializeAction
 
     /// <summary>The store was there and is current: nothing was changed.</summary>
     Current,
+
+    /// <summary>A database of an older schema version was upgraded to the current one (PostgreSQL schema 1 to 2).</summary>
+    Upgraded,
 }
 
 /// <summary>The central store after Initialize-CsXmppAllowedPartnerStore, as the library reports it.</summary>
@@ -287,6 +290,207 @@ public sealed class DomainExplanation
     public override string ToString() => Domain;
 }
 
+/// <summary>How the whole list is written as text (Export- and Import-CsXmppAllowedPartner).</summary>
+public enum TransferFormat
+{
+    /// <summary>A JSON array of partner objects, one per line, properties in Get's order, without Revision.</summary>
+    Json,
+    /// <summary>A header row, then one row per partner; AdditionalDomains as <c>a.com;b.com</c>.</summary>
+    Csv,
+}
+
+/// <summary>What made a commit (names as in the library).</summary>
+public enum HistoryOperation
+{
+    /// <summary>New-CsXmppAllowedPartner (or Set -Instance of an object never stored).</summary>
+    Create,
+    /// <summary>Set-CsXmppAllowedPartner.</summary>
+    Set,
+    /// <summary>Remove-CsXmppAllowedPartner.</summary>
+    Remove,
+    /// <summary>Import-CsXmppAllowedPartner: one commit holding every change of the import.</summary>
+    Import,
+}
+
+/// <summary>One property that a change altered, as the library wrote it (lists joined with <c>, </c>).</summary>
+public sealed class PropertyChange
+{
+    /// <summary>The property's name, e.g. <c>ConnectionLimit</c>.</summary>
+    public string Property { get; set; } = string.Empty;
+
+    /// <summary>The value before the change; null if the partner did not exist (it was created).</summary>
+    public string? Old { get; set; }
+
+    /// <summary>The value after the change; null if the partner no longer exists (it was removed).</summary>
+    public string? New { get; set; }
+
+    /// <summary>
+    /// <c>Property: old → new</c>, e.g. <c>ConnectionLimit: 20 → 40</c>: a Description (free text)
+    /// and an empty value in single quotes, a side that did not exist as <c>(none)</c>.
+    /// </summary>
+    public override string ToString() => $"{Property}: {Show(Old)} \u2192 {Show(New)}";
+
+    private string Show(string? value) =>
+        value is null ? "(none)"
+        : Property == nameof(PartnerData.Description) || value.Length == 0 ? "'" + value + "'"
+        : value;
+}
+
+/// <summary>One partner's change in one commit (Get-CsXmppAllowedPartnerHistory), as the library keeps it.</summary>
+public sealed class HistoryEntry
+{
+    /// <summary>The commit's number: the partner's Revision after the change.</summary>
+    public ulong Revision { get; set; }
+
+    /// <summary>When the change was committed (UTC, to the second).</summary>
+    public DateTime At { get; set; }
+
+    /// <summary>The operating-system account that made the change.</summary>
+    public string User { get; set; } = string.Empty;
+
+    /// <summary>The machine the change was made on.</summary>
+    public string Machine { get; set; } = string.Empty;
+
+    /// <summary>What made the change.</summary>
+    public HistoryOperation Operation { get; set; }
+
+    /// <summary>The identity of the partner changed.</summary>
+    public string Identity { get; set; } = string.Empty;
+
+    /// <summary>The partner before the change; null if it did not exist (created).</summary>
+    public PartnerData? Before { get; set; }
+
+    /// <summary>The partner after the change; null if it was removed.</summary>
+    public PartnerData? After { get; set; }
+
+    /// <summary>The properties that differ between <see cref="Before"/> and <see cref="After"/> (every property on a creation or removal).</summary>
+    public List<PropertyChange> Changes { get; set; } = new();
+
+    /// <summary>E.g. <c>12 Set contoso.com</c>.</summary>
+    public override string ToString() => $"{Revision} {Operation} {Identity}";
+}
+
+/// <summary>A partner whose properties an import changes.</summary>
+public sealed class ChangedPartner
+{
+    /// <summary>The partner's identity.</summary>
+    public string Identity { get; set; } = string.Empty;
+
+    /// <summary>The partner as it is in the store.</summary>
+    public PartnerData Before { get; set; } = new();
+
+    /// <summary>The partner as the import writes it.</summary>
+    public PartnerData After { get; set; } = new();
+
+    /// <summary>The properties that differ.</summary>
+    public List<PropertyChange> Changes { get; set; } = new();
+
+    /// <summary>E.g. <c>contoso.com (ConnectionLimit: 20 → 40)</c>.</summary>
+    public override string ToString() => $"{Identity} ({string.Join("; ", Changes)})";
+}
+
+/// <summary>An import's input item that cannot be imported, and why.</summary>
+public sealed class ImportRejection
+{
+    /// <summary>The item's number in a JSON array or in the pipeline (from 1), or its line in a CSV file.</summary>
+    public ulong Position { get; set; }
+
+    /// <summary>The identity the item names, as written; null if it names none.</summary>
+    public string? Identity { get; set; }
+
+    /// <summary>
+    /// The error id a New of this item would fail with (a result name such as <c>InvalidDomain</c>
+    /// or <c>DomainConflict</c>), or <c>DuplicateIdentity</c> for a partner given twice.
+    /// </summary>
+    public string ErrorId { get; set; } = string.Empty;
+
+    /// <summary>The library's explanation.</summary>
+    public string Reason { get; set; } = string.Empty;
+
+    /// <summary>
+    /// The exception a New of the item would have thrown: the type and result code of
+    /// <see cref="ErrorId"/> when it names a result code, else (<c>DuplicateIdentity</c>) an
+    /// <see cref="InvalidPartnerException"/> with InvalidValue as its code and this id.
+    /// </summary>
+    public XmppFedException ToException(string message)
+    {
+        XmppFedResult result = Enum.TryParse(ErrorId, out XmppFedResult known) && Enum.IsDefined(typeof(XmppFedResult), known)
+            ? known
+            : XmppFedResult.InvalidValue;
+        return Ensure.ExceptionFor(result, ErrorId, message, Identity);
+    }
+
+    /// <summary>E.g. <c>3 (bad one): InvalidDomain</c>.</summary>
+    public override string ToString() => $"{Position} ({Identity}): {ErrorId}";
+}
+
+/// <summary>
+/// Import-CsXmppAllowedPartner: the difference between the input and the central store, as the
+/// library computed it, and whether it was applied (<see cref="CommittedRevision"/>).
+/// </summary>
+public sealed class ImportResult
+{
+    /// <summary>The store revision the difference was computed against: pass it as <see cref="ImportOptions.ExpectedRevision"/> to apply exactly this difference.</summary>
+    public ulong BaseRevision { get; set; }
+
+    /// <summary>The partners the import creates.</summary>
+    public List<PartnerData> Added { get; set; } = new();
+
+    /// <summary>The partners whose properties the import changes.</summary>
+    public List<ChangedPartner> Changed { get; set; } = new();
+
+    /// <summary>The partners the import removes (only with <see cref="ImportOptions.RemoveMissing"/>).</summary>
+    public List<PartnerData> Removed { get; set; } = new();
+
+    /// <summary>The identities the input names exactly as the store holds them.</summary>
+    public List<string> Unchanged { get; set; } = new();
+
+    /// <summary>The input items that cannot be imported; any of them refuses the whole import.</summary>
+    public List<ImportRejection> Rejected { get; set; } = new();
+
+    /// <summary>Whether partners the input does not name are removed.</summary>
+    public bool RemoveMissing { get; set; }
+
+    /// <summary>The commit that applied the difference; null if previewed or if there was nothing to change.</summary>
+    public ulong? CommittedRevision { get; set; }
+
+    /// <summary>The library's warnings: ignored properties, negotiation warnings of imported partners, what followed the commit.</summary>
+    public List<NegotiationWarning> Warnings { get; set; } = new();
+
+    /// <summary>How many partners the import creates, changes or removes.</summary>
+    [JsonIgnore]
+    public int ChangeCount => Added.Count + Changed.Count + Removed.Count;
+}
+
+/// <summary>How to import (<see cref="PartnerStore.Import(string, ImportOptions?)"/>).</summary>
+public sealed class ImportOptions
+{
+    /// <summary>How the input text is written.</summary>
+    public TransferFormat Format { get; set; }
+
+    /// <summary>Remove the partners the input does not name: make the store equal to the input.</summary>
+    public bool RemoveMissing { get; set; }
+
+    /// <summary>Apply only if the store is still at this revision (a shown difference's <see cref="ImportResult.BaseRevision"/>); otherwise StoreChanged.</summary>
+    public ulong? ExpectedRevision { get; set; }
+}
+
+/// <summary>Which changes to list (<see cref="PartnerStore.History"/>); every member is optional.</summary>
+public sealed class HistoryQuery
+{
+    /// <summary>A PowerShell wildcard pattern matched against the changed partner's Identity.</summary>
+    public string? Identity { get; set; }
+
+    /// <summary>Only changes at or after this time (to the second; Unspecified counts as local time).</summary>
+    public DateTime? After { get; set; }
+
+    /// <summary>Only changes at or before this time (to the second; Unspecified counts as local time).</summary>
+    public DateTime? Before { get; set; }
+
+    /// <summary>At most this many entries, the newest.</summary>
+    public ulong? First { get; set; }
+}
+
 /// <summary>Source-generated (reflection-free) JSON metadata for the library's wire format.</summary>
 // Nulls are written as given (e.g. AdditionalDomains = null in SetInstance): the library judges them.
 [JsonSourceGenerationOptions(UseStringEnumConverter = true, RespectRequiredConstructorParameters = true)]
@@ -296,6 +500,8 @@ public sealed class DomainExplanation
 [JsonSerializable(typeof(ReplicationStatus))]
 [JsonSerializable(typeof(StoreInitialization))]
 [JsonSerializable(typeof(DomainExplanation))]
+[JsonSerializable(typeof(List<HistoryEntry>))]
+[JsonSerializable(typeof(ImportResult))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]
 internal sealed partial class WireJsonContext : JsonSerializerContext

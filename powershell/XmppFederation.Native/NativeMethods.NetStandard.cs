@@ -122,6 +122,18 @@ internal static class NativeMethods
     [DllImport(LibraryName, CallingConvention = Cdecl)]
     internal static extern XmppFedResult xmppfed_store_initialize_preview(StoreSafeHandle store, out IntPtr result_json_out);
 
+    internal static XmppFedResult xmppfed_store_history(StoreSafeHandle store, string? query_json, out IntPtr history_json_out) =>
+        Raw.xmppfed_store_history(store, Utf8(query_json), out history_json_out);
+
+    internal static XmppFedResult xmppfed_store_export(StoreSafeHandle store, string format, string? filter, bool local_store, out IntPtr text_out) =>
+        Raw.xmppfed_store_export(store, Utf8(format), Utf8(filter), local_store, out text_out);
+
+    internal static XmppFedResult xmppfed_store_import(StoreSafeHandle store, string input, string? options_json, out IntPtr plan_json_out) =>
+        Raw.xmppfed_store_import(store, Utf8(input), Utf8(options_json), out plan_json_out);
+
+    internal static XmppFedResult xmppfed_store_import_preview(StoreSafeHandle store, string input, string? options_json, out IntPtr plan_json_out) =>
+        Raw.xmppfed_store_import_preview(store, Utf8(input), Utf8(options_json), out plan_json_out);
+
     [DllImport(LibraryName, CallingConvention = Cdecl)]
     internal static extern void xmppfed_string_free(IntPtr s);
 
@@ -212,5 +224,18 @@ internal static class NativeMethods
 
         [DllImport(LibraryName, CallingConvention = Cdecl)]
         internal static extern XmppFedResult xmppfed_partner_remove_preview(StoreSafeHandle store, byte[]? identity, out IntPtr outcome_json_out);
+
+        [DllImport(LibraryName, CallingConvention = Cdecl)]
+        internal static extern XmppFedResult xmppfed_store_history(StoreSafeHandle store, byte[]? query_json, out IntPtr history_json_out);
+
+        [DllImport(LibraryName, CallingConvention = Cdecl)]
+        internal static extern XmppFedResult xmppfed_store_export(
+            StoreSafeHandle store, byte[]? format, byte[]? filter, [MarshalAs(UnmanagedType.U1)] bool local_store, out IntPtr text_out);
+
+        [DllImport(LibraryName, CallingConvention = Cdecl)]
+        internal static extern XmppFedResult xmppfed_store_import(StoreSafeHandle store, byte[]? input, byte[]? options_json, out IntPtr plan_json_out);
+
+        [DllImport(LibraryName, CallingConvention = Cdecl)]
+        internal static extern XmppFedResult xmppfed_store_import_preview(StoreSafeHandle store, byte[]? input, byte[]? options_json, out IntPtr plan_json_out);
     }
 }

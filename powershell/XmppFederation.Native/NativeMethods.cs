@@ -144,6 +144,31 @@ internal static partial class NativeMethods
     internal static partial XmppFedResult xmppfed_store_initialize_preview(StoreSafeHandle store, out IntPtr result_json_out);
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_store_history(StoreSafeHandle store, string? query_json, out IntPtr history_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_store_export(
+        StoreSafeHandle store,
+        string format,
+        string? filter,
+        [MarshalAs(UnmanagedType.U1)] bool local_store,
+        out IntPtr text_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_store_import(
+        StoreSafeHandle store,
+        string input,
+        string? options_json,
+        out IntPtr plan_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_store_import_preview(
+        StoreSafeHandle store,
+        string input,
+        string? options_json,
+        out IntPtr plan_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial void xmppfed_string_free(IntPtr s);
 
     /// <summary>Copy a static library string (never freed); NULL gives null.</summary>

@@ -254,8 +254,140 @@ public sealed class PartnerStore : IDisposable
     public StoreInitialization PreviewInitialize() =>
         Call(Paths.Central, Json.StoreInitialization, (out IntPtr o) => NativeMethods.xmppfed_store_initialize_preview(handle, out o));
 
+    /// <summary>
+    /// The change history the central store still holds (Get-CsXmppAllowedPartnerHistory): who
+    /// changed which partner, when, how, and what changed, newest first; <paramref name="query"/>
+    /// narrows it (null: everything).
+    /// </summary>
+    /// <exception cref="InvalidPartnerException">The Identity pattern is not a valid wildcard (InvalidFilter).</exception>
+    public IReadOnlyList<HistoryEntry> History(HistoryQuery? query = null)
+    {
+        string? queryJson = null;
+        if (query is not null)
+        {
+            Ensure.NoNulCharacter(query.Identity, nameof(query.Identity), query.Identity);
+            var fields = new Dictionary<string, object?>();
+            if (query.Identity is not null)
+            {
+                fields[nameof(HistoryQuery.Identity)] = query.Identity;
+            }
+            if (query.After is DateTime after)
+            {
+                fields[nameof(HistoryQuery.After)] = Rfc3339(after);
+            }
+            if (query.Before is DateTime before)
+            {
+                fields[nameof(HistoryQuery.Before)] = Rfc3339(before);
+            }
+            if (query.First is ulong first)
+            {
+                fields[nameof(HistoryQuery.First)] = first;
+            }
+            queryJson = JsonInput.Serialize(fields);
+        }
+
+        return Call(query?.Identity ?? Paths.Central, Json.ListHistoryEntry,
+            (out IntPtr o) => NativeMethods.xmppfed_store_history(handle, queryJson, out o));
+    }
+
+    /// <summary>
+    /// The whole list (or the partners whose Identity matches the wildcard <paramref name="filter"/>)
+    /// as text, sorted by identity, as Export-CsXmppAllowedPartner writes it.
+    /// </summary>
+    /// <exception cref="InvalidPartnerException">The filter is not a valid pattern (InvalidFilter).</exception>
+    public string Export(TransferFormat format, string? filter = null, bool localStore = false)
+    {
+        Ensure.NoNulCharacter(filter, nameof(filter), filter);
+        string formatName = format.ToString();
+        XmppFedResult result = NativeMethods.xmppfed_store_export(handle, formatName, filter, localStore, out IntPtr text);
+        Ensure.Success(result, filter);
+        return TakeText(text);
+    }
+
+    /// <summary>
+    /// Import the whole list from <paramref name="input"/> (JSON or CSV as <see cref="Export"/>
+    /// writes it, per <see cref="ImportOptions.Format"/>): the difference against the central
+    /// store, applied as one commit, or nothing is.
+    /// </summary>
+    /// <exception cref="InvalidPartnerException">The input cannot be read as a whole, or an item cannot be imported (ImportRejected).</exception>
+    /// <exception cref="PartnerConflictException">The store is no longer at <see cref="ImportOptions.ExpectedRevision"/> (StoreChanged).</exception>
+    public ImportResult Import(string input, ImportOptions? options = null) => ImportText(input, options, preview: false);
+
+    /// <summary>What <see cref="Import(string, ImportOptions?)"/> would do now, writing nothing; rejected items are listed, not thrown.</summary>
+    public ImportResult PreviewImport(string input, ImportOptions? options = null) => ImportText(input, options, preview: true);
+
+    /// <summary>
+    /// Import partners given as property sets (one dictionary per partner, JSON property names as
+    /// keys; values as for <see cref="New"/>, or text for any of them, as a CSV row has), in their
+    /// order; <see cref="ImportOptions.Format"/> is not used.
+    /// </summary>
+    public ImportResult Import(IEnumerable<IReadOnlyDictionary<string, object?>> partners, ImportOptions? options = null) =>
+        ImportText(JsonInput.SerializeArray(partners), AsJson(options), preview: false);
+
+    /// <summary>What <see cref="Import(IEnumerable{IReadOnlyDictionary{string, object?}}, ImportOptions?)"/> would do now, writing nothing.</summary>
+    public ImportResult PreviewImport(IEnumerable<IReadOnlyDictionary<string, object?>> partners, ImportOptions? options = null) =>
+        ImportText(JsonInput.SerializeArray(partners), AsJson(options), preview: true);
+
     /// <summary>Close the native handle (after any call in progress on another thread returns).</summary>
     public void Dispose() => handle.Dispose();
+
+    private ImportResult ImportText(string input, ImportOptions? options, bool preview)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        Ensure.NoNulCharacter(input, nameof(input), Paths.Central);
+        string? optionsJson = null;
+        if (options is not null)
+        {
+            var fields = new Dictionary<string, object?>
+            {
+                [nameof(ImportOptions.Format)] = options.Format.ToString(),
+                [nameof(ImportOptions.RemoveMissing)] = options.RemoveMissing,
+            };
+            if (options.ExpectedRevision is ulong expected)
+            {
+                fields[nameof(ImportOptions.ExpectedRevision)] = expected;
+            }
+            optionsJson = JsonInput.Serialize(fields);
+        }
+
+        return Call(Paths.Central, Json.ImportResult, (out IntPtr o) => preview
+            ? NativeMethods.xmppfed_store_import_preview(handle, input, optionsJson, out o)
+            : NativeMethods.xmppfed_store_import(handle, input, optionsJson, out o));
+    }
+
+    /// <summary>The options for items this assembly writes as JSON.</summary>
+    private static ImportOptions AsJson(ImportOptions? options) => new()
+    {
+        Format = TransferFormat.Json,
+        RemoveMissing = options?.RemoveMissing ?? false,
+        ExpectedRevision = options?.ExpectedRevision,
+    };
+
+    /// <summary>
+    /// A time as the library reads it: UTC, RFC 3339, to the second. A time of unspecified kind
+    /// is local time, as PowerShell and <see cref="DateTime.ToUniversalTime"/> take it.
+    /// </summary>
+    internal static string Rfc3339(DateTime time) =>
+        time.ToUniversalTime().ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A library-allocated text, copied and then freed with <c>xmppfed_string_free</c>, always.</summary>
+    private static string TakeText(IntPtr owned)
+    {
+        if (owned == IntPtr.Zero)
+        {
+            throw new NativeLibraryException(XmppFedResult.Panic, "Panic",
+                "libxmppfed reported success but returned no output (a library bug).", target: null);
+        }
+
+        try
+        {
+            return System.Runtime.InteropServices.Marshal.PtrToStringUTF8(owned) ?? string.Empty;
+        }
+        finally
+        {
+            NativeMethods.xmppfed_string_free(owned);
+        }
+    }
 
     private PartnerOutcome WriteInstance(PartnerData instance, bool force, IReadOnlyDictionary<string, object?>? changes, bool preview)
     {

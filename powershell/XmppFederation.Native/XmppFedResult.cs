@@ -49,6 +49,10 @@ public enum XmppFedResult : int
     StoreUntrusted = 19,
     /// <summary>The central store is not the store this machine knew (replaced, rolled back, or missing from its folder).</summary>
     StoreMismatch = 20,
+    /// <summary>An import's store changed after its difference was computed; nothing was imported.</summary>
+    StoreChanged = 21,
+    /// <summary>An import with input items that cannot be imported; nothing was imported.</summary>
+    ImportRejected = 22,
     /// <summary>An internal error (a bug) was caught at the library boundary.</summary>
     Panic = 100,
 }

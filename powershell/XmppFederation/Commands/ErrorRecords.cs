@@ -34,7 +34,8 @@ internal static class ErrorRecords
     {
         XmppFedResult.NotFound => ErrorCategory.ObjectNotFound,
         XmppFedResult.AlreadyExists or XmppFedResult.DomainConflict => ErrorCategory.ResourceExists,
-        XmppFedResult.StaleInstance => ErrorCategory.InvalidOperation,
+        XmppFedResult.StaleInstance or XmppFedResult.StoreChanged => ErrorCategory.InvalidOperation,
+        XmppFedResult.ImportRejected => ErrorCategory.InvalidData,
         XmppFedResult.StoreIo => ErrorCategory.ResourceUnavailable,
         XmppFedResult.StoreLocked => ErrorCategory.ResourceBusy,
         XmppFedResult.StoreUntrusted => ErrorCategory.SecurityError,

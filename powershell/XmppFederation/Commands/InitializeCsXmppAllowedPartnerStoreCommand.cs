@@ -7,8 +7,8 @@ namespace XmppFederation.Commands;
 /// Initialize-CsXmppAllowedPartnerStore: creates the central store explicitly (a PostgreSQL
 /// database's schema, or a store folder), or checks that it is current (Lync: Install-CsDatabase
 /// for the Central Management store). For databases whose admins have no DDL rights: a user who
-/// has them runs it once. The library decides what is needed; -WhatIf and -Confirm only offer a
-/// store that would be created.
+/// has them runs it once, and again to upgrade a database of an older schema. The library decides
+/// what is needed; -WhatIf and -Confirm only offer a store that would be created or upgraded.
 /// </summary>
 [Cmdlet(VerbsData.Initialize, "CsXmppAllowedPartnerStore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(StoreInitialization))]
@@ -31,7 +31,10 @@ public sealed class InitializeCsXmppAllowedPartnerStoreCommand : StoreCmdlet
                 WriteObject(preview);
                 return;
             }
-            if (!ShouldProcess(preview.CentralStore, $"Create the central store ({preview.Kind}, version {preview.Version})"))
+            string action = preview.Action == StoreInitializeAction.Upgraded
+                ? $"Upgrade the central store ({preview.Kind}) to version {preview.Version}"
+                : $"Create the central store ({preview.Kind}, version {preview.Version})";
+            if (!ShouldProcess(preview.CentralStore, action))
             {
                 return;
             }

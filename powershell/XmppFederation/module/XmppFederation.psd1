@@ -7,14 +7,15 @@
     Author               = 'xmppfed developers'
     CompanyName          = 'xmppfed developers'
     Copyright            = '(c) xmppfed developers. MIT License.'
-    Description          = 'The XMPP federation allowed-partner list of Lync Server 2013 (New-, Get-, Set- and Remove-CsXmppAllowedPartner) on a cross-platform Rust core, and Test-CsXmppAllowedPartner, which explains remote domains: validated domains and negotiation settings, a durable central store with a local replica, help, tab completion and CSV/JSON round trips. See about_XmppFederation.'
+    Description          = 'The XMPP federation allowed-partner list of Lync Server 2013 (New-, Get-, Set- and Remove-CsXmppAllowedPartner) on a cross-platform Rust core, Test-CsXmppAllowedPartner, which explains remote domains, Get-CsXmppAllowedPartnerHistory (who changed what, when) and Export-/Import-CsXmppAllowedPartner (the whole list as JSON or CSV, imported in one commit): validated domains and negotiation settings, a durable central store with a local replica, help, tab completion and CSV/JSON round trips. See about_XmppFederation.'
     # The assemblies target .NET 10, which PowerShell 7.6 is the first to run on.
     PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('XmppFederation.Format.ps1xml')
     CmdletsToExport      = @('New-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner',
                             'Test-CsXmppAllowedPartner', 'Invoke-CsXmppAllowedPartnerReplication', 'Get-CsXmppAllowedPartnerReplicationStatus',
-                            'Initialize-CsXmppAllowedPartnerStore')
+                            'Initialize-CsXmppAllowedPartnerStore', 'Get-CsXmppAllowedPartnerHistory', 'Export-CsXmppAllowedPartner',
+                            'Import-CsXmppAllowedPartner')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

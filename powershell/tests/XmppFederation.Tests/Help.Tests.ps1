@@ -25,9 +25,10 @@ BeforeAll {
 }
 
 Describe 'The cmdlets whose help is checked' -ForEach @(@{ Discovered = $cmdlets }) {
-    It 'are every cmdlet the module exports: the eight' {
+    It 'are every cmdlet the module exports: the eleven' {
         $Discovered | Should -Be @((Get-Module XmppFederation).ExportedCmdlets.Keys | Sort-Object)
-        $Discovered | Should -Be @('Get-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartnerReplicationStatus', 'Initialize-CsXmppAllowedPartnerStore',
+        $Discovered | Should -Be @('Export-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartnerHistory',
+            'Get-CsXmppAllowedPartnerReplicationStatus', 'Import-CsXmppAllowedPartner', 'Initialize-CsXmppAllowedPartnerStore',
             'Invoke-CsXmppAllowedPartnerReplication', 'New-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner',
             'Test-CsXmppAllowedPartner')
     }
@@ -119,6 +120,9 @@ Describe 'Get-Help <_>' -ForEach $cmdlets {
         $expected = if ($name -like '*Replication*') { 'XmppFederation.Native.ReplicationStatus' }
         elseif ($name -like 'Initialize-*') { 'XmppFederation.Native.StoreInitialization' }
         elseif ($name -eq 'Test-CsXmppAllowedPartner') { 'XmppFederation.Native.DomainExplanation' }
+        elseif ($name -eq 'Get-CsXmppAllowedPartnerHistory') { 'XmppFederation.Native.HistoryEntry' }
+        elseif ($name -eq 'Export-CsXmppAllowedPartner') { 'System.String' }
+        elseif ($name -eq 'Import-CsXmppAllowedPartner') { 'XmppFederation.Native.ImportResult' }
         else { 'XmppFederation.Native.PartnerData' }
         $command.OutputType.Name | Should -Contain $expected
     }
@@ -220,6 +224,8 @@ Describe 'Every example runs as printed' {
         Get-CsXmppAllowedPartner | Export-Csv -LiteralPath (Join-Path $store.Root 'partners.csv')
         # The remote domains Test's examples read: allowed, a subdomain of a partner, unknown.
         Set-Content -LiteralPath (Join-Path $store.Root 'domains.txt') -Value 'contoso.com', 'research.fabrikam2.com', 'chat.contoso.com', 'unknown.example.net'
+        # The file Import's examples read (as Export writes it; partners.csv above is the other).
+        Export-CsXmppAllowedPartner -Path (Join-Path $store.Root 'partners.json')
     }
     AfterEach {
         Pop-Location
@@ -237,6 +243,17 @@ Describe 'Every example runs as printed' {
             $null = New-CsXmppAllowedPartner other-machine.example.com
             $env:XMPPFED_REPLICA = $store.Replica
             (Get-CsXmppAllowedPartnerReplicationStatus).IsCurrent | Should -BeFalse
+        }
+        if ($Cmdlet -eq 'Import-CsXmppAllowedPartner') {
+            # The import examples talk about a list that differs from the files: a partner
+            # changed since the export and one added (which -RemoveMissing removes).
+            Set-CsXmppAllowedPartner contoso.com -ConnectionLimit 40
+            $null = New-CsXmppAllowedPartner added.example.net
+        }
+        if ($Cmdlet -eq 'Get-CsXmppAllowedPartnerHistory') {
+            # The history examples talk about changes and removals too.
+            Set-CsXmppAllowedPartner contoso.com -ConnectionLimit 40
+            Remove-CsXmppAllowedPartner old.example.com
         }
         $before = Get-LogHash $store.Central
         $replicaBefore = Get-LogHash $store.Replica
@@ -281,6 +298,38 @@ Describe 'Every example runs as printed' {
             }
             $after | Should -BeExactly $before -Because 'Test only reads'
             Get-LogHash $store.Replica | Should -BeExactly $replicaBefore
+        }
+        elseif ($Cmdlet -eq 'Get-CsXmppAllowedPartnerHistory') {
+            @($output).Count | Should -BeGreaterThan 0 -Because 'the example must show changes'
+            if ($Code -notmatch '\| (Format|Select)-') {
+                $output | ForEach-Object { $_ | Should -BeOfType ([XmppFederation.Native.HistoryEntry]) }
+            }
+            $after | Should -BeExactly $before -Because 'the history is only read'
+            Get-LogHash $store.Replica | Should -BeExactly $replicaBefore
+        }
+        elseif ($Cmdlet -eq 'Export-CsXmppAllowedPartner') {
+            if ($Code -notmatch '-Path') {
+                @($output).Count | Should -BeGreaterThan 0 -Because 'the example must show the list'
+            }
+            elseif ($Code -notmatch '-WhatIf') {
+                $file = Join-Path $store.Root ([regex]::Match($Code, '-Path (\S+)').Groups[1].Value)
+                $file | Should -Exist -Because 'the example must write its file'
+            }
+            $after | Should -BeExactly $before -Because 'Export only reads'
+            Get-LogHash $store.Replica | Should -BeExactly $replicaBefore
+        }
+        elseif ($Cmdlet -eq 'Import-CsXmppAllowedPartner') {
+            @($output).Count | Should -BeGreaterThan 0 -Because 'the example must show what it imported'
+            if ($Code -match '-WhatIf') {
+                $after | Should -BeExactly $before
+            }
+            else {
+                $after | Should -Not -BeExactly $before -Because 'the example must change the store'
+                (Get-CsXmppAllowedPartner contoso.com).ConnectionLimit | Should -Be 20 -Because 'the file''s value is imported'
+                if ($Code -match '-RemoveMissing') {
+                    (Get-CsXmppAllowedPartner).Identity | Should -Not -Contain 'added.example.net'
+                }
+            }
         }
         elseif ($Cmdlet -eq 'Get-CsXmppAllowedPartner') {
             if ($Code -notmatch 'Export-Csv') {

@@ -24,14 +24,14 @@ Describe 'Initialize-CsXmppAllowedPartnerStore' {
             $child = Invoke-ChildPwsh -Store $store -Script 'Initialize-CsXmppAllowedPartnerStore -WhatIf'
             $child.ExitCode | Should -Be 0 -Because $child.Errors
             $child.WhatIf.Count | Should -Be 1 -Because $child.Output
-            $child.WhatIf[0] | Should -BeLike "*Create the central store (Folder, version 2)*$($store.Central)*"
+            $child.WhatIf[0] | Should -BeLike "*Create the central store (Folder, version 3)*$($store.Central)*"
             $store.Central | Should -Not -Exist
 
             $done = Initialize-CsXmppAllowedPartnerStore
             $done | Should -BeOfType ([XmppFederation.Native.StoreInitialization])
             "$($done.Action)" | Should -BeExactly 'Created'
             $done.Kind | Should -BeExactly 'Folder'
-            $done.Version | Should -Be 2
+            $done.Version | Should -Be 3
             $done.CentralStore | Should -BeExactly $store.Central
             @($done.Warnings).Count | Should -Be 0
             $store.Central | Should -Exist
@@ -47,7 +47,7 @@ Describe 'Initialize-CsXmppAllowedPartnerStore' {
             $null = New-CsXmppAllowedPartner contoso.com
             $hash = Get-LogHash $store.Central
             $verbose = @(Initialize-CsXmppAllowedPartnerStore -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
-            $verbose | Should -Contain "The central store '$($store.Central)' (Folder) is at version 2, which this library writes: nothing to do."
+            $verbose | Should -Contain "The central store '$($store.Central)' (Folder) is at version 3, which this library writes: nothing to do."
             $child = Invoke-ChildPwsh -Store $store -Script '$r = Initialize-CsXmppAllowedPartnerStore -WhatIf; "action=$($r.Action)"'
             $child.WhatIf.Count | Should -Be 0 -Because $child.Output
             $child.Lines | Should -Contain 'action=Current'
@@ -89,27 +89,45 @@ Describe 'Initialize-CsXmppAllowedPartnerStore' {
                 $child = Invoke-ChildPwsh -Store $store -Script 'Initialize-CsXmppAllowedPartnerStore -WhatIf'
                 $child.ExitCode | Should -Be 0 -Because $child.Errors
                 $child.WhatIf.Count | Should -Be 1 -Because $child.Output
-                $child.WhatIf[0] | Should -BeLike '*Create the central store (PostgreSQL, version 1)*postgresql://xmppfed@127.0.0.1:*'
+                $child.WhatIf[0] | Should -BeLike '*Create the central store (PostgreSQL, version 2)*postgresql://xmppfed@127.0.0.1:*'
                 $child.Output | Should -Not -BeLike "*$password*"
                 Invoke-TestPsql $store.Central "SELECT to_regclass('xmppfed_meta') IS NULL" | Should -Be 't'
 
                 $done = Initialize-CsXmppAllowedPartnerStore
                 "$($done.Action)" | Should -BeExactly 'Created'
                 $done.Kind | Should -BeExactly 'PostgreSQL'
-                $done.Version | Should -Be 1
+                $done.Version | Should -Be 2
                 $done.CentralStore | Should -BeLike 'postgresql://xmppfed@127.0.0.1:*'
                 $done.CentralStore | Should -Not -BeLike "*$password*"
-                Invoke-TestPsql $store.Central 'SELECT schema_version FROM xmppfed_meta' | Should -Be '1'
+                Invoke-TestPsql $store.Central 'SELECT schema_version FROM xmppfed_meta' | Should -Be '2'
                 "$((Initialize-CsXmppAllowedPartnerStore).Action)" | Should -BeExactly 'Current'
                 (New-CsXmppAllowedPartner contoso.com).Revision | Should -Be 1
             }
 
+            It 'upgrades a database of schema version 1: Upgraded, only without -WhatIf, keeping its partners' {
+                $null = Initialize-CsXmppAllowedPartnerStore
+                $null = New-CsXmppAllowedPartner contoso.com
+                $null = Invoke-TestPsql $store.Central 'UPDATE xmppfed_meta SET schema_version = 1'
+                $child = Invoke-ChildPwsh -Store $store -Script '$r = Initialize-CsXmppAllowedPartnerStore -WhatIf; "output=$(@($r).Count)"'
+                $child.WhatIf.Count | Should -Be 1 -Because $child.Output
+                $child.WhatIf[0] | Should -BeLike '*Upgrade the central store (PostgreSQL) to version 2*postgresql://xmppfed@127.0.0.1:*'
+                $child.Lines | Should -Contain 'output=0'
+                Invoke-TestPsql $store.Central 'SELECT schema_version FROM xmppfed_meta' | Should -Be '1'
+
+                $done = Initialize-CsXmppAllowedPartnerStore
+                $done.Action | Should -Be ([XmppFederation.Native.StoreInitializeAction]::Upgraded)
+                $done.Version | Should -Be 2
+                Invoke-TestPsql $store.Central 'SELECT schema_version FROM xmppfed_meta' | Should -Be '2'
+                "$((Initialize-CsXmppAllowedPartnerStore).Action)" | Should -BeExactly 'Current'
+                (Get-CsXmppAllowedPartner).Identity | Should -Be @('contoso.com')
+            }
+
             It 'refuses a schema newer than the library: StoreVersion, saying so' {
                 $null = Initialize-CsXmppAllowedPartnerStore
-                $null = Invoke-TestPsql $store.Central 'UPDATE xmppfed_meta SET schema_version = 2'
+                $null = Invoke-TestPsql $store.Central 'UPDATE xmppfed_meta SET schema_version = 3'
                 $err = { Initialize-CsXmppAllowedPartnerStore } | Should -Throw -PassThru
                 $err.FullyQualifiedErrorId | Should -BeExactly 'StoreVersion,XmppFederation.Commands.InitializeCsXmppAllowedPartnerStoreCommand'
-                $err.Exception.Message | Should -BeLike '*schema version 2, written by a newer xmppfed; this library reads up to version 1*'
+                $err.Exception.Message | Should -BeLike '*schema version 3, written by a newer xmppfed; this library reads up to version 2*'
                 # Every other command refuses it too (another session: this one's handle has read it).
                 $child = Invoke-ChildPwsh -Store $store -Script 'try { Get-CsXmppAllowedPartner } catch { Show-Errors $_ }'
                 $child.ErrorLines.Count | Should -Be 1 -Because $child.Output

@@ -34,6 +34,9 @@ Describe '-Verbose' {
         @{ Verb = 'Remove'; Command = { Remove-CsXmppAllowedPartner jabber.org -Verbose } }
         @{ Verb = 'Invoke (replication)'; Command = { Invoke-CsXmppAllowedPartnerReplication -Verbose } }
         @{ Verb = 'Get (replication status)'; Command = { Get-CsXmppAllowedPartnerReplicationStatus -Verbose } }
+        @{ Verb = 'Get (history)'; Command = { Get-CsXmppAllowedPartnerHistory -Verbose } }
+        @{ Verb = 'Export'; Command = { Export-CsXmppAllowedPartner -Verbose } }
+        @{ Verb = 'Import'; Command = { Export-CsXmppAllowedPartner | ConvertFrom-Json | Import-CsXmppAllowedPartner -Verbose } }
     ) {
         Get-VerboseText $Command | Should -Contain "Central store: $(Get-TestStoreDisplay $store); local replica: $($store.Replica)"
     }
@@ -60,6 +63,16 @@ Describe '-Verbose' {
         $revision = (Get-CsXmppAllowedPartner jabber.org).Revision
         Get-VerboseText { Remove-CsXmppAllowedPartner jabber.org -Verbose } | Should -Contain "Removed 'jabber.org' (last written at revision $revision); the removal is committed."
         Get-VerboseText { New-CsXmppAllowedPartner draft.example.com -InMemory -Verbose } | Should -Contain "Built 'draft.example.com' in memory; nothing was stored (commit it with Set-CsXmppAllowedPartner -Instance)."
+    }
+
+    It 'History says how many changes it found; Export what it wrote where; Import what it committed' {
+        Get-VerboseText { Get-CsXmppAllowedPartnerHistory -Verbose } | Should -Contain '3 change(s) in the central store''s history.'
+        Get-VerboseText { Get-CsXmppAllowedPartnerHistory 'fab*' -Verbose } | Should -Contain "1 change(s) of partners matching 'fab*' in the central store's history."
+        $file = Join-Path $store.Root 'p.csv'
+        Get-VerboseText { Export-CsXmppAllowedPartner -Path $file -Filter '*.org' -Verbose } | Should -Contain "Exported the central store (partners matching '*.org') as Csv to '$file'."
+        Get-VerboseText { Import-CsXmppAllowedPartner -Path $file -Verbose } | Should -Contain 'Nothing to import: 0 added, 0 changed, 0 removed, 1 unchanged (central store at revision 3).'
+        $texts = Get-VerboseText { [pscustomobject]@{ Identity = 'new.example.net' } | Import-CsXmppAllowedPartner -Verbose }
+        $texts | Should -Contain "Imported into '$(Get-TestStoreDisplay $store)': 1 added, 0 changed, 0 removed, 0 unchanged; committed as revision 4."
     }
 
     It 'Invoke-CsXmppAllowedPartnerReplication says which revision the replica is at' {

@@ -63,8 +63,9 @@ Describe 'The module manifest' {
         }
     }
 
-    It 'exports exactly the eight cmdlets, by name' {
-        @($data.CmdletsToExport) | Sort-Object | Should -Be @('Get-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartnerReplicationStatus', 'Initialize-CsXmppAllowedPartnerStore',
+    It 'exports exactly the eleven cmdlets, by name' {
+        @($data.CmdletsToExport) | Sort-Object | Should -Be @('Export-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartnerHistory',
+            'Get-CsXmppAllowedPartnerReplicationStatus', 'Import-CsXmppAllowedPartner', 'Initialize-CsXmppAllowedPartnerStore',
             'Invoke-CsXmppAllowedPartnerReplication', 'New-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner',
             'Test-CsXmppAllowedPartner')
         @($manifest.ExportedCmdlets.Keys) | Sort-Object | Should -Be @($data.CmdletsToExport | Sort-Object)

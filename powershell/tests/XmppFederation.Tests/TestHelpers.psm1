@@ -365,8 +365,8 @@ function Assert-XmppError {
     param(
         [AllowNull()] [AllowEmptyCollection()] [object[]] $Errors,
         [Parameter(Mandatory)] [string] $Id,
-        [Parameter(Mandatory)] [ValidateSet('New', 'Get', 'Set', 'Remove', 'Invoke', 'Initialize', 'Test')] [string] $Verb,
-        [ValidateSet('CsXmppAllowedPartner', 'CsXmppAllowedPartnerReplication', 'CsXmppAllowedPartnerReplicationStatus', 'CsXmppAllowedPartnerStore')] [string] $Noun = 'CsXmppAllowedPartner',
+        [Parameter(Mandatory)] [ValidateSet('New', 'Get', 'Set', 'Remove', 'Invoke', 'Initialize', 'Test', 'Export', 'Import')] [string] $Verb,
+        [ValidateSet('CsXmppAllowedPartner', 'CsXmppAllowedPartnerReplication', 'CsXmppAllowedPartnerReplicationStatus', 'CsXmppAllowedPartnerStore', 'CsXmppAllowedPartnerHistory')] [string] $Noun = 'CsXmppAllowedPartner',
         [Parameter(Mandatory)] [System.Management.Automation.ErrorCategory] $Category,
         [Parameter(Mandatory)] [AllowEmptyString()] [string] $Target
     )
@@ -378,5 +378,115 @@ function Assert-XmppError {
     "$($record.TargetObject)" | Should -BeExactly $Target
 }
 
+function Invoke-WithPromptHost {
+    <#
+    Runs -Script in a new runspace of this process whose host answers every confirmation prompt
+    (ShouldProcess with -Confirm, ShouldContinue) with the choice numbered -Answer (0: Yes), as an
+    admin at a console would, after running -OnPrompt in another new runspace: what another admin
+    does while this one reads the prompt. Both runspaces import the staged module and use the
+    store the session's $env:XMPPFED_STORE and $env:XMPPFED_REPLICA name (they are process-wide).
+    Returns Output (the script's output), Errors (its error records), Prompts (each prompt's
+    caption and message, as "caption|message") and PromptErrors (errors of -OnPrompt).
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Script,
+        [string] $OnPrompt = '',
+        [int] $Answer = 0
+    )
+    if (-not $script:ModulePath) {
+        throw 'Set-TestModulePath was not called'
+    }
+    if (-not ('XmppFederationTests.PromptHost' -as [type])) {
+        Add-Type -TypeDefinition @"
+using System;
+using System.Collections.Generic;
+using System.Collections.ObjectModel;
+using System.Globalization;
+using System.Management.Automation;
+using System.Management.Automation.Host;
+using System.Management.Automation.Runspaces;
+using System.Security;
+
+namespace XmppFederationTests
+{
+    public sealed class PromptHost : PSHost
+    {
+        private readonly PromptUI ui;
+        public PromptHost(string onPrompt, int answer) { ui = new PromptUI(onPrompt, answer); }
+        public List<string> Prompts { get { return ui.Prompts; } }
+        public List<string> PromptErrors { get { return ui.PromptErrors; } }
+        public override string Name { get { return "XmppFederationTestsPromptHost"; } }
+        public override Version Version { get { return new Version(1, 0); } }
+        public override Guid InstanceId { get; } = Guid.NewGuid();
+        public override PSHostUserInterface UI { get { return ui; } }
+        public override CultureInfo CurrentCulture { get { return CultureInfo.InvariantCulture; } }
+        public override CultureInfo CurrentUICulture { get { return CultureInfo.InvariantCulture; } }
+        public override void SetShouldExit(int exitCode) { }
+        public override void EnterNestedPrompt() { throw new NotSupportedException(); }
+        public override void ExitNestedPrompt() { throw new NotSupportedException(); }
+        public override void NotifyBeginApplication() { }
+        public override void NotifyEndApplication() { }
+    }
+
+    public sealed class PromptUI : PSHostUserInterface
+    {
+        private readonly string onPrompt;
+        private readonly int answer;
+        public PromptUI(string onPrompt, int answer) { this.onPrompt = onPrompt; this.answer = answer; }
+        public List<string> Prompts { get; } = new List<string>();
+        public List<string> PromptErrors { get; } = new List<string>();
+        public override PSHostRawUserInterface RawUI { get { return null; } }
+        public override int PromptForChoice(string caption, string message, Collection<ChoiceDescription> choices, int defaultChoice)
+        {
+            Prompts.Add(caption + "|" + message);
+            if (!string.IsNullOrEmpty(onPrompt))
+            {
+                using (var ps = PowerShell.Create(RunspaceMode.NewRunspace))
+                {
+                    ps.AddScript(onPrompt).Invoke();
+                    foreach (var e in ps.Streams.Error) { PromptErrors.Add(e.FullyQualifiedErrorId + ": " + e); }
+                }
+            }
+            return answer;
+        }
+        public override Dictionary<string, PSObject> Prompt(string caption, string message, Collection<FieldDescription> descriptions) { throw new NotSupportedException(); }
+        public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName) { throw new NotSupportedException(); }
+        public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName, PSCredentialTypes allowedCredentialTypes, PSCredentialUIOptions options) { throw new NotSupportedException(); }
+        public override string ReadLine() { throw new NotSupportedException(); }
+        public override SecureString ReadLineAsSecureString() { throw new NotSupportedException(); }
+        public override void Write(string value) { }
+        public override void Write(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) { }
+        public override void WriteLine(string value) { }
+        public override void WriteErrorLine(string value) { }
+        public override void WriteDebugLine(string message) { }
+        public override void WriteProgress(long sourceId, ProgressRecord record) { }
+        public override void WriteVerboseLine(string message) { }
+        public override void WriteWarningLine(string message) { }
+    }
+}
+"@
+    }
+    $import = "Import-Module '$($script:ModulePath -replace "'", "''")' -ErrorAction Stop"
+    $promptHost = [XmppFederationTests.PromptHost]::new($(if ($OnPrompt) { "$import`n$OnPrompt" } else { '' }), $Answer)
+    $runspace = [runspacefactory]::CreateRunspace($promptHost)
+    $runspace.Open()
+    try {
+        $ps = [powershell]::Create()
+        $ps.Runspace = $runspace
+        $null = $ps.AddScript("$import`n$Script")
+        $output = $ps.Invoke()
+        [pscustomobject]@{
+            Output       = @($output)
+            Errors       = @($ps.Streams.Error)
+            Prompts      = @($promptHost.Prompts)
+            PromptErrors = @($promptHost.PromptErrors)
+        }
+    }
+    finally {
+        $ps.Dispose()
+        $runspace.Dispose()
+    }
+}
+
 Export-ModuleMember -Function Get-TestStoreDisplay, Get-TestStoreKind, Get-TestPostgresServer, Invoke-TestPsql, New-TestPostgresStore, Set-TestModulePath, New-TestStore, Get-OtherMachineStore, Get-LogFile, Get-CurrentLogFile, Remove-StoreFolder, Remove-TestStore, Get-LogHash,
-    Get-DefaultStoreRoot, Get-DefaultStoreFingerprint, Get-ChildPwshCommand, Invoke-ChildPwsh, Assert-XmppError
+    Get-DefaultStoreRoot, Get-DefaultStoreFingerprint, Get-ChildPwshCommand, Invoke-ChildPwsh, Assert-XmppError, Invoke-WithPromptHost
