@@ -318,7 +318,8 @@ impl ImportInput {
                         });
                         continue;
                     }
-                    warnings.extend(w.iter().map(|w| Warning { id: w.id, message: format!("{}: {}", p.identity, w.message) }));
+                    // The negotiation warnings name the partner already.
+                    warnings.extend(w.iter().cloned());
                     wanted.insert(p.identity.clone(), (item.position, Partner { revision: seq, ..p.clone() }));
                 }
             }
@@ -456,6 +457,9 @@ mod tests {
         let rejected: Vec<_> = plan.rejected.iter().map(|r| (r.position, r.error_id)).collect();
         assert_eq!(rejected, vec![(4, "InvalidDomain"), (5, "DuplicateIdentity"), (6, "DomainConflict")]);
         assert!(plan.warnings.iter().any(|w| w.id == "PropertyIgnored" && w.message.contains("'Notes'")));
+        let negotiation = ImportInput::read(r#"[{"Identity":"tls.com","TlsNegotiation":"Optional"}]"#, ImportOptions::default()).unwrap().plan(&s, 4);
+        let messages: Vec<&str> = negotiation.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert!(matches!(&messages[..], [m] if m.starts_with("tls.com: SaslNegotiation is Required") && !m.contains("tls.com: tls.com")), "{messages:?}");
 
         // Made equal to the input, gone.com goes and its domain is free for grab.com.
         let mirror = ImportInput::read(input, ImportOptions { remove_missing: true, ..Default::default() }).unwrap().plan(&s, 4);
