@@ -14,13 +14,15 @@
 //! computed against.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::history::{property_changes, PropertyChange};
-use crate::model::{NewPartner, Partner};
+use crate::model::{named_enum, NewPartner, Partner};
 use crate::negotiation::Warning;
 use crate::store::state::State;
 
@@ -39,12 +41,11 @@ pub const COLUMNS: [&str; 11] = [
     "ConnectionLimit",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
-pub enum Format {
-    #[default]
-    Json,
-    Csv,
-}
+named_enum!(
+    /// How an exported or imported list is written: the same names, matched case-insensitively,
+    /// for Export's `format` argument and Import's `Format` option.
+    Format { Json, Csv } default Json
+);
 
 /// The exported text of `partners` (already sorted by identity).
 pub fn export<'a>(partners: impl Iterator<Item = &'a Partner>, format: Format) -> String {
@@ -480,6 +481,21 @@ mod tests {
         let plan = ImportInput::read(input, ImportOptions::default()).unwrap().plan(&s, 3);
         assert!(plan.rejected.is_empty(), "{:?}", plan.rejected);
         assert_eq!(plan.changed.len(), 2);
+    }
+
+    #[test]
+    fn the_format_is_one_rule_for_export_and_import() {
+        assert_eq!("csv".parse::<Format>(), Ok(Format::Csv));
+        assert_eq!("JSON".parse::<Format>(), Ok(Format::Json));
+        assert_eq!("xml".parse::<Format>(), Err("'xml' is not a valid Format; valid values: Json, Csv".to_string()));
+        let options: ImportOptions = crate::json::parse_object(r#"{"Format":"cSv","RemoveMissing":true}"#).unwrap();
+        assert_eq!((options.format, options.remove_missing), (Format::Csv, true));
+        for (text, mentions) in [(r#"{"Format":"xml"}"#, "'xml' is not a valid Format"), (r#"{"Format":null}"#, "null")] {
+            match crate::json::parse_object::<ImportOptions>(text) {
+                Err(Error::JsonShape(m)) => assert!(m.contains(mentions), "{text}: {m}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
     }
 
     #[test]
