@@ -165,7 +165,14 @@ fn read_items(text: &str, format: Format, warnings: &mut Vec<Warning>) -> Result
         Format::Csv => {
             let rows = crate::csv::parse(text).map_err(|problem| Error::value("Path", format!("the CSV cannot be read: {problem}")))?;
             let mut rows = rows.into_iter();
-            let Some((_, header)) = rows.next() else { return Ok(Vec::new()) };
+            // An empty text is not an empty list: with RemoveMissing it would empty the store (a
+            // file cut short, a failed redirection). An empty list is a header row alone.
+            let Some((_, header)) = rows.next() else {
+                return Err(Error::value("Path", "the CSV is empty: it has no header row (an empty list is a header row alone)"));
+            };
+            if !header.iter().any(|h| h.eq_ignore_ascii_case("Identity") || h.eq_ignore_ascii_case("Domain")) {
+                return Err(Error::value("Path", format!("the CSV's header row names no Identity or Domain column: {}", header.join(","))));
+            }
             rows.map(|(line, fields)| {
                 if fields.len() != header.len() {
                     return Err(Error::value("Path", format!("CSV line {line} has {} fields, the header {}", fields.len(), header.len())));
@@ -505,6 +512,11 @@ mod tests {
         assert!(matches!(ImportInput::read("[", ImportOptions::default()), Err(Error::JsonSyntax(_))));
         let csv = ImportOptions { format: Format::Csv, ..Default::default() };
         assert!(ImportInput::read("Identity,Description\na.com\n", csv.clone()).is_err());
+        for empty in ["", "\u{feff}", "\r\n\n", "Name,Value\n", "Name,Value\nx,y\n"] {
+            assert!(matches!(ImportInput::read(empty, csv.clone()), Err(Error::InvalidValue { .. })), "{empty:?}");
+        }
+        let header_only = ImportInput::read("identity,ConnectionLimit\r\n", csv.clone()).unwrap().plan(&State::default(), 1);
+        assert_eq!(header_only.change_count() + header_only.rejected.len(), 0);
         let plan = ImportInput::read("Identity,EnableKeepAlive,ConnectionLimit\na.com,maybe,3\nb.com,false,x\nc.com,,\n", csv).unwrap().plan(&State::default(), 1);
         assert_eq!(plan.rejected.iter().map(|r| (r.position, r.error_id)).collect::<Vec<_>>(), vec![(2, "InvalidValue"), (3, "InvalidValue")]);
         assert_eq!(plan.added.len(), 1);
