@@ -201,6 +201,9 @@ fn read_items(text: &str, format: Format, warnings: &mut Vec<Warning>) -> Result
 /// values (CSV, Import-Csv objects) stand for booleans and numbers too; an empty text is a
 /// property not given (New's default).
 fn request_of(object: Map<String, Value>, ignored: &mut BTreeMap<String, ()>) -> (Result<NewPartner>, Option<String>) {
+    // Named before any value is read: a rejection names the item's partner whichever of its
+    // properties is wrong (the object's keys come sorted, "ConnectionLimit" before "Identity").
+    let identity = identity_text(&object);
     let mut known = Map::new();
     for (name, value) in object {
         let Some(column) = COLUMNS.iter().find(|c| c.eq_ignore_ascii_case(&name)) else {
@@ -215,11 +218,11 @@ fn request_of(object: Map<String, Value>, ignored: &mut BTreeMap<String, ()>) ->
                 "SupportDialbackNegotiation" | "EnableKeepAlive" => match s.trim().to_ascii_lowercase().as_str() {
                     "true" | "$true" | "1" | "yes" => Value::Bool(true),
                     "false" | "$false" | "0" | "no" => Value::Bool(false),
-                    _ => return (Err(Error::value(column, format!("'{s}' is not True or False"))), identity_text(&known)),
+                    _ => return (Err(Error::value(column, format!("'{s}' is not True or False"))), identity),
                 },
                 "ConnectionLimit" => match s.trim().parse::<u32>() {
                     Ok(n) => Value::from(n),
-                    Err(_) => return (Err(Error::value(column, format!("'{s}' is not a whole number from 1 to {}", u32::MAX))), identity_text(&known)),
+                    Err(_) => return (Err(Error::value(column, format!("'{s}' is not a whole number from 1 to {}", u32::MAX))), identity),
                 },
                 _ => Value::String(s),
             },
@@ -227,12 +230,16 @@ fn request_of(object: Map<String, Value>, ignored: &mut BTreeMap<String, ()>) ->
         };
         known.insert(column.to_string(), value);
     }
-    let identity = identity_text(&known);
     (serde_json::from_value(Value::Object(known)).map_err(Error::from_json), identity)
 }
 
-fn identity_text(known: &Map<String, Value>) -> Option<String> {
-    known.get("Identity").or_else(|| known.get("Domain")).and_then(Value::as_str).map(str::to_owned)
+/// The partner an input object names, as written: its Identity, else its Domain (property names
+/// case-insensitive, an empty text is none).
+fn identity_text(object: &Map<String, Value>) -> Option<String> {
+    let named = |column: &str| {
+        object.iter().find(|(name, _)| name.eq_ignore_ascii_case(column)).and_then(|(_, v)| v.as_str()).filter(|s| !s.trim().is_empty())
+    };
+    named("Identity").or_else(|| named("Domain")).map(str::to_owned)
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -519,6 +526,10 @@ mod tests {
         assert_eq!(header_only.change_count() + header_only.rejected.len(), 0);
         let plan = ImportInput::read("Identity,EnableKeepAlive,ConnectionLimit\na.com,maybe,3\nb.com,false,x\nc.com,,\n", csv).unwrap().plan(&State::default(), 1);
         assert_eq!(plan.rejected.iter().map(|r| (r.position, r.error_id)).collect::<Vec<_>>(), vec![(2, "InvalidValue"), (3, "InvalidValue")]);
+        // Named by the partner they describe, though the bad column comes first.
+        assert_eq!(plan.rejected.iter().map(|r| r.identity.as_deref()).collect::<Vec<_>>(), vec![Some("a.com"), Some("b.com")]);
+        let by_domain = ImportInput::read(r#"[{"domain":"d.com","ConnectionLimit":"x"},{"Identity":"","ConnectionLimit":0}]"#, ImportOptions::default()).unwrap().plan(&State::default(), 1);
+        assert_eq!(by_domain.rejected.iter().map(|r| r.identity.as_deref()).collect::<Vec<_>>(), vec![Some("d.com"), None]);
         assert_eq!(plan.added.len(), 1);
         assert_eq!(plan.added[0].connection_limit, crate::model::DEFAULT_CONNECTION_LIMIT);
     }
