@@ -46,9 +46,9 @@ fn the_rules_hold_and_the_replica_answers() {
     let dir = scratch("pg-rules-");
     let mut a = open(&db, &dir.path().join("replica-a"));
     let mut b = open(&db, &dir.path().join("replica-b"));
-    // An empty database: no schema until first use, then schema version 1.
+    // An empty database: no schema until first use, then schema version 2.
     assert_eq!(a.list(None, Source::Central).unwrap().len(), 0);
-    assert_eq!(psql(&db, "SELECT schema_version FROM xmppfed_meta"), "1");
+    assert_eq!(psql(&db, "SELECT schema_version FROM xmppfed_meta"), "2");
 
     let p = a.create(new(r#"{"Identity":"a.example","AdditionalDomains":["x.example"]}"#)).unwrap().partner;
     assert_eq!(p.revision, 1);
@@ -145,10 +145,10 @@ fn a_newer_schema_is_refused_and_schema_creation_is_explicit_too() {
     // Opening an empty database creates nothing; the preview (-WhatIf) says what would be done.
     assert_eq!(psql(&db, "SELECT to_regclass('xmppfed_meta') IS NULL"), "t");
     let preview = s.initialize(false).unwrap();
-    assert_eq!((preview.kind, preview.action, preview.version), ("PostgreSQL", InitializeAction::Created, 1));
+    assert_eq!((preview.kind, preview.action, preview.version), ("PostgreSQL", InitializeAction::Created, 2));
     assert_eq!(psql(&db, "SELECT to_regclass('xmppfed_meta') IS NULL"), "t", "a preview created the schema");
     let done = s.initialize(true).unwrap();
-    assert_eq!((done.action, done.version), (InitializeAction::Created, 1));
+    assert_eq!((done.action, done.version), (InitializeAction::Created, 2));
     assert!(done.central_store.starts_with("postgresql://") && !done.central_store.contains("password"), "{}", done.central_store);
     assert_eq!(psql(&db, "SELECT count(*) FROM xmppfed_head"), "1");
     // A commit finds a partner's domains by identity through an index, not a scan of the table.
@@ -161,17 +161,17 @@ fn a_newer_schema_is_refused_and_schema_creation_is_explicit_too() {
     s.create(new(r#"{"Identity":"a.example"}"#)).unwrap();
     // A schema newer than the library: refused by every operation and by Initialize, with a
     // message that says what and what to do; nothing is changed.
-    psql(&db, "UPDATE xmppfed_meta SET schema_version = 2");
+    psql(&db, "UPDATE xmppfed_meta SET schema_version = 3");
     let mut newer = open(&db, &dir.path().join("replica-2"));
     let e = newer.list(None, Source::Central).unwrap_err();
-    assert!(matches!(e, Error::StoreVersion { found: 2, supported: 1, .. }), "{e}");
+    assert!(matches!(e, Error::StoreVersion { found: 3, supported: 2, .. }), "{e}");
     let text = e.to_string();
-    assert!(text.contains("schema version 2") && text.contains("newer xmppfed") && text.contains("up to version 1"), "{text}");
+    assert!(text.contains("schema version 3") && text.contains("newer xmppfed") && text.contains("up to version 2"), "{text}");
     for apply in [false, true] {
-        assert!(matches!(newer.initialize(apply), Err(Error::StoreVersion { found: 2, supported: 1, .. })));
+        assert!(matches!(newer.initialize(apply), Err(Error::StoreVersion { found: 3, supported: 2, .. })));
     }
     assert!(matches!(newer.create(new(r#"{"Identity":"b.example"}"#)), Err(Error::StoreVersion { .. })));
-    assert_eq!(psql(&db, "SELECT schema_version || ' ' || (SELECT seq FROM xmppfed_head) FROM xmppfed_meta"), "2 1");
+    assert_eq!(psql(&db, "SELECT schema_version || ' ' || (SELECT seq FROM xmppfed_head) FROM xmppfed_meta"), "3 1");
 }
 
 /// A DBA's set-up: admins may read and write the tables but not create them. Before the schema

@@ -272,9 +272,9 @@ fn a_damaged_middle_line_is_corruption_not_a_torn_tail() {
     assert_eq!(fs::read(log_path(&d)).unwrap(), bytes);
 }
 
-/// A log whose checked header has format version 3 (newer than the library's); returns its bytes.
+/// A log whose checked header has format version 4 (newer than the library's); returns its bytes.
 fn write_future_format(d: &Dirs) -> Vec<u8> {
-    let json = br#"{"Format":"xmppfed-log","Version":3,"StoreId":"ab","Generation":1,"Seq":0}"#;
+    let json = br#"{"Format":"xmppfed-log","Version":4,"StoreId":"ab","Generation":1,"Seq":0}"#;
     let mut line = format!("{:08x} ", crc32(json)).into_bytes();
     line.extend_from_slice(json);
     line.push(b'\n');
@@ -287,13 +287,13 @@ fn a_future_format_version_is_refused() {
     let d = dirs();
     write_future_format(&d);
     let err = open(&d).list(None, Source::Central).unwrap_err();
-    assert!(matches!(err, Error::StoreVersion { found: 3, supported: 2, .. }), "{err}");
+    assert!(matches!(err, Error::StoreVersion { found: 4, supported: 3, .. }), "{err}");
 }
 
 #[test]
 fn an_exhausted_commit_counter_is_damage_not_a_wrap_to_zero() {
     let d = dirs();
-    let json = format!(r#"{{"Format":"xmppfed-log","Version":2,"StoreId":"ab","Generation":1,"Seq":{}}}"#, u64::MAX);
+    let json = format!(r#"{{"Format":"xmppfed-log","Version":3,"StoreId":"ab","Generation":1,"Seq":{}}}"#, u64::MAX);
     let mut line = format!("{:08x} ", crc32(json.as_bytes())).into_bytes();
     line.extend_from_slice(json.as_bytes());
     line.push(b'\n');
@@ -585,7 +585,7 @@ fn initialize_creates_a_missing_folder_and_checks_an_existing_one() {
     let nested = Dirs { central: d.central.join("nested/store"), replica: d.replica.clone(), _root: tempfile::tempdir().unwrap() };
     let mut s = open(&nested);
     let preview = s.initialize(false).unwrap();
-    assert_eq!((preview.kind, preview.action, preview.version), ("Folder", InitializeAction::Created, 2));
+    assert_eq!((preview.kind, preview.action, preview.version), ("Folder", InitializeAction::Created, 3));
     assert!(!d.central.exists(), "a preview created the folder");
     let done = s.initialize(true).unwrap();
     assert_eq!(done.action, InitializeAction::Created);
@@ -603,8 +603,8 @@ fn initialize_creates_a_missing_folder_and_checks_an_existing_one() {
     let line = write_future_format(&future);
     for apply in [false, true] {
         let e = open(&future).initialize(apply).unwrap_err();
-        assert!(matches!(e, Error::StoreVersion { found: 3, supported: 2, .. }), "{e}");
-        assert!(e.to_string().contains("format version 3, written by a newer xmppfed"), "{e}");
+        assert!(matches!(e, Error::StoreVersion { found: 4, supported: 3, .. }), "{e}");
+        assert!(e.to_string().contains("format version 4, written by a newer xmppfed"), "{e}");
     }
     assert_eq!(fs::read(log_path(&future)).unwrap(), line);
     // The folder gone (an unmounted share) while this machine's replica knows the store: refused.
