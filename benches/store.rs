@@ -44,7 +44,7 @@ use std::time::Instant;
 use common::*;
 use xmppfed::ffi::{xmppfed_partner_get, xmppfed_partner_list, xmppfed_partner_new, xmppfed_partner_remove, xmppfed_partner_set};
 use xmppfed::model::Partner;
-use xmppfed::store::log::{current_file, encode_line, generation_path, header_line, Change, Header, Record};
+use xmppfed::store::log::{current_file, encode_line, generation_path, header_line, Header, Record};
 
 const CHILD_ENV: &str = "XMPPFED_BENCH_MEMORY_CHILD";
 const FILTERS: [&str; 2] = ["*7.example.org", "p1234*"];

@@ -16,7 +16,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use xmppfed::model::Partner;
-use xmppfed::store::log::{encode_line, generation_path, header_line, new_store_id, Change, Header, Record};
+use xmppfed::store::log::{encode_line, generation_path, header_line, new_store_id, Header, Record};
 
 fn partner(name: String, i: usize, revision: u64) -> Partner {
     let mut p = Partner::with_defaults(name.clone());

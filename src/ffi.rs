@@ -906,11 +906,7 @@ unsafe fn import(store: *mut xmppfed_store, input: *const c_char, options_json: 
 }
 
 fn transfer_format(text: &str) -> Outcome<crate::transfer::Format> {
-    match text.to_ascii_lowercase().as_str() {
-        "json" => Ok(crate::transfer::Format::Json),
-        "csv" => Ok(crate::transfer::Format::Csv),
-        _ => Err(Error::value("Format", format!("'{text}' is not a format; valid values: Json, Csv")).into()),
-    }
+    text.parse().map_err(|problem| Error::value("Format", problem).into())
 }
 
 /// This machine's replica against the central store (Get-CsXmppAllowedPartnerReplicationStatus),

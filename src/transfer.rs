@@ -14,13 +14,15 @@
 //! computed against.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::history::{property_changes, PropertyChange};
-use crate::model::{NewPartner, Partner};
+use crate::model::{named_enum, NewPartner, Partner};
 use crate::negotiation::Warning;
 use crate::store::state::State;
 
@@ -39,12 +41,11 @@ pub const COLUMNS: [&str; 11] = [
     "ConnectionLimit",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
-pub enum Format {
-    #[default]
-    Json,
-    Csv,
-}
+named_enum!(
+    /// How an exported or imported list is written: the same names, matched case-insensitively,
+    /// for Export's `format` argument and Import's `Format` option.
+    Format { Json, Csv } default Json
+);
 
 /// The exported text of `partners` (already sorted by identity).
 pub fn export<'a>(partners: impl Iterator<Item = &'a Partner>, format: Format) -> String {
@@ -164,7 +165,14 @@ fn read_items(text: &str, format: Format, warnings: &mut Vec<Warning>) -> Result
         Format::Csv => {
             let rows = crate::csv::parse(text).map_err(|problem| Error::value("Path", format!("the CSV cannot be read: {problem}")))?;
             let mut rows = rows.into_iter();
-            let Some((_, header)) = rows.next() else { return Ok(Vec::new()) };
+            // An empty text is not an empty list: with RemoveMissing it would empty the store (a
+            // file cut short, a failed redirection). An empty list is a header row alone.
+            let Some((_, header)) = rows.next() else {
+                return Err(Error::value("Path", "the CSV is empty: it has no header row (an empty list is a header row alone)"));
+            };
+            if !header.iter().any(|h| h.eq_ignore_ascii_case("Identity") || h.eq_ignore_ascii_case("Domain")) {
+                return Err(Error::value("Path", format!("the CSV's header row names no Identity or Domain column: {}", header.join(","))));
+            }
             rows.map(|(line, fields)| {
                 if fields.len() != header.len() {
                     return Err(Error::value("Path", format!("CSV line {line} has {} fields, the header {}", fields.len(), header.len())));
@@ -498,6 +506,9 @@ mod tests {
         let rejected: Vec<_> = plan.rejected.iter().map(|r| (r.position, r.error_id)).collect();
         assert_eq!(rejected, vec![(4, "InvalidDomain"), (5, "DuplicateIdentity"), (6, "DomainConflict")]);
         assert!(plan.warnings.iter().any(|w| w.id == "PropertyIgnored" && w.message.contains("'Notes'")));
+        let negotiation = ImportInput::read(r#"[{"Identity":"tls.com","TlsNegotiation":"Optional"}]"#, ImportOptions::default()).unwrap().plan(&s, 4);
+        let messages: Vec<&str> = negotiation.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert!(matches!(&messages[..], [m] if m.starts_with("tls.com: SaslNegotiation is Required") && !m.contains("tls.com: tls.com")), "{messages:?}");
 
         // Made equal to the input, gone.com goes and its domain is free for grab.com.
         let mirror = ImportInput::read(input, ImportOptions { remove_missing: true, ..Default::default() }).unwrap().plan(&s, 4);
@@ -521,14 +532,38 @@ mod tests {
     }
 
     #[test]
+    fn the_format_is_one_rule_for_export_and_import() {
+        assert_eq!("csv".parse::<Format>(), Ok(Format::Csv));
+        assert_eq!("JSON".parse::<Format>(), Ok(Format::Json));
+        assert_eq!("xml".parse::<Format>(), Err("'xml' is not a valid Format; valid values: Json, Csv".to_string()));
+        let options: ImportOptions = crate::json::parse_object(r#"{"Format":"cSv","RemoveMissing":true}"#).unwrap();
+        assert_eq!((options.format, options.remove_missing), (Format::Csv, true));
+        for (text, mentions) in [(r#"{"Format":"xml"}"#, "'xml' is not a valid Format"), (r#"{"Format":null}"#, "null")] {
+            match crate::json::parse_object::<ImportOptions>(text) {
+                Err(Error::JsonShape(m)) => assert!(m.contains(mentions), "{text}: {m}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn bad_input_as_a_whole_is_an_error_and_bad_values_are_rejections() {
         assert!(matches!(ImportInput::read("{}", ImportOptions::default()), Err(Error::JsonShape(_))));
         assert!(matches!(ImportInput::read("[1]", ImportOptions::default()), Err(Error::JsonShape(_))));
         assert!(matches!(ImportInput::read("[", ImportOptions::default()), Err(Error::JsonSyntax(_))));
         let csv = ImportOptions { format: Format::Csv, ..Default::default() };
         assert!(ImportInput::read("Identity,Description\na.com\n", csv.clone()).is_err());
+        for empty in ["", "\u{feff}", "\r\n\n", "Name,Value\n", "Name,Value\nx,y\n"] {
+            assert!(matches!(ImportInput::read(empty, csv.clone()), Err(Error::InvalidValue { .. })), "{empty:?}");
+        }
+        let header_only = ImportInput::read("identity,ConnectionLimit\r\n", csv.clone()).unwrap().plan(&State::default(), 1);
+        assert_eq!(header_only.change_count() + header_only.rejected.len(), 0);
         let plan = ImportInput::read("Identity,EnableKeepAlive,ConnectionLimit\na.com,maybe,3\nb.com,false,x\nc.com,,\n", csv).unwrap().plan(&State::default(), 1);
         assert_eq!(plan.rejected.iter().map(|r| (r.position, r.error_id)).collect::<Vec<_>>(), vec![(2, "InvalidValue"), (3, "InvalidValue")]);
+        // Named by the partner they describe, though the bad column comes first.
+        assert_eq!(plan.rejected.iter().map(|r| r.identity.as_deref()).collect::<Vec<_>>(), vec![Some("a.com"), Some("b.com")]);
+        let by_domain = ImportInput::read(r#"[{"domain":"d.com","ConnectionLimit":"x"},{"Identity":"","ConnectionLimit":0}]"#, ImportOptions::default()).unwrap().plan(&State::default(), 1);
+        assert_eq!(by_domain.rejected.iter().map(|r| r.identity.as_deref()).collect::<Vec<_>>(), vec![Some("d.com"), None]);
         assert_eq!(plan.added.len(), 1);
         assert_eq!(plan.added[0].connection_limit, crate::model::DEFAULT_CONNECTION_LIMIT);
     }

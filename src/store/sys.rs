@@ -63,8 +63,24 @@ pub fn account_name() -> String {
     }
 }
 
-/// This machine's name, for messages.
+/// This machine's name, from the operating system: the history's "where" and the lock holder's
+/// note. On Windows `GetComputerNameW`, not `%COMPUTERNAME%`, which any process can set (as
+/// [`account_name`] does not read `$USER`).
 pub fn host_name() -> String {
+    #[cfg(windows)]
+    {
+        #[link(name = "kernel32")]
+        extern "system" {
+            fn GetComputerNameW(buffer: *mut u16, size: *mut u32) -> i32;
+        }
+        let mut buf = [0u16; 256];
+        let mut len = buf.len() as u32;
+        // SAFETY: the buffer is valid for `len` UTF-16 units; on success `len` counts the name
+        // without its NUL.
+        if unsafe { GetComputerNameW(buf.as_mut_ptr(), &mut len) } != 0 && (len as usize) < buf.len() {
+            return String::from_utf16_lossy(&buf[..len as usize]);
+        }
+    }
     #[cfg(unix)]
     {
         let mut buf = [0u8; 256];

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #ifndef _WIN32
+#include <pwd.h>
 #include <sys/file.h>
 #endif
 
@@ -373,6 +374,8 @@ static void test_static_functions(void) {
         {XMPPFED_RESULT_INPUT_TOO_LARGE, "InputTooLarge"},
         {XMPPFED_RESULT_STORE_UNTRUSTED, "StoreUntrusted"},
         {XMPPFED_RESULT_STORE_MISMATCH, "StoreMismatch"},
+        {XMPPFED_RESULT_STORE_CHANGED, "StoreChanged"},
+        {XMPPFED_RESULT_IMPORT_REJECTED, "ImportRejected"},
         {XMPPFED_RESULT_PANIC, "Panic"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -381,7 +384,7 @@ static void test_static_functions(void) {
             fprintf(stderr, "    code %d: expected %s, got %s\n", names[i].code, names[i].name, n ? n : "(null)");
         }
     }
-    CHECK(xmppfed_result_name(21) == NULL);
+    CHECK(xmppfed_result_name(23) == NULL);
     CHECK(xmppfed_result_name(99) == NULL);
     CHECK(xmppfed_result_name(101) == NULL);
     CHECK(xmppfed_result_name(-1) == NULL);
@@ -1886,6 +1889,712 @@ static void test_open_with_environment(const char *root) {
     free(central);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* History, export and import                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+/* The number after `key` (e.g. "\"CommittedRevision\":") in `json`, or -1 (also for null). */
+static int starts_with(const char *s, const char *prefix) {
+    return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static long long number_after(const char *json, const char *key) {
+    const char *at = json ? strstr(json, key) : NULL;
+    if (!at) return -1;
+    at += strlen(key);
+    return (*at >= '0' && *at <= '9') ? strtoll(at, NULL, 10) : -1;
+}
+
+/* The JSON array after `key` (e.g. "\"Rejected\":"), malloc'd, brackets included (no nested
+ * arrays need to be told apart: strings are skipped). NULL if absent. */
+static char *array_after(const char *json, const char *key) {
+    const char *at = json ? strstr(json, key) : NULL;
+    if (!at) return NULL;
+    at += strlen(key);
+    if (*at != '[') return NULL;
+    int depth = 0, in_string = 0;
+    const char *p = at;
+    for (; *p; p++) {
+        if (in_string) {
+            if (*p == '\\' && p[1]) p++;
+            else if (*p == '"') in_string = 0;
+        } else if (*p == '"') {
+            in_string = 1;
+        } else if (*p == '[' || *p == '{') {
+            depth++;
+        } else if ((*p == ']' || *p == '}') && --depth == 0) {
+            break;
+        }
+    }
+    if (!*p) return NULL;
+    size_t n = (size_t)(p - at) + 1;
+    char *d = malloc(n + 1);
+    if (!d) { perror("malloc"); exit(2); }
+    memcpy(d, at, n);
+    d[n] = '\0';
+    return d;
+}
+
+/* How many history entries a history document holds (each begins with {"Revision":). */
+static int entries_in(const char *history) {
+    return count_of(history, "{\"Revision\":");
+}
+
+/* The history entries of commit `revision`. */
+static int entries_of_commit(const char *history, long long revision) {
+    char *needle = xasprintf("{\"Revision\":%lld,\"At\":", revision);
+    int n = count_of(history, needle);
+    free(needle);
+    return n;
+}
+
+/* The operating system's name for this account and this machine, as the history records them. */
+static void os_user_and_machine(char *user, size_t user_size, char *machine, size_t machine_size) {
+    user[0] = machine[0] = '\0';
+#ifdef _WIN32
+    DWORD n = (DWORD)user_size;
+    if (!GetUserNameA(user, &n)) user[0] = '\0';
+    n = (DWORD)machine_size;
+    if (!GetComputerNameA(machine, &n)) machine[0] = '\0';
+#else
+    struct passwd *pw = getpwuid(geteuid());
+    if (pw && pw->pw_name) snprintf(user, user_size, "%s", pw->pw_name);
+    if (gethostname(machine, machine_size - 1) != 0) machine[0] = '\0';
+    machine[machine_size - 1] = '\0';
+#endif
+}
+
+/* Make the store empty in one import (RemoveMissing with an empty input): the known starting
+ * point of the checks below, whatever earlier checks left. */
+static void empty_by_import(xmppfed_store *st) {
+    char *out, *list;
+    EXPECT_OK(list, xmppfed_partner_list(st, NULL, false, &list));
+    int before = count_of(list, "\"Identity\":");
+    FREE(list);
+    long long revision = central_revision(st);
+    EXPECT_OK(out, xmppfed_store_import(st, "[]", "{\"RemoveMissing\":true}", &out));
+    CHECK(count_of(out, "\"Identity\":") == before);
+    if (before > 0) {
+        CHECK(number_after(out, "\"CommittedRevision\":") == revision + 1);
+        CHECK(central_revision(st) == revision + 1);
+    } else {
+        CHECK_HAS(out, "\"CommittedRevision\":null");
+    }
+    FREE(out);
+    EXPECT_OK(list, xmppfed_partner_list(st, NULL, false, &list));
+    CHECK(list && strcmp(list, "[]") == 0);
+    FREE(list);
+}
+
+/* New, Set and Remove each leave one history entry, newest first, with who, when, the partner
+ * before and after, and the properties that changed; the query's filters. */
+static void test_history(xmppfed_store *st) {
+    char *out, *h;
+#ifdef _WIN32
+    /* The machine comes from the operating system, not from a variable any process can set. */
+    char computername[256] = "";
+    DWORD cn = GetEnvironmentVariableA("COMPUTERNAME", computername, sizeof computername);
+    SetEnvironmentVariableA("COMPUTERNAME", "spoofed-machine");
+#endif
+
+    EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"H1.history.example\",\"Description\":\"one\"}", false, &out));
+    long long created = revision_of(out);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_set(st, "h1.history.example", "{\"Description\":\"two\",\"ConnectionLimit\":7}", &out));
+    long long changed = revision_of(out);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"h2.history.example\"}", false, &out));
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_remove(st, "h1.history.example", &out));
+    FREE(out);
+    long long removed = central_revision(st);
+    CHECK(created > 0 && changed == created + 1 && removed == changed + 2);
+
+    EXPECT_OK(h, xmppfed_store_history(st, "{\"Identity\":\"h1.history.example\"}", &h));
+    CHECK(h && h[0] == '[');
+    CHECK(entries_in(h) == 3);
+    /* Newest first: Remove, Set, Create. */
+    char *head = xasprintf("[{\"Revision\":%lld,\"At\":\"", removed);
+    CHECK(starts_with(h, head));
+    free(head);
+    const char *rm = h ? strstr(h, "\"Operation\":\"Remove\"") : NULL;
+    const char *set = h ? strstr(h, "\"Operation\":\"Set\"") : NULL;
+    const char *create = h ? strstr(h, "\"Operation\":\"Create\"") : NULL;
+    CHECK(rm && set && create && rm < set && set < create);
+    /* The removal: the partner before, nothing after, every property going. */
+    CHECK_HAS(rm, "\"Identity\":\"h1.history.example\",\"Before\":{\"Identity\":\"h1.history.example\"");
+    CHECK_HAS(rm, "\"Description\":\"two\"");
+    CHECK_HAS(rm, "\"After\":null,\"Changes\":[{\"Property\":\"Domain\",\"Old\":\"h1.history.example\",\"New\":null}");
+    /* The Set: before and after, and exactly the two properties it changed, as text. */
+    char *set_entry = set ? xstrdup(set) : NULL;
+    if (set_entry && create) set_entry[create - set] = '\0';
+    CHECK_HAS(set_entry, "\"Changes\":[{\"Property\":\"Description\",\"Old\":\"one\",\"New\":\"two\"},"
+                         "{\"Property\":\"ConnectionLimit\",\"Old\":\"20\",\"New\":\"7\"}]");
+    CHECK(count_of(set_entry, "\"Property\":") == 2);
+    char *before_rev = xasprintf("\"Before\":{\"Identity\":\"h1.history.example\"");
+    CHECK_HAS(set_entry, before_rev);
+    free(before_rev);
+    char *after_rev = xasprintf("\"ConnectionLimit\":7,\"Revision\":%lld}", changed);
+    CHECK_HAS(set_entry, after_rev);
+    free(after_rev);
+    free(set_entry);
+    /* The creation: nothing before. */
+    CHECK_HAS(create, "\"Before\":null,\"After\":{\"Identity\":\"h1.history.example\"");
+    CHECK_HAS(create, "\"Changes\":[{\"Property\":\"Domain\",\"Old\":null,\"New\":\"h1.history.example\"}");
+    /* Who and where: the operating system's names for this account and machine. */
+    char user[256], machine[256];
+    os_user_and_machine(user, sizeof user, machine, sizeof machine);
+    if (CHECK(user[0] != '\0' && machine[0] != '\0')) {
+        char *who = xasprintf("\"User\":\"%s\",\"Machine\":\"%s\",\"Operation\":", user, machine);
+        CHECK(count_of(h, who) == 3);
+        free(who);
+    }
+    CHECK_HAS(h, "\"At\":\"20");
+    CHECK_HAS(h, "Z\",\"User\":");
+    CHECK_LACKS(h, "spoofed-machine");
+    FREE(h);
+#ifdef _WIN32
+    SetEnvironmentVariableA("COMPUTERNAME", cn > 0 && cn < sizeof computername ? computername : NULL);
+#endif
+
+    /* Filters: a wildcard on Identity (case-insensitive), First, and a time window (inclusive). */
+    EXPECT_OK(h, xmppfed_store_history(st, "{\"Identity\":\"H?.HISTORY.*\"}", &h));
+    CHECK(entries_in(h) == 4);
+    FREE(h);
+    EXPECT_OK(h, xmppfed_store_history(st, "{\"Identity\":\"*.history.example\",\"First\":2}", &h));
+    CHECK(entries_in(h) == 2);
+    CHECK_HAS(h, "\"Operation\":\"Remove\"");
+    CHECK_HAS(h, "\"Identity\":\"h2.history.example\"");
+    FREE(h);
+    EXPECT_OK(h, xmppfed_store_history(st, "{\"First\":0}", &h));
+    CHECK(h && strcmp(h, "[]") == 0);
+    FREE(h);
+    EXPECT_OK(h, xmppfed_store_history(st, "{\"Identity\":\"nobody.example\"}", &h));
+    CHECK(h && strcmp(h, "[]") == 0);
+    FREE(h);
+    EXPECT_OK(h, xmppfed_store_history(st, "{\"Identity\":\"h1.history.example\",\"After\":\"2000-01-01T00:00:00Z\",\"Before\":\"2999-12-31T23:59:59+01:00\"}", &h));
+    CHECK(entries_in(h) == 3);
+    FREE(h);
+    EXPECT_OK(h, xmppfed_store_history(st, "{\"Before\":\"2000-01-01T00:00:00Z\"}", &h));
+    CHECK(h && strcmp(h, "[]") == 0);
+    FREE(h);
+    EXPECT_OK(h, xmppfed_store_history(st, "{\"After\":\"2999-01-01T00:00:00.5Z\"}", &h));
+    CHECK(h && strcmp(h, "[]") == 0);
+    FREE(h);
+    /* The newest entry's own time, as both ends of the window: it is inside. */
+    EXPECT_OK(h, xmppfed_store_history(st, "{\"First\":1}", &h));
+    CHECK(entries_in(h) == 1);
+    const char *at = h ? strstr(h, "\"At\":\"") : NULL;
+    if (CHECK(at != NULL && strlen(at) > 26)) {
+        char when[21];
+        memcpy(when, at + 6, 20);
+        when[20] = '\0';
+        char *window = xasprintf("{\"After\":\"%s\",\"Before\":\"%s\",\"Identity\":\"h1.*\"}", when, when);
+        char *w;
+        EXPECT_OK(w, xmppfed_store_history(st, window, &w));
+        CHECK(entries_in(w) >= 1);
+        CHECK_HAS(w, "\"Operation\":\"Remove\"");
+        FREE(w);
+        free(window);
+    }
+    FREE(h);
+    /* NULL: everything. */
+    EXPECT_OK(h, xmppfed_store_history(st, NULL, &h));
+    CHECK(entries_in(h) >= 4);
+    FREE(h);
+
+    /* Bad queries: which rule, in clear words; the output untouched. */
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_store_history(st, "{\"After\":\"yesterday\"}", &out));
+    CHECK_MSG("After");
+    CHECK_MSG("'yesterday' is not a date and time (RFC 3339");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_store_history(st, "{\"Before\":\"2026-13-01T00:00:00Z\"}", &out));
+    CHECK_MSG("Before");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_store_history(st, "{\"Before\":\"2026-11-30T15:04:05\"}", &out));
+    CHECK_MSG("Before");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_FILTER, out, xmppfed_store_history(st, "{\"Identity\":\"[abc\"}", &out));
+    CHECK_MSG("[abc");
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_store_history(st, "{\"Colour\":\"red\"}", &out));
+    CHECK_MSG("Colour");
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_store_history(st, "{\"First\":-1}", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_store_history(st, "{\"First\":\"10\"}", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_store_history(st, "{\"After\":20261130}", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_store_history(st, "[]", &out));
+    CHECK_MSG("expected a JSON object");
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SYNTAX, out, xmppfed_store_history(st, "{\"First\":", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SYNTAX, out, xmppfed_store_history(st, "", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_store_history(NULL, NULL, &out));
+    CHECK_MSG("store");
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_store_history(st, NULL, NULL));
+    CHECK_MSG("history_json_out");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_store_history(st, "{\"Identity\":\"\xff\xfe\"}", &out));
+    CHECK_MSG("query_json");
+}
+
+/* Export: both formats, filters, the replica; its argument errors. */
+static void test_export(xmppfed_store *st) {
+    char *out, *json, *csv;
+
+    EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"b.transfer.example\",\"AdditionalDomains\":[\"x.b.transfer.example\",\"y.b.transfer.example\"],"
+                                           "\"Description\":\"quote \\\" comma , semicolon ;\",\"ConnectionLimit\":5}", false, &out));
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"a.transfer.example\",\"PartnerType\":\"Federated\"}", false, &out));
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"" BUCHER "\"}", false, &out));
+    FREE(out);
+
+    /* JSON: an array, one partner per line, sorted, without Revision. */
+    EXPECT_OK(json, xmppfed_store_export(st, "Json", NULL, false, &json));
+    CHECK(starts_with(json, "[\n  {\"Identity\":\"a.transfer.example\",\"Domain\":\"a.transfer.example\",\"AdditionalDomains\":[]"));
+    CHECK_HAS(json, "},\n  {\"Identity\":\"b.transfer.example\"");
+    CHECK_HAS(json, "\"AdditionalDomains\":[\"x.b.transfer.example\",\"y.b.transfer.example\"]");
+    CHECK_HAS(json, "\"Description\":\"quote \\\" comma , semicolon ;\"");
+    CHECK_HAS(json, "\"Identity\":\"" BUCHER "\"");
+    CHECK_LACKS(json, "Revision");
+    CHECK(count_of(json, "{\"Identity\":") == 3);
+    static const char *const sorted[] = {"a.transfer.example", "b.transfer.example", BUCHER};
+    CHECK(in_order(json, sorted, 3));
+    /* CSV (the name case-insensitive): a header row, AdditionalDomains joined with ';', quoting. */
+    EXPECT_OK(csv, xmppfed_store_export(st, "cSv", NULL, false, &csv));
+    CHECK(starts_with(csv, "Identity,Domain,AdditionalDomains,Description,ProxyFqdn,PartnerType,TlsNegotiation,SaslNegotiation,"
+                           "SupportDialbackNegotiation,EnableKeepAlive,ConnectionLimit\r\n"));
+    CHECK_HAS(csv, "\na.transfer.example,a.transfer.example,,,,Federated,Required,Required,true,true,20");
+    CHECK_HAS(csv, "\nb.transfer.example,b.transfer.example,x.b.transfer.example;y.b.transfer.example,\"quote \"\" comma , semicolon ;\",,PublicUnverified,");
+    CHECK_LACKS(csv, "Revision");
+    /* A filter, and the local replica (refreshed by every commit above): the same text. */
+    EXPECT_OK(out, xmppfed_store_export(st, "JSON", "a.*", false, &out));
+    CHECK(count_of(out, "{\"Identity\":") == 1);
+    CHECK_HAS(out, "\"Identity\":\"a.transfer.example\"");
+    FREE(out);
+    EXPECT_OK(out, xmppfed_store_export(st, "json", "nothing.*", false, &out));
+    CHECK(out && strcmp(out, "[]\n") == 0);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_store_export(st, "Json", NULL, true, &out));
+    CHECK(json && out && strcmp(json, out) == 0);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_store_export(st, "Csv", NULL, true, &out));
+    CHECK(csv && out && strcmp(csv, out) == 0);
+    FREE(out);
+
+    /* Errors: the format named, the filter's own error, NULL and non-UTF-8 arguments. */
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_store_export(st, "xml", NULL, false, &out));
+    CHECK_MSG("Format");
+    CHECK_MSG("'xml'");
+    CHECK_MSG("Json, Csv");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_store_export(st, "", NULL, false, &out));
+    CHECK_MSG("Format");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_FILTER, out, xmppfed_store_export(st, "Json", "[z-a]", false, &out));
+    CHECK_MSG("z-a");
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_store_export(NULL, "Json", NULL, false, &out));
+    CHECK_MSG("store");
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_store_export(st, NULL, NULL, false, &out));
+    CHECK_MSG("format");
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_store_export(st, "Json", NULL, false, NULL));
+    CHECK_MSG("text_out");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_store_export(st, BAD_UTF8, NULL, false, &out));
+    CHECK_MSG("format");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_store_export(st, "Json", "a\xff*", false, &out));
+    CHECK_MSG("filter");
+    FREE(json);
+    FREE(csv);
+}
+
+/* Import's argument and whole-input errors: nothing is read from the store, nothing changes. */
+static void test_import_errors(xmppfed_store *st) {
+    char *out;
+    long long revision = central_revision(st);
+    static const char one[] = "[{\"Identity\":\"never.transfer.example\"}]";
+
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_store_import(NULL, one, NULL, &out));
+    CHECK_MSG("store");
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_store_import_preview(NULL, one, NULL, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_store_import(st, NULL, NULL, &out));
+    CHECK_MSG("input");
+    EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_store_import_preview(st, NULL, "{}", &out));
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_store_import(st, one, NULL, NULL));
+    CHECK_MSG("plan_json_out");
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_store_import_preview(st, one, NULL, NULL));
+    CHECK_MSG("plan_json_out");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_store_import(st, "[{\"Identity\":\"\xff.example\"}]", NULL, &out));
+    CHECK_MSG("input");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_store_import_preview(st, one, "{\"Format\":\"\xc3(\"}", &out));
+    CHECK_MSG("options_json");
+
+    /* Options: syntax, shape (unknown field, wrong type, a format that is not one, naming it). */
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SYNTAX, out, xmppfed_store_import(st, one, "{\"RemoveMissing\":", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_store_import(st, one, "{\"Colour\":1}", &out));
+    CHECK_MSG("Colour");
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_store_import(st, one, "{\"RemoveMissing\":\"yes\"}", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_store_import(st, one, "{\"ExpectedRevision\":-1}", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_store_import(st, one, "{\"Format\":\"xml\"}", &out));
+    CHECK_MSG("'xml' is not a valid Format");
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_store_import_preview(st, one, "{\"Format\":null}", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_store_import(st, one, "[]", &out));
+
+    /* An input that cannot be read as a whole. */
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SYNTAX, out, xmppfed_store_import(st, "[{\"Identity\":", NULL, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SYNTAX, out, xmppfed_store_import_preview(st, "", NULL, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_store_import(st, "{\"Identity\":\"a.example\"}", NULL, &out));
+    CHECK_MSG("array");
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SHAPE, out, xmppfed_store_import(st, "[1]", NULL, &out));
+    /* CSV read as JSON, and a CSV row with more fields than the header. */
+    EXPECT_FAIL(XMPPFED_RESULT_JSON_SYNTAX, out, xmppfed_store_import(st, "Identity\na.example\n", NULL, &out));
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_store_import(st, "Identity\na.example,b,c\n", "{\"Format\":\"Csv\"}", &out));
+    CHECK_MSG("line 2 has 3 fields");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_store_import(st, "Identity\n\"a.example\n", "{\"Format\":\"Csv\"}", &out));
+    CHECK_MSG("never closed");
+    /* An empty text is no list (with RemoveMissing it would empty the store); a header alone is. */
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_store_import(st, "", "{\"Format\":\"Csv\",\"RemoveMissing\":true}", &out));
+    CHECK_MSG("no header row");
+    EXPECT_FAIL(XMPPFED_RESULT_INVALID_VALUE, out, xmppfed_store_import_preview(st, "Name,Value\r\n", "{\"Format\":\"Csv\",\"RemoveMissing\":true}", &out));
+    CHECK_MSG("names no Identity or Domain column");
+
+    /* None of it touched the store. */
+    CHECK(central_revision(st) == revision);
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "never.transfer.example", false, &out));
+}
+
+/* An exported list imported again, in both formats: everything Unchanged, no commit. */
+static void test_round_trip(xmppfed_store *st) {
+    char *out, *text;
+    static const char *const formats[][2] = {{"Json", "{\"Format\":\"Json\",\"RemoveMissing\":true}"},
+                                            {"Csv", "{\"Format\":\"csv\",\"RemoveMissing\":true}"}};
+    for (size_t i = 0; i < 2; i++) {
+        long long revision = central_revision(st);
+        EXPECT_OK(text, xmppfed_store_export(st, formats[i][0], NULL, false, &text));
+        EXPECT_OK(out, xmppfed_store_import_preview(st, text, formats[i][1], &out));
+        CHECK(number_after(out, "\"BaseRevision\":") == revision);
+        CHECK_HAS(out, "\"Added\":[],\"Changed\":[],\"Removed\":[],\"Unchanged\":[\"a.transfer.example\",\"b.transfer.example\",\"" BUCHER "\"]");
+        CHECK_HAS(out, "\"Rejected\":[],\"RemoveMissing\":true,\"CommittedRevision\":null");
+        FREE(out);
+        EXPECT_OK(out, xmppfed_store_import(st, text, formats[i][1], &out));
+        CHECK_HAS(out, "\"Unchanged\":[\"a.transfer.example\",\"b.transfer.example\",\"" BUCHER "\"]");
+        CHECK_HAS(out, "\"CommittedRevision\":null");
+        FREE(out);
+        CHECK(central_revision(st) == revision);
+        /* The same text comes out again. */
+        EXPECT_OK(out, xmppfed_store_export(st, formats[i][0], NULL, false, &out));
+        CHECK(text && out && strcmp(text, out) == 0);
+        FREE(out);
+        FREE(text);
+    }
+}
+
+/* An import that adds, changes and removes: one commit, every written partner at its revision,
+ * one history entry per partner. */
+static void test_import_applies_one_commit(xmppfed_store *st) {
+    char *out, *plan, *list, *h;
+    char *before_a;
+    EXPECT_OK(before_a, xmppfed_partner_get(st, "a.transfer.example", false, &before_a));
+    long long revision_a = revision_of(before_a);
+    FREE(before_a);
+
+    /* a: as it is (Unchanged); b: ConnectionLimit and AdditionalDomains changed; bücher: not
+     * named (removed, RemoveMissing); c and d: new (d by its A-label, in CSV-like text values). */
+    static const char input[] =
+        "[{\"Identity\":\"a.transfer.example\",\"PartnerType\":\"federated\",\"Revision\":99},"
+        " {\"Identity\":\"B.transfer.example.\",\"AdditionalDomains\":\"x.b.transfer.example;z.b.transfer.example\","
+        "  \"Description\":\"quote \\\" comma , semicolon ;\",\"ConnectionLimit\":\"6\"},"
+        " {\"Identity\":\"c.transfer.example\",\"EnableKeepAlive\":\"False\"},"
+        " {\"Domain\":\"xn--d-bga.transfer.example\",\"Notes\":\"ignored\"}]";
+    long long base = central_revision(st);
+    EXPECT_OK(plan, xmppfed_store_import_preview(st, input, "{\"RemoveMissing\":true}", &plan));
+    CHECK(number_after(plan, "\"BaseRevision\":") == base);
+    CHECK_HAS(plan, "\"CommittedRevision\":null");
+    char *unchanged = array_after(plan, "\"Unchanged\":");
+    CHECK(unchanged && strcmp(unchanged, "[\"a.transfer.example\"]") == 0);
+    free(unchanged);
+    FREE(plan);
+    CHECK(central_revision(st) == base);
+
+    EXPECT_OK(plan, xmppfed_store_import(st, input, "{\"RemoveMissing\":true,\"ExpectedRevision\":null}", &plan));
+    long long committed = number_after(plan, "\"CommittedRevision\":");
+    CHECK(committed == base + 1);
+    CHECK(central_revision(st) == committed);
+    CHECK(number_after(plan, "\"BaseRevision\":") == base);
+    char *added = array_after(plan, "\"Added\":");
+    char *changed = array_after(plan, "\"Changed\":");
+    char *removed = array_after(plan, "\"Removed\":");
+    char *rejected = array_after(plan, "\"Rejected\":");
+    CHECK(count_of(added, "{\"Identity\":") == 2);
+    CHECK_HAS(added, "\"Identity\":\"c.transfer.example\"");
+    CHECK_HAS(added, "\"EnableKeepAlive\":false");
+    CHECK_HAS(added, "\"Identity\":\"d\xc3\xa9.transfer.example\"");
+    CHECK(count_of(changed, "{\"Identity\":\"b.transfer.example\",\"Before\":") == 1);
+    CHECK_HAS(changed, "\"Changes\":[{\"Property\":\"AdditionalDomains\",\"Old\":\"x.b.transfer.example, y.b.transfer.example\","
+                       "\"New\":\"x.b.transfer.example, z.b.transfer.example\"},{\"Property\":\"ConnectionLimit\",\"Old\":\"5\",\"New\":\"6\"}]");
+    CHECK(count_of(removed, "{\"Identity\":") == 1);
+    CHECK_HAS(removed, "\"Identity\":\"" BUCHER "\"");
+    CHECK(rejected && strcmp(rejected, "[]") == 0);
+    CHECK_HAS(plan, "\"Id\":\"PropertyIgnored\"");
+    CHECK_HAS(plan, "'Notes'");
+    free(added); free(changed); free(removed); free(rejected);
+    FREE(plan);
+
+    /* Every partner the import wrote has the commit's revision; the unchanged one keeps its own. */
+    EXPECT_OK(list, xmppfed_partner_list(st, NULL, false, &list));
+    CHECK(count_of(list, "{\"Identity\":") == 4);
+    char *at_commit = xasprintf("\"Revision\":%lld}", committed);
+    CHECK(count_of(list, at_commit) == 3);
+    free(at_commit);
+    EXPECT_OK(out, xmppfed_partner_get(st, "a.transfer.example", false, &out));
+    CHECK(revision_of(out) == revision_a);
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_get(st, "b.transfer.example", false, &out));
+    CHECK_HAS(out, "\"AdditionalDomains\":[\"x.b.transfer.example\",\"z.b.transfer.example\"]");
+    CHECK_HAS(out, "\"ConnectionLimit\":6");
+    CHECK(revision_of(out) == committed);
+    FREE(out);
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, BUCHER, false, &out));
+    /* The replica followed the commit. */
+    char *local;
+    EXPECT_OK(local, xmppfed_partner_list(st, NULL, true, &local));
+    CHECK(list && local && strcmp(list, local) == 0);
+    FREE(local);
+    FREE(list);
+
+    /* One history entry per partner, all of that one commit, by Import. */
+    EXPECT_OK(h, xmppfed_store_history(st, NULL, &h));
+    CHECK(entries_of_commit(h, committed) == 4);
+    char *first = xasprintf("[{\"Revision\":%lld,", committed);
+    CHECK(starts_with(h, first));
+    free(first);
+    FREE(h);
+    char *q = xasprintf("{\"Identity\":\"*.transfer.example\",\"First\":3}");
+    EXPECT_OK(h, xmppfed_store_history(st, q, &h));
+    free(q);
+    CHECK(entries_in(h) == 3);
+    CHECK(count_of(h, "\"Operation\":\"Import\"") == 3);
+    FREE(h);
+    EXPECT_OK(h, xmppfed_store_history(st, "{\"Identity\":\"" BUCHER "\",\"First\":1}", &h));
+    CHECK_HAS(h, "\"Operation\":\"Import\",\"Identity\":\"" BUCHER "\",\"Before\":{");
+    CHECK_HAS(h, "\"After\":null");
+    FREE(h);
+    EXPECT_OK(h, xmppfed_store_history(st, "{\"Identity\":\"a.transfer.example\",\"First\":1}", &h));
+    CHECK_LACKS(h, "\"Operation\":\"Import\"");
+    FREE(h);
+}
+
+/* One bad item refuses the whole import (ImportRejected, nothing written); the preview lists
+ * every rejected item with its position, identity and error id. */
+static void test_import_rejected(xmppfed_store *st) {
+    char *out, *plan, *export_before, *export_after, *h_before, *h_after;
+    EXPECT_OK(export_before, xmppfed_store_export(st, "Json", NULL, false, &export_before));
+    EXPECT_OK(h_before, xmppfed_store_history(st, NULL, &h_before));
+    long long revision = central_revision(st);
+
+    static const char input[] =
+        "[{\"Identity\":\"new1.transfer.example\"},"
+        " {\"Identity\":\"a.transfer.example\",\"ConnectionLimit\":9},"
+        " {\"Identity\":\"bad..transfer.example\"},"
+        " {\"Identity\":\"new1.transfer.example\"},"
+        " {\"Identity\":\"grab.transfer.example\",\"AdditionalDomains\":[\"z.b.transfer.example\"]},"
+        " {\"Identity\":\"neg.transfer.example\",\"SupportDialbackNegotiation\":false,\"TlsNegotiation\":\"NotSupported\"},"
+        " {\"Identity\":\"limit.transfer.example\",\"ConnectionLimit\":0}]";
+    EXPECT_FAIL(XMPPFED_RESULT_IMPORT_REJECTED, out, xmppfed_store_import(st, input, NULL, &out));
+    CHECK_MSG("5 input item(s) cannot be imported");
+    CHECK_MSG("nothing was imported");
+    CHECK_MSG("position 3");
+    CHECK_MSG("bad..transfer.example");
+    /* Refused with RemoveMissing too (which would have removed b, c and d). */
+    EXPECT_FAIL(XMPPFED_RESULT_IMPORT_REJECTED, out, xmppfed_store_import(st, input, "{\"RemoveMissing\":true}", &out));
+    CHECK(central_revision(st) == revision);
+    EXPECT_OK(export_after, xmppfed_store_export(st, "Json", NULL, false, &export_after));
+    CHECK(export_before && export_after && strcmp(export_before, export_after) == 0);
+    FREE(export_after);
+    EXPECT_OK(h_after, xmppfed_store_history(st, NULL, &h_after));
+    CHECK(h_before && h_after && strcmp(h_before, h_after) == 0);
+    FREE(h_after);
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "new1.transfer.example", false, &out));
+
+    EXPECT_OK(plan, xmppfed_store_import_preview(st, input, NULL, &plan));
+    char *rejected = array_after(plan, "\"Rejected\":");
+    CHECK(count_of(rejected, "{\"Position\":") == 5);
+    CHECK_HAS(rejected, "{\"Position\":3,\"Identity\":\"bad..transfer.example\",\"ErrorId\":\"InvalidDomain\",\"Reason\":\"Identity 'bad..transfer.example' is not a valid domain");
+    CHECK_HAS(rejected, "{\"Position\":4,\"Identity\":\"new1.transfer.example\",\"ErrorId\":\"DuplicateIdentity\",\"Reason\":\"");
+    CHECK_HAS(rejected, "{\"Position\":5,\"Identity\":\"grab.transfer.example\",\"ErrorId\":\"DomainConflict\",\"Reason\":\"domain 'z.b.transfer.example'");
+    CHECK_HAS(rejected, "{\"Position\":6,\"Identity\":\"neg.transfer.example\",\"ErrorId\":\"InvalidNegotiation\"");
+    CHECK_HAS(rejected, "{\"Position\":7,\"Identity\":\"limit.transfer.example\",\"ErrorId\":\"InvalidValue\",\"Reason\":\"ConnectionLimit");
+    /* In the order of the input. */
+    CHECK(rejected && strstr(rejected, "\"Position\":3") < strstr(rejected, "\"Position\":7"));
+    free(rejected);
+    /* What would be done without them is still shown. */
+    CHECK_HAS(plan, "\"Added\":[{\"Identity\":\"new1.transfer.example\"");
+    CHECK_HAS(plan, "\"Changed\":[{\"Identity\":\"a.transfer.example\"");
+    CHECK_HAS(plan, "\"CommittedRevision\":null");
+    FREE(plan);
+    CHECK(central_revision(st) == revision);
+
+    /* CSV rows are positioned by their line. */
+    EXPECT_OK(plan, xmppfed_store_import_preview(st, "Identity,ConnectionLimit\nok.transfer.example,3\nno.transfer.example,many\n", "{\"Format\":\"Csv\"}", &plan));
+    CHECK_HAS(plan, "\"Rejected\":[{\"Position\":3,\"Identity\":\"no.transfer.example\",\"ErrorId\":\"InvalidValue\",\"Reason\":\"ConnectionLimit");
+    FREE(plan);
+    EXPECT_FAIL(XMPPFED_RESULT_IMPORT_REJECTED, out, xmppfed_store_import(st, "Identity,ConnectionLimit\nok.transfer.example,3\nno.transfer.example,many\n", "{\"Format\":\"Csv\"}", &out));
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "ok.transfer.example", false, &out));
+    CHECK(central_revision(st) == revision);
+    FREE(h_before);
+    FREE(export_before);
+}
+
+/* A difference shown at one revision is applied only at that revision (ExpectedRevision). */
+static void test_import_store_changed(xmppfed_store *st) {
+    char *out, *plan, *export_before, *export_after;
+    static const char input[] = "[{\"Identity\":\"late.transfer.example\"}]";
+    EXPECT_OK(plan, xmppfed_store_import_preview(st, input, NULL, &plan));
+    long long base = number_after(plan, "\"BaseRevision\":");
+    CHECK(base == central_revision(st));
+    FREE(plan);
+    /* Meanwhile someone else commits. */
+    EXPECT_OK(out, xmppfed_partner_set(st, "a.transfer.example", "{\"Description\":\"meanwhile\"}", &out));
+    FREE(out);
+    EXPECT_OK(export_before, xmppfed_store_export(st, "Csv", NULL, false, &export_before));
+    char *options = xasprintf("{\"ExpectedRevision\":%lld}", base);
+    EXPECT_FAIL(XMPPFED_RESULT_STORE_CHANGED, out, xmppfed_store_import(st, input, options, &out));
+    char *facts = xasprintf("at revision %lld, now at %lld", base, base + 1);
+    CHECK_MSG(facts);
+    CHECK_MSG("nothing was imported");
+    free(facts);
+    free(options);
+    CHECK(central_revision(st) == base + 1);
+    EXPECT_OK(export_after, xmppfed_store_export(st, "Csv", NULL, false, &export_after));
+    CHECK(export_before && export_after && strcmp(export_before, export_after) == 0);
+    FREE(export_after);
+    FREE(export_before);
+    EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "late.transfer.example", false, &out));
+    /* The preview takes it too (it writes nothing, whatever the revision). */
+    EXPECT_OK(plan, xmppfed_store_import_preview(st, input, "{\"ExpectedRevision\":1}", &plan));
+    FREE(plan);
+    /* At the current revision it is applied. */
+    options = xasprintf("{\"ExpectedRevision\":%lld}", base + 1);
+    EXPECT_OK(plan, xmppfed_store_import(st, input, options, &plan));
+    CHECK(number_after(plan, "\"CommittedRevision\":") == base + 2);
+    FREE(plan);
+    free(options);
+    EXPECT_OK(out, xmppfed_partner_get(st, "late.transfer.example", false, &out));
+    CHECK(revision_of(out) == base + 2);
+    FREE(out);
+}
+
+/* Domains may move between partners within one import, whichever partner is written first; the
+ * store's one-domain-one-partner rule holds afterwards, on this handle and on a fresh one. */
+static void test_import_moves_domains(xmppfed_store *st, const char *central, const char *replica) {
+    char *out, *plan;
+    EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"m2.transfer.example\",\"AdditionalDomains\":[\"moving.transfer.example\"]}", false, &out));
+    FREE(out);
+    EXPECT_OK(out, xmppfed_partner_new(st, "{\"Identity\":\"m1.transfer.example\"}", false, &out));
+    FREE(out);
+    /* m1 (written first) takes moving.transfer.example from m2. */
+    EXPECT_OK(plan, xmppfed_store_import(st, "[{\"Identity\":\"m1.transfer.example\",\"AdditionalDomains\":[\"moving.transfer.example\"]},"
+                                             "{\"Identity\":\"m2.transfer.example\"}]", NULL, &plan));
+    CHECK_HAS(plan, "\"Rejected\":[]");
+    CHECK(number_after(plan, "\"CommittedRevision\":") > 0);
+    FREE(plan);
+    xmppfed_store *fresh = STORE_SENTINEL;
+    CHECK_RC(xmppfed_store_open(central, replica, &fresh), XMPPFED_RESULT_OK);
+    xmppfed_store *handles[2] = {st, fresh};
+    for (int i = 0; i < 2; i++) {
+        xmppfed_store *s = handles[i];
+        if (s == STORE_SENTINEL || s == NULL) continue;
+        EXPECT_OK(out, xmppfed_partner_explain(s, "moving.transfer.example", false, &out));
+        CHECK_HAS(out, "\"Allowed\":true,\"Partner\":\"m1.transfer.example\",\"CoveredAs\":\"AdditionalDomain\"");
+        FREE(out);
+        EXPECT_FAIL(XMPPFED_RESULT_DOMAIN_CONFLICT, out, xmppfed_partner_new(s, "{\"Identity\":\"moving.transfer.example\"}", false, &out));
+        CHECK_MSG("m1.transfer.example");
+        EXPECT_FAIL(XMPPFED_RESULT_DOMAIN_CONFLICT, out, xmppfed_partner_set(s, "m2.transfer.example", "{\"AdditionalDomains\":{\"Add\":\"moving.transfer.example\"}}", &out));
+    }
+    if (fresh != STORE_SENTINEL) xmppfed_store_close(fresh);
+    /* And back to m2, in one import with m1 written first again. */
+    EXPECT_OK(plan, xmppfed_store_import(st, "[{\"Identity\":\"m2.transfer.example\",\"AdditionalDomains\":[\"moving.transfer.example\"]},"
+                                             "{\"Identity\":\"m1.transfer.example\"}]", NULL, &plan));
+    FREE(plan);
+    EXPECT_FAIL(XMPPFED_RESULT_DOMAIN_CONFLICT, out, xmppfed_partner_new(st, "{\"Identity\":\"moving.transfer.example\"}", false, &out));
+    CHECK_MSG("m2.transfer.example");
+}
+
+/* The history of a folder store survives compaction (carried into history.<generation>.log) and
+ * a reopen; a PostgreSQL store keeps its log rows. Large imports make a folder store compact. */
+static void test_history_kept(xmppfed_store *st, const char *central, const char *replica, int folder) {
+    enum { MANY = 1200 };
+    char *out, *plan, *h;
+    char *log_before = folder ? current_log(central) : NULL;
+    /* MANY new partners in one import... */
+    size_t cap = (size_t)MANY * 64 + 16, len = 0;
+    char *input = malloc(cap);
+    if (!input) { perror("malloc"); exit(2); }
+    input[len++] = '[';
+    for (int i = 0; i < MANY; i++) {
+        len += (size_t)snprintf(input + len, cap - len, "%s{\"Identity\":\"bulk%04d.kept.example\",\"ConnectionLimit\":%d}", i ? "," : "", i, 1 + i % 50);
+    }
+    input[len++] = ']';
+    input[len] = '\0';
+    EXPECT_OK(plan, xmppfed_store_import(st, input, NULL, &plan));
+    long long bulk = number_after(plan, "\"CommittedRevision\":");
+    CHECK(count_of(plan, "\"Identity\":\"bulk") == MANY);
+    FREE(plan);
+    free(input);
+    EXPECT_OK(out, xmppfed_partner_list(st, "bulk*", false, &out));
+    char *at_bulk = xasprintf("\"Revision\":%lld}", bulk);
+    CHECK(count_of(out, at_bulk) == MANY);
+    free(at_bulk);
+    FREE(out);
+    /* ... then every partner removed in one (a folder store compacts after it). */
+    EXPECT_OK(plan, xmppfed_store_import(st, "[]", "{\"RemoveMissing\":true}", &plan));
+    long long cleared = number_after(plan, "\"CommittedRevision\":");
+    CHECK(cleared == bulk + 1);
+    FREE(plan);
+    if (folder) {
+        char *log_after = current_log(central);
+        CHECK(log_before && log_after && strcmp(log_before, log_after) != 0);
+        /* The new generation's history file sits beside its log. */
+        char *gen = log_after ? strstr(log_after, "partners.") : NULL;
+        char *history_file = gen ? xasprintf("%.*shistory.%s", (int)(gen - log_after), log_after, gen + strlen("partners.")) : NULL;
+        CHECK(history_file && access(history_file, F_OK) == 0);
+        free(history_file);
+        free(log_after);
+    }
+    /* Every change is still there: both bulk commits whole, and what came before them. */
+    for (int pass = 0; pass < 2; pass++) {
+        xmppfed_store *s = st;
+        if (pass == 1) {
+            s = STORE_SENTINEL;
+            if (CHECK_RC(xmppfed_store_open(central, replica, &s), XMPPFED_RESULT_OK) != XMPPFED_RESULT_OK) break;
+        }
+        EXPECT_OK(h, xmppfed_store_history(s, NULL, &h));
+        CHECK(entries_of_commit(h, bulk) == MANY);
+        CHECK(entries_of_commit(h, cleared) >= MANY);
+        FREE(h);
+        EXPECT_OK(h, xmppfed_store_history(s, "{\"Identity\":\"bulk0042.kept.example\"}", &h));
+        CHECK(entries_in(h) == 2);
+        CHECK_HAS(h, "\"Operation\":\"Import\",\"Identity\":\"bulk0042.kept.example\",\"Before\":{");
+        CHECK_HAS(h, "\"Before\":null,\"After\":{\"Identity\":\"bulk0042.kept.example\"");
+        CHECK_HAS(h, "\"ConnectionLimit\":43,");
+        FREE(h);
+        EXPECT_OK(h, xmppfed_store_history(s, "{\"Identity\":\"h1.history.example\"}", &h));
+        CHECK(entries_in(h) == 3);
+        CHECK_HAS(h, "\"Changes\":[{\"Property\":\"Description\",\"Old\":\"one\",\"New\":\"two\"},");
+        FREE(h);
+        if (pass == 1) xmppfed_store_close(s);
+    }
+    free(log_before);
+}
+
+/* History, export and import on a store that earlier checks used (emptied first by an import). */
+static void test_transfer_and_history(const char *central, const char *replica, int folder) {
+    xmppfed_store *st = STORE_SENTINEL;
+    if (CHECK_RC(xmppfed_store_open(central, replica, &st), XMPPFED_RESULT_OK) != XMPPFED_RESULT_OK) return;
+    empty_by_import(st);
+    test_history(st);
+    empty_by_import(st);
+    test_export(st);
+    test_import_errors(st);
+    test_round_trip(st);
+    test_import_applies_one_commit(st);
+    test_import_rejected(st);
+    test_import_store_changed(st);
+    test_import_moves_domains(st, central, replica);
+    test_history_kept(st, central, replica, folder);
+    xmppfed_store_close(st);
+}
+
 /* Every store-agnostic check, on one store: `central` is a folder (`folder` true) or a
  * PostgreSQL connection string; folder-only checks (the log file's bytes, the folder lock, a
  * folder moved away) run only for a folder. */
@@ -1952,6 +2661,7 @@ static void test_store(const char *root, const char *central, const char *replic
             xmppfed_store_close(again);
         }
         FREE(before_close);
+        test_transfer_and_history(central, replica, folder);
     }
 
 }
@@ -1964,7 +2674,7 @@ static void test_initialize(const char *root) {
     xmppfed_store *st = STORE_SENTINEL;
     if (CHECK_RC(xmppfed_store_open(central, replica, &st), XMPPFED_RESULT_OK) != XMPPFED_RESULT_OK) return;
     EXPECT_OK(out, xmppfed_store_initialize_preview(st, &out));
-    CHECK_HAS(out, "\"Kind\":\"Folder\",\"Action\":\"Created\",\"Version\":2");
+    CHECK_HAS(out, "\"Kind\":\"Folder\",\"Action\":\"Created\",\"Version\":3");
     FREE(out);
     CHECK(access(central, F_OK) != 0);
     EXPECT_OK(out, xmppfed_store_initialize(st, &out));
@@ -1990,7 +2700,7 @@ static void test_initialize_postgres(const char *conninfo, const char *root) {
     xmppfed_store *st = STORE_SENTINEL;
     if (CHECK_RC(xmppfed_store_open(conninfo, replica, &st), XMPPFED_RESULT_OK) == XMPPFED_RESULT_OK) {
         EXPECT_OK(out, xmppfed_store_initialize_preview(st, &out));
-        CHECK_HAS(out, "\"Kind\":\"PostgreSQL\",\"Action\":\"Created\",\"Version\":1");
+        CHECK_HAS(out, "\"Kind\":\"PostgreSQL\",\"Action\":\"Created\",\"Version\":2");
         CHECK_LACKS(out, "password");
         FREE(out);
         EXPECT_OK(out, xmppfed_store_initialize_preview(st, &out)); /* still nothing created */

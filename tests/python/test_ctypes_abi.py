@@ -11,6 +11,8 @@ import ctypes
 import json
 import os
 import pathlib
+import pwd
+import socket
 import subprocess
 import tempfile
 import unittest
@@ -20,7 +22,8 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 LIB_PATH = os.environ.get("XMPPFED_LIB", str(REPO / "target" / "release" / "libxmppfed.so"))
 
 OK, NULL_ARGUMENT, INVALID_UTF8, JSON_SHAPE, INVALID_DOMAIN, INVALID_VALUE = 0, 1, 2, 4, 5, 6
-INVALID_NEGOTIATION, ALREADY_EXISTS, NOT_FOUND, DOMAIN_CONFLICT, STALE_INSTANCE = 7, 9, 10, 11, 12
+INVALID_NEGOTIATION, INVALID_FILTER, ALREADY_EXISTS, NOT_FOUND, DOMAIN_CONFLICT, STALE_INSTANCE = 7, 8, 9, 10, 11, 12
+STORE_CHANGED, IMPORT_REJECTED = 21, 22
 
 
 def load():
@@ -42,6 +45,10 @@ def load():
         "xmppfed_store_initialize": ([store_p, out_str], ctypes.c_int),
         "xmppfed_store_initialize_preview": ([store_p, out_str], ctypes.c_int),
         "xmppfed_partner_explain": ([store_p, c_str, ctypes.c_bool, out_str], ctypes.c_int),
+        "xmppfed_store_history": ([store_p, c_str, out_str], ctypes.c_int),
+        "xmppfed_store_export": ([store_p, c_str, c_str, ctypes.c_bool, out_str], ctypes.c_int),
+        "xmppfed_store_import": ([store_p, c_str, c_str, out_str], ctypes.c_int),
+        "xmppfed_store_import_preview": ([store_p, c_str, c_str, out_str], ctypes.c_int),
         "xmppfed_string_free": ([ctypes.c_void_p], None),
     }
     for name, (args, result) in signatures.items():
@@ -72,13 +79,16 @@ class Store:
             name = self.lib.xmppfed_result_name(code).decode()
             raise XmppFedError(code, name, self.lib.xmppfed_last_error_message().decode())
 
-    def _call(self, fn, *args):
+    def _text(self, fn, *args):
         out = ctypes.c_void_p()
         self._check(fn(*args, ctypes.byref(out)))
         try:
-            return json.loads(ctypes.string_at(out.value).decode())
+            return ctypes.string_at(out.value).decode()
         finally:
             self.lib.xmppfed_string_free(out)
+
+    def _call(self, fn, *args):
+        return json.loads(self._text(fn, *args))
 
     def new(self, **properties):
         return self._call(self.lib.xmppfed_partner_new, self.handle, json.dumps(properties).encode(), False)
@@ -104,6 +114,16 @@ class Store:
 
     def explain(self, domain, local=False):
         return self._call(self.lib.xmppfed_partner_explain, self.handle, domain.encode(), local)
+
+    def history(self, **query):
+        return self._call(self.lib.xmppfed_store_history, self.handle, json.dumps(query).encode() if query else None)
+
+    def export(self, format="Json", filter=None, local=False):
+        return self._text(self.lib.xmppfed_store_export, self.handle, format.encode(), filter.encode() if filter else None, local)
+
+    def import_(self, text, preview=False, **options):
+        fn = self.lib.xmppfed_store_import_preview if preview else self.lib.xmppfed_store_import
+        return self._call(fn, self.handle, text.encode(), json.dumps(options).encode() if options else None)
 
 
 class LibraryTest(unittest.TestCase):
@@ -220,6 +240,100 @@ class CtypesAbiTest(unittest.TestCase):
             self.store.explain("not a domain")
         self.assertEqual(caught.exception.code, INVALID_DOMAIN)
         self.assertIn("Domain 'not a domain' is not a valid domain", str(caught.exception))
+
+    def test_export_then_import_changes_nothing(self):
+        self.store.new(Identity="contoso.com", Description='a "quoted", text; with separators')
+        self.store.new(Identity="fabrikam.com", AdditionalDomains=["research.fabrikam2.com", "eu.fabrikam2.com"], ConnectionLimit=5)
+        self.store.new(Identity="bücher.example", PartnerType="Federated")
+        revision = self.store.history(First=1)[0]["Revision"]
+        for format in ("Json", "Csv"):
+            text = self.store.export(format)
+            self.assertNotIn("Revision", text)
+            plan = self.store.import_(text, Format=format.lower(), RemoveMissing=True)
+            self.assertEqual(plan["Unchanged"], ["bücher.example", "contoso.com", "fabrikam.com"])
+            self.assertEqual((plan["Added"], plan["Changed"], plan["Removed"], plan["Rejected"]), ([], [], [], []))
+            self.assertIsNone(plan["CommittedRevision"])
+            self.assertEqual(self.store.export(format), text)
+        self.assertEqual(json.loads(self.store.export()), [{k: v for k, v in p.items() if k != "Revision"} for p in self.store.list()])
+        self.assertEqual(self.store.history(First=1)[0]["Revision"], revision, "an import with nothing to change commits nothing")
+        with self.assertRaises(XmppFedError) as caught:
+            self.store.export("xml")
+        self.assertEqual(caught.exception.code, INVALID_VALUE)
+        self.assertIn("Format", str(caught.exception))
+
+    def test_import_is_one_commit_with_one_history_entry_per_partner(self):
+        for identity in ("keep.example", "change.example", "drop.example"):
+            self.store.new(Identity=identity)
+        items = [{"Identity": "keep.example"}, {"Identity": "change.example", "Description": "imported"}] + \
+                [{"Identity": f"new{i}.example", "ConnectionLimit": str(i + 1)} for i in range(20)]
+        preview = self.store.import_(json.dumps(items), preview=True, RemoveMissing=True)
+        self.assertIsNone(preview["CommittedRevision"])
+        self.assertEqual(self.store.list("new*"), [])
+        plan = self.store.import_(json.dumps(items), RemoveMissing=True, ExpectedRevision=preview["BaseRevision"])
+        committed = plan["CommittedRevision"]
+        self.assertEqual(committed, preview["BaseRevision"] + 1)
+        self.assertEqual((len(plan["Added"]), [c["Identity"] for c in plan["Changed"]], [p["Identity"] for p in plan["Removed"]]),
+                         (20, ["change.example"], ["drop.example"]))
+        self.assertEqual(plan["Changed"][0]["Changes"], [{"Property": "Description", "Old": "", "New": "imported"}])
+        partners = {p["Identity"]: p for p in self.store.list()}
+        self.assertNotIn("drop.example", partners)
+        self.assertEqual({i for i, p in partners.items() if p["Revision"] == committed}, set(partners) - {"keep.example"})
+        self.assertEqual(partners["new7.example"]["ConnectionLimit"], 8)
+        entries = [e for e in self.store.history() if e["Revision"] == committed]
+        self.assertEqual(len(entries), 22)
+        self.assertEqual({e["Operation"] for e in entries}, {"Import"})
+        dropped = self.store.history(Identity="drop.example", First=1)[0]
+        self.assertEqual((dropped["Before"]["Identity"], dropped["After"]), ("drop.example", None))
+
+    def test_import_with_a_rejected_item_changes_nothing(self):
+        self.store.new(Identity="contoso.com", AdditionalDomains="chat.contoso.com")
+        before, history = self.store.export(), self.store.history()
+        items = [{"Identity": "new.example"}, {"Identity": "grab.example", "AdditionalDomains": ["chat.contoso.com"]},
+                 {"Identity": "bad..example"}]
+        for remove_missing in (False, True):
+            with self.assertRaises(XmppFedError) as caught:
+                self.store.import_(json.dumps(items), RemoveMissing=remove_missing)
+            self.assertEqual(caught.exception.code, IMPORT_REJECTED)
+            self.assertIn("nothing was imported", str(caught.exception))
+        self.assertEqual((self.store.export(), self.store.history()), (before, history))
+        rejected = self.store.import_(json.dumps(items), preview=True)["Rejected"]
+        self.assertEqual([(r["Position"], r["Identity"], r["ErrorId"]) for r in rejected],
+                         [(2, "grab.example", "DomainConflict"), (3, "bad..example", "InvalidDomain")])
+        csv_rejected = self.store.import_("Identity,EnableKeepAlive\nok.example,true\nno.example,maybe\n", preview=True, Format="Csv")["Rejected"]
+        self.assertEqual([(r["Position"], r["Identity"], r["ErrorId"]) for r in csv_rejected], [(3, "no.example", "InvalidValue")])
+
+    def test_import_refused_when_the_store_changed(self):
+        self.store.new(Identity="contoso.com")
+        base = self.store.import_('[{"Identity":"late.example"}]', preview=True)["BaseRevision"]
+        self.store.set("contoso.com", Description="meanwhile")
+        with self.assertRaises(XmppFedError) as caught:
+            self.store.import_('[{"Identity":"late.example"}]', ExpectedRevision=base)
+        self.assertEqual(caught.exception.code, STORE_CHANGED)
+        self.assertEqual([p["Identity"] for p in self.store.list()], ["contoso.com"])
+
+    def test_history_of_new_set_remove_with_filters(self):
+        self.store.new(Identity="contoso.com")
+        self.store.set("contoso.com", ConnectionLimit=7, EnableKeepAlive=False)
+        self.store.new(Identity="fabrikam.com")
+        self.store.remove("contoso.com")
+        entries = self.store.history(Identity="CONTOSO.*")
+        self.assertEqual([e["Operation"] for e in entries], ["Remove", "Set", "Create"])
+        self.assertEqual([e["Revision"] for e in entries], [4, 2, 1])
+        self.assertEqual(entries[1]["Changes"], [{"Property": "EnableKeepAlive", "Old": "true", "New": "false"},
+                                                 {"Property": "ConnectionLimit", "Old": "20", "New": "7"}])
+        self.assertEqual((entries[1]["Before"]["Revision"], entries[1]["After"]["Revision"]), (1, 2))
+        self.assertEqual((entries[0]["After"], entries[2]["Before"]), (None, None))
+        self.assertEqual({(e["User"], e["Machine"]) for e in entries}, {(pwd.getpwuid(os.geteuid()).pw_name, socket.gethostname())})
+        self.assertEqual([e["Identity"] for e in self.store.history(First=2)], ["contoso.com", "fabrikam.com"])
+        self.assertEqual(len(self.store.history(After="2000-01-01T00:00:00Z", Before="2999-01-01T01:00:00+01:00")), 4)
+        self.assertEqual(self.store.history(Before="2000-01-01T00:00:00Z"), [])
+        cases = [({"After": "tomorrow"}, INVALID_VALUE, "After"), ({"Before": "2026-02-30"}, INVALID_VALUE, "Before"),
+                 ({"Identity": "[abc"}, INVALID_FILTER, "[abc"), ({"Last": 3}, JSON_SHAPE, "Last")]
+        for query, code, fact in cases:
+            with self.assertRaises(XmppFedError) as caught:
+                self.store.history(**query)
+            self.assertEqual(caught.exception.code, code, str(caught.exception))
+            self.assertIn(fact, str(caught.exception))
 
     def test_null_and_invalid_utf8_arguments(self):
         out = ctypes.c_void_p(1234)

@@ -21,6 +21,8 @@ pub const STALE_INSTANCE: i32 = 12;
 pub const STORE_IO: i32 = 13;
 pub const STORE_CORRUPT: i32 = 14;
 pub const STORE_LOCKED: i32 = 16;
+pub const STORE_CHANGED: i32 = 21;
+pub const IMPORT_REJECTED: i32 = 22;
 
 /// Which worker a re-executed test binary is, and its parameters, travel in the environment.
 pub const ROLE_ENV: &str = "XMPPFED_TEST_ROLE";
@@ -118,6 +120,37 @@ impl CStore {
     pub fn list(&self, local_store: bool) -> CallResult {
         let mut out = std::ptr::null_mut();
         unsafe { finish(ffi::xmppfed_partner_list(self.0, std::ptr::null(), local_store, &mut out), out) }
+    }
+
+    /// xmppfed_store_import (or its preview): the plan's JSON. `options_json` may be None.
+    pub fn import(&self, input: &str, options_json: Option<&str>, preview: bool) -> CallResult {
+        let i = cstring(input);
+        let o = options_json.map(cstring);
+        let o = o.as_ref().map_or(std::ptr::null(), |o| o.as_ptr());
+        let mut out = std::ptr::null_mut();
+        let f = if preview { ffi::xmppfed_store_import_preview } else { ffi::xmppfed_store_import };
+        unsafe { finish(f(self.0, i.as_ptr(), o, &mut out), out) }
+    }
+
+    /// xmppfed_store_export: the list as text ("Json" or "Csv").
+    pub fn export(&self, format: &str, local_store: bool) -> CallResult {
+        let f = cstring(format);
+        let mut out = std::ptr::null_mut();
+        unsafe { finish(ffi::xmppfed_store_export(self.0, f.as_ptr(), std::ptr::null(), local_store, &mut out), out) }
+    }
+
+    /// xmppfed_store_history: the entries' JSON array. `query_json` may be None.
+    pub fn history(&self, query_json: Option<&str>) -> CallResult {
+        let q = query_json.map(cstring);
+        let q = q.as_ref().map_or(std::ptr::null(), |q| q.as_ptr());
+        let mut out = std::ptr::null_mut();
+        unsafe { finish(ffi::xmppfed_store_history(self.0, q, &mut out), out) }
+    }
+
+    /// xmppfed_store_status: the replication status JSON.
+    pub fn status(&self) -> CallResult {
+        let mut out = std::ptr::null_mut();
+        unsafe { finish(ffi::xmppfed_store_status(self.0, &mut out), out) }
     }
 
     pub fn replicate(&self) -> Result<(), Failure> {
