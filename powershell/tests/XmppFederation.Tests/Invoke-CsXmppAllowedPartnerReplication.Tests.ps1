@@ -156,7 +156,7 @@ Show-Errors $ev
 '@
             $child.ErrorLines | Should -BeNullOrEmpty -Because ($child.Output + $child.Errors)
             $child.Lines | Should -Contain 'CURRENT=True'
-            Get-LogHash $store.Replica | Should -BeExactly (Get-LogHash $store.Central)
+            Get-CopyHash $store.Replica | Should -BeExactly (Get-CopyHash $store.Central)
         }
 
         It 'a second commit by another machine waits for the refresh here as well' {
@@ -192,7 +192,7 @@ Show-Errors $ev
             $ev.Count | Should -Be 0
             $out.IsCurrent | Should -BeTrue
             $out.ReplicaError | Should -BeNullOrEmpty
-            Get-LogHash $store.Replica | Should -BeExactly (Get-LogHash $store.Central)
+            Get-CopyHash $store.Replica | Should -BeExactly (Get-CopyHash $store.Central)
             (Get-CsXmppAllowedPartner -LocalStore).Identity | Should -Be @('contoso.com', 'fabrikam.com')
             (Get-CsXmppAllowedPartner fabrikam.com -LocalStore).Description | Should -BeExactly 'second'
         }
@@ -208,7 +208,7 @@ Show-Errors $ev
                 $read.Identity | Should -Be @('contoso.com', 'fabrikam.com')
             }
             Invoke-CsXmppAllowedPartnerReplication
-            Get-LogHash $store.Replica | Should -BeExactly (Get-LogHash $store.Central)
+            Get-CopyHash $store.Replica | Should -BeExactly (Get-CopyHash $store.Central)
             (Get-CsXmppAllowedPartner -LocalStore).Identity | Should -Be @('contoso.com', 'fabrikam.com')
         }
 
@@ -222,7 +222,7 @@ Show-Errors $ev
             $s.IsCurrent | Should -BeFalse
             $s.ReplicaRevision | Should -Be 1
             Invoke-CsXmppAllowedPartnerReplication
-            Get-LogHash $store.Replica | Should -BeExactly (Get-LogHash $store.Central)
+            Get-CopyHash $store.Replica | Should -BeExactly (Get-CopyHash $store.Central)
             (Get-CsXmppAllowedPartner -LocalStore).Identity | Should -Be @('contoso.com', 'fabrikam.com')
             (Get-CsXmppAllowedPartnerReplicationStatus).IsCurrent | Should -BeTrue
         }
@@ -231,7 +231,7 @@ Show-Errors $ev
             (Get-CsXmppAllowedPartner -LocalStore).Count | Should -Be 2
             Remove-Item -LiteralPath (Get-CurrentLogFile $store.Replica).FullName
             Invoke-CsXmppAllowedPartnerReplication
-            Get-LogHash $store.Replica | Should -BeExactly (Get-LogHash $store.Central)
+            Get-CopyHash $store.Replica | Should -BeExactly (Get-CopyHash $store.Central)
             (Get-CsXmppAllowedPartner -LocalStore).Identity | Should -Be @('contoso.com', 'fabrikam.com')
         }
     }

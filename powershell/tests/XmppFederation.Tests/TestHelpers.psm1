@@ -230,6 +230,20 @@ function Get-LogHash {
     ($logs | ForEach-Object { "$($_.Name)=$((Get-FileHash -LiteralPath $_.FullName -Algorithm SHA256).Hash)" }) -join "`n"
 }
 
+function Get-CopyHash {
+    <#
+    The SHA-256 of a folder's newest log file, whatever its name: a replica is a byte-for-byte
+    copy of the central generation, but its files are numbered by a local counter (a repaired copy
+    is written under the next number). '<no partners.log>' when there is none.
+    #>
+    param([Parameter(Mandatory)] [string] $Folder)
+    $log = Get-CurrentLogFile $Folder
+    if (-not $log) {
+        return '<no partners.log>'
+    }
+    (Get-FileHash -LiteralPath $log.FullName -Algorithm SHA256).Hash
+}
+
 function Get-DefaultStoreRoot {
     <#
     The per-user data folders the library uses when no store is named: <XDG data home>/xmppfed on
@@ -488,5 +502,5 @@ namespace XmppFederationTests
     }
 }
 
-Export-ModuleMember -Function Get-TestStoreDisplay, Get-TestStoreKind, Get-TestPostgresServer, Invoke-TestPsql, New-TestPostgresStore, Set-TestModulePath, New-TestStore, Get-OtherMachineStore, Get-LogFile, Get-CurrentLogFile, Remove-StoreFolder, Remove-TestStore, Get-LogHash,
+Export-ModuleMember -Function Get-TestStoreDisplay, Get-TestStoreKind, Get-TestPostgresServer, Invoke-TestPsql, New-TestPostgresStore, Set-TestModulePath, New-TestStore, Get-OtherMachineStore, Get-LogFile, Get-CurrentLogFile, Remove-StoreFolder, Remove-TestStore, Get-LogHash, Get-CopyHash,
     Get-DefaultStoreRoot, Get-DefaultStoreFingerprint, Get-ChildPwshCommand, Invoke-ChildPwsh, Assert-XmppError, Invoke-WithPromptHost
