@@ -65,7 +65,7 @@ pub fn mirror(
     dir: &Path,
     witness: &mut Option<Witness>,
 ) -> Result<()> {
-    let (number, newest) = newest_copy(dir)?;
+    let (listed, number, newest) = newest_copy(dir)?;
     let target = log::numbered_path(dir, number);
     let reusable = match newest {
         Some(mut replica) => {
@@ -109,38 +109,43 @@ pub fn mirror(
             }
             let meta = replica.metadata().map_err(|e| Error::io(&target, e))?;
             *witness = Some(Witness::of(number, generation, &meta));
-            remove_other_copies(dir, number);
+            if listed.len() > 1 {
+                remove_other_copies(dir, number);
+            }
         }
         None => {
             let bytes = read_range(source, source_path, 0, len)?;
             log::split_lines(source_path, 0, &bytes)?;
-            write_new_copy(dir, generation, &bytes, witness)?;
+            write_new_copy(dir, &listed, generation, &bytes, witness)?;
         }
     }
     Ok(())
 }
 
-/// The replica's newest copy: its number (the next free one if there is none) and the file,
-/// open for writing.
-fn newest_copy(dir: &Path) -> Result<(u64, Option<File>)> {
-    for number in log::generations(dir)? {
+/// The copies in the replica folder (their numbers, highest first: one listing per refresh),
+/// and the newest one's number and file, open for writing (none in an empty folder).
+fn newest_copy(dir: &Path) -> Result<(Vec<u64>, u64, Option<File>)> {
+    let listed = log::generations(dir)?;
+    for &number in &listed {
         // A file deleted between the listing and the open is an older copy being cleared away.
         if let Some(file) = files::open_existing(&log::numbered_path(dir, number), Access::Write)? {
-            return Ok((number, Some(file)));
+            return Ok((listed, number, Some(file)));
         }
     }
-    Ok((1, None))
+    Ok((listed, 1, None))
 }
 
-/// Write `bytes` as a new copy, numbered after the highest number in the folder (1 in an empty
-/// one), and delete the older copies.
-fn write_new_copy(dir: &Path, generation: u64, bytes: &[u8], witness: &mut Option<Witness>) -> Result<()> {
-    let number = log::generations(dir)?.first().map_or(1, |highest| highest + 1);
+/// Write `bytes` as a new copy, numbered after the highest of the `listed` copies (1 in an empty
+/// folder), and delete the older copies.
+fn write_new_copy(dir: &Path, listed: &[u64], generation: u64, bytes: &[u8], witness: &mut Option<Witness>) -> Result<()> {
+    let number = listed.first().map_or(1, |highest| highest + 1);
     let target = log::numbered_path(dir, number);
     files::publish_new(&target, bytes, 0o600, None)?;
     let meta = fs::symlink_metadata(&target).map_err(|e| Error::io(&target, e))?;
     *witness = Some(Witness::of(number, generation, &meta));
-    remove_other_copies(dir, number);
+    if !listed.is_empty() {
+        remove_other_copies(dir, number);
+    }
     Ok(())
 }
 
@@ -157,7 +162,7 @@ pub fn write_records(
     new_records: Option<&[log::Record]>,
     witness: &mut Option<Witness>,
 ) -> Result<()> {
-    let (number, newest) = newest_copy(dir)?;
+    let (listed, number, newest) = newest_copy(dir)?;
     let target = log::numbered_path(dir, number);
     if let (Some(records), Some(_), Some(mut replica)) = (new_records, witness.as_ref(), newest) {
         let meta = replica.metadata().map_err(|e| Error::io(&target, e))?;
@@ -183,7 +188,7 @@ pub fn write_records(
     for p in state.partners.values() {
         bytes.extend(log::encode_line(&log::Record::put(p.revision, p.clone())));
     }
-    write_new_copy(dir, header.generation, &bytes, witness)
+    write_new_copy(dir, &listed, header.generation, &bytes, witness)
 }
 
 /// The end of the last complete line among the first `len` bytes of `file`.

@@ -31,20 +31,19 @@ pub fn user_name() -> String {
 pub fn account_name() -> String {
     #[cfg(unix)]
     {
+        // Looked up once per effective uid: the password database is a file that getpwuid_r
+        // opens and parses, which every commit would otherwise pay for.
+        static LAST: std::sync::Mutex<Option<(u32, String)>> = std::sync::Mutex::new(None);
         let uid = effective_uid();
-        let mut buf = vec![0u8; 4096];
-        // SAFETY: an all-zero passwd is a valid value for getpwuid_r to fill in.
-        let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut found: *mut libc::passwd = std::ptr::null_mut();
-        // SAFETY: every pointer is valid for the call, the buffer for its length; the strings
-        // that `pw` points to live in `buf`, which outlives their use below.
-        let rc = unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr().cast(), buf.len(), &mut found) };
-        if rc == 0 && !found.is_null() && !pw.pw_name.is_null() {
-            // SAFETY: getpwuid_r succeeded, so pw_name is a NUL-terminated string inside `buf`.
-            let name = unsafe { std::ffi::CStr::from_ptr(pw.pw_name) };
-            return name.to_string_lossy().into_owned();
+        let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((cached_uid, name)) = last.as_ref() {
+            if *cached_uid == uid {
+                return name.clone();
+            }
         }
-        format!("uid {uid}")
+        let name = passwd_name(uid);
+        *last = Some((uid, name.clone()));
+        name
     }
     #[cfg(windows)]
     {
@@ -61,6 +60,24 @@ pub fn account_name() -> String {
         }
         "unknown user".into()
     }
+}
+
+/// The password database's name for `uid` (`uid N` if it has none).
+#[cfg(unix)]
+fn passwd_name(uid: u32) -> String {
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: an all-zero passwd is a valid value for getpwuid_r to fill in.
+    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is valid for the call, the buffer for its length; the strings
+    // that `pw` points to live in `buf`, which outlives their use below.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr().cast(), buf.len(), &mut found) };
+    if rc == 0 && !found.is_null() && !pw.pw_name.is_null() {
+        // SAFETY: getpwuid_r succeeded, so pw_name is a NUL-terminated string inside `buf`.
+        let name = unsafe { std::ffi::CStr::from_ptr(pw.pw_name) };
+        return name.to_string_lossy().into_owned();
+    }
+    format!("uid {uid}")
 }
 
 /// This machine's name, from the operating system: the history's "where" and the lock holder's
