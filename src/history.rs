@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::model::Partner;
 use crate::store::log::CommitDetails;
+use crate::transfer::{property_texts, COLUMNS};
 use crate::wildcard::WildcardPattern;
 
 /// How many of the newest commits the history keeps (every change in each of them).
@@ -61,34 +62,19 @@ pub struct HistoryView {
     pub changes: Vec<PropertyChange>,
 }
 
-/// Every property of a partner as text, in the order Get shows them (Revision left out: it is
-/// the entry's own number).
-pub fn properties(p: &Partner) -> [(&'static str, String); 10] {
-    [
-        ("Domain", p.domain.clone()),
-        ("AdditionalDomains", p.additional_domains.join(", ")),
-        ("Description", p.description.clone()),
-        ("ProxyFqdn", p.proxy_fqdn.clone()),
-        ("PartnerType", p.partner_type.to_string()),
-        ("TlsNegotiation", p.tls_negotiation.to_string()),
-        ("SaslNegotiation", p.sasl_negotiation.to_string()),
-        ("SupportDialbackNegotiation", p.support_dialback_negotiation.to_string()),
-        ("EnableKeepAlive", p.enable_keep_alive.to_string()),
-        ("ConnectionLimit", p.connection_limit.to_string()),
-    ]
-}
-
-/// The properties that differ between `before` and `after` (a creation or removal lists every
-/// property, with the missing side `None`).
+/// The properties that differ between `before` and `after`, in the order Get shows them (a
+/// creation or removal lists every property, with the missing side `None`). Identity is left out:
+/// a change never alters it.
 pub fn property_changes(before: Option<&Partner>, after: Option<&Partner>) -> Vec<PropertyChange> {
-    let old = before.map(properties);
-    let new = after.map(properties);
-    (0..10)
-        .filter_map(|i| {
-            let o = old.as_ref().map(|o| &o[i]);
-            let n = new.as_ref().map(|n| &n[i]);
-            let property = o.or(n)?.0;
-            let (o, n) = (o.map(|x| x.1.clone()), n.map(|x| x.1.clone()));
+    let texts = |p: &Partner| property_texts(p, ", ");
+    let (old, new) = (before.map(texts), after.map(texts));
+    COLUMNS
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter_map(|(i, property)| {
+            let o = old.as_ref().map(|o| o[i].clone());
+            let n = new.as_ref().map(|n| n[i].clone());
             (o != n).then_some(PropertyChange { property, old: o, new: n })
         })
         .collect()

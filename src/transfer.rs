@@ -64,7 +64,7 @@ pub fn export<'a>(partners: impl Iterator<Item = &'a Partner>, format: Format) -
         Format::Csv => {
             crate::csv::write_record(&mut out, COLUMNS);
             for p in partners {
-                let row = csv_row(p);
+                let row = property_texts(p, ";");
                 crate::csv::write_record(&mut out, row.iter().map(String::as_str));
             }
         }
@@ -105,11 +105,13 @@ fn exported(p: &Partner) -> Exported<'_> {
     }
 }
 
-fn csv_row(p: &Partner) -> [String; 11] {
+/// Every property of a partner as text, in the order of [`COLUMNS`], lists joined with
+/// `list_separator`: a CSV row (`;`), and what the history compares and shows (`, `).
+pub fn property_texts(p: &Partner, list_separator: &str) -> [String; 11] {
     [
         p.identity.clone(),
         p.domain.clone(),
-        p.additional_domains.join(";"),
+        p.additional_domains.join(list_separator),
         p.description.clone(),
         p.proxy_fqdn.clone(),
         p.partner_type.to_string(),
