@@ -411,9 +411,7 @@ impl PgCentral {
         }
         if self.schema_version < SCHEMA_VERSION {
             // Under the head lock: this commit's row is the first with commit details.
-            let version = SCHEMA_VERSION.to_string();
-            self.exec("UPDATE xmppfed_meta SET schema_version = $1::integer", &[Some(&version)])?;
-            self.schema_version = SCHEMA_VERSION;
+            self.upgrade_schema()?;
         }
         let record = super::record(seq, changes, operation);
         let seq_text = seq.to_string();
@@ -453,6 +451,15 @@ impl PgCentral {
         Ok((Some(record), value))
     }
 
+    /// Upgrade an older schema to [`SCHEMA_VERSION`]: version 1 has every table version 2 has, so
+    /// marking it is the whole upgrade (and older libraries then refuse it).
+    fn upgrade_schema(&mut self) -> Result<()> {
+        let version = SCHEMA_VERSION.to_string();
+        self.exec("UPDATE xmppfed_meta SET schema_version = $1::integer", &[Some(&version)])?;
+        self.schema_version = SCHEMA_VERSION;
+        Ok(())
+    }
+
     /// Every change the database still holds (see [`crate::history`]), oldest first.
     pub fn history(&mut self) -> Result<Vec<crate::history::HistoryEntry>> {
         self.refresh()?;
@@ -474,11 +481,8 @@ impl PgCentral {
                 Err(Error::StoreVersion { path: self.display.clone(), what: "schema", found, supported: SCHEMA_VERSION })
             }
             Some(found) if found < SCHEMA_VERSION => {
-                // Version 1 has every table version 2 has; marking it is the whole upgrade.
                 if apply {
-                    let version = SCHEMA_VERSION.to_string();
-                    self.exec("UPDATE xmppfed_meta SET schema_version = $1::integer", &[Some(&version)])?;
-                    self.schema_version = SCHEMA_VERSION;
+                    self.upgrade_schema()?;
                     self.refresh()?;
                 }
                 Ok((super::InitializeAction::Upgraded, SCHEMA_VERSION))
