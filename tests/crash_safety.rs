@@ -18,7 +18,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -432,31 +431,14 @@ fn crash_safety_under_sigkill() {
     let started = Instant::now();
 
     for round in 0..kills {
-        let mut child = spawn_worker(
-            worker_command(
-                CHILD_TEST,
-                ROLE,
-                &[(DIR_ENV, root.path().to_str().unwrap().to_owned()), (INDEX_ENV, round.to_string()), (SEED_ENV, rng.next_u64().to_string())],
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit()),
-        );
-        let ready = ready_signal(child.stdout.take().unwrap());
-        // Mostly counted from READY (store open, writing); one round in eight from the spawn, to
-        // also kill writers while they open the store.
-        let from_spawn = rng.below(8) == 0;
-        let delay = Duration::from_millis(rng.below(31));
-        if !from_spawn && ready.recv_timeout(Duration::from_secs(20)).is_err() {
-            kill_now(&mut child);
-            let status = child.wait().unwrap();
-            h.fail(round, format!("the writer did not get ready within 20 s ({status})"));
-            break;
-        }
-        std::thread::sleep(delay);
-        kill_now(&mut child);
-        let status = child.wait().unwrap();
-        if !was_killed(&status) {
-            h.fail(round, format!("the writer ended by itself ({status}), not by the kill"));
+        let envs = [(DIR_ENV, root.path().to_str().unwrap().to_owned()), (INDEX_ENV, round.to_string()), (SEED_ENV, rng.next_u64().to_string())];
+        match kill_worker_at_random(&mut worker_command(CHILD_TEST, ROLE, &envs), &mut rng, 31, Duration::from_secs(20)) {
+            KillRound::Killed => {}
+            KillRound::NotReady(status) => {
+                h.fail(round, format!("the writer did not get ready within 20 s ({status})"));
+                break;
+            }
+            KillRound::EndedByItself(status) => h.fail(round, format!("the writer ended by itself ({status}), not by the kill")),
         }
         h.figures.kills += 1;
         h.verify(round);

@@ -26,7 +26,6 @@ use std::hash::Hasher;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -489,31 +488,16 @@ fn imports_are_all_or_nothing_under_kill() {
     let started = Instant::now();
 
     for round in 0..kills {
-        let mut child = spawn_worker(
-            worker_command(
-                CHILD_TEST,
-                ROLE,
-                &[(DIR_ENV, root.path().to_str().unwrap().to_owned()), (INDEX_ENV, round.to_string()), (SEED_ENV, rng.next_u64().to_string())],
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit()),
-        );
-        let ready = ready_signal(child.stdout.take().unwrap());
-        // Mostly counted from READY (store open, importing); one round in eight from the spawn,
-        // to also kill writers while they open the store. An import takes tens of milliseconds.
-        let from_spawn = rng.below(8) == 0;
-        let delay = Duration::from_millis(rng.below(if cfg!(windows) { 400 } else { 150 }));
-        if !from_spawn && ready.recv_timeout(Duration::from_secs(30)).is_err() {
-            kill_now(&mut child);
-            let status = child.wait().unwrap();
-            h.fail(round, format!("the writer did not get ready within 30 s ({status})"));
-            break;
-        }
-        std::thread::sleep(delay);
-        kill_now(&mut child);
-        let status = child.wait().unwrap();
-        if !was_killed(&status) {
-            h.fail(round, format!("the writer ended by itself ({status}), not by the kill"));
+        let envs = [(DIR_ENV, root.path().to_str().unwrap().to_owned()), (INDEX_ENV, round.to_string()), (SEED_ENV, rng.next_u64().to_string())];
+        // An import takes tens of milliseconds (more under Wine): kills spread over that.
+        let max_delay_ms = if cfg!(windows) { 400 } else { 150 };
+        match kill_worker_at_random(&mut worker_command(CHILD_TEST, ROLE, &envs), &mut rng, max_delay_ms, Duration::from_secs(30)) {
+            KillRound::Killed => {}
+            KillRound::NotReady(status) => {
+                h.fail(round, format!("the writer did not get ready within 30 s ({status})"));
+                break;
+            }
+            KillRound::EndedByItself(status) => h.fail(round, format!("the writer ended by itself ({status}), not by the kill")),
         }
         h.figures.kills += 1;
         h.verify(round);

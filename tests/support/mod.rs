@@ -395,6 +395,38 @@ pub fn run_worker_to_end(command: &mut Command) -> Output {
     spawn_worker(command.stdout(Stdio::piped()).stderr(Stdio::piped())).wait_with_output().expect("wait for the worker")
 }
 
+/// How one round of a kill test went (see [`kill_worker_at_random`]).
+pub enum KillRound {
+    /// Killed while it worked, as meant.
+    Killed,
+    /// It never said READY within the time allowed: killed, and the test cannot go on.
+    NotReady(std::process::ExitStatus),
+    /// It ended before the kill: the round killed nothing.
+    EndedByItself(std::process::ExitStatus),
+}
+
+/// One round of a kill test: start the worker (which prints READY once its store is open), and
+/// kill it `0..max_delay_ms` ms after its READY, or, one round in eight, after its start (to also
+/// kill it while it opens the store).
+pub fn kill_worker_at_random(command: &mut Command, rng: &mut Rng, max_delay_ms: u64, ready_within: std::time::Duration) -> KillRound {
+    let mut child = spawn_worker(command.stdout(Stdio::piped()).stderr(Stdio::inherit()));
+    let ready = ready_signal(child.stdout.take().unwrap());
+    let from_spawn = rng.below(8) == 0;
+    let delay = std::time::Duration::from_millis(rng.below(max_delay_ms));
+    if !from_spawn && ready.recv_timeout(ready_within).is_err() {
+        kill_now(&mut child);
+        return KillRound::NotReady(child.wait().unwrap());
+    }
+    std::thread::sleep(delay);
+    kill_now(&mut child);
+    let status = child.wait().unwrap();
+    if was_killed(&status) {
+        KillRound::Killed
+    } else {
+        KillRound::EndedByItself(status)
+    }
+}
+
 /// Whether this process was started as the worker `role` (otherwise a worker test does nothing,
 /// e.g. under `cargo test -- --ignored`).
 pub fn is_role(role: &str) -> bool {
