@@ -8,15 +8,6 @@ BeforeAll {
     Import-Module $ModulePath
     Set-TestModulePath $ModulePath
     $PSDefaultParameterValues = @{ '*-CsXmppAllowedPartner:WarningAction' = 'SilentlyContinue' }
-
-    # The partners' properties as comparable text (Revision aside).
-    function Get-PartnerText([object[]] $Partners) {
-        @($Partners | Sort-Object Identity | ForEach-Object {
-                "$($_.Identity)|$($_.Domain)|$(@($_.AdditionalDomains) -join ',')|$($_.Description)|$($_.ProxyFqdn)|" +
-                "$([string]$_.PartnerType)|$([string]$_.TlsNegotiation)|$([string]$_.SaslNegotiation)|" +
-                "$($_.SupportDialbackNegotiation)|$($_.EnableKeepAlive)|$($_.ConnectionLimit)"
-            })
-    }
 }
 
 Describe 'Export-CsXmppAllowedPartner' {

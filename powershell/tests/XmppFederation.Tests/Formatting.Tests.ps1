@@ -11,15 +11,6 @@ BeforeAll {
     $script:LyncTypeName = 'Microsoft.Rtc.Management.WritableConfig.Settings.XmppFederation.XmppAllowedPartner#Decorated'
     $script:LongIdentity = 'very-long-subdomain-name-for-testing.partners.international-example-corporation.com'
 
-    # The partners' properties as comparable text (Revision aside: a copy is a new commit).
-    function Get-PartnerText([object[]] $Partners) {
-        @($Partners | Sort-Object Identity | ForEach-Object {
-                "$($_.Identity)|$($_.Domain)|$(@($_.AdditionalDomains) -join ',')|$($_.Description)|$($_.ProxyFqdn)|" +
-                "$([string]$_.PartnerType)|$([string]$_.TlsNegotiation)|$([string]$_.SaslNegotiation)|" +
-                "$($_.SupportDialbackNegotiation)|$($_.EnableKeepAlive)|$($_.ConnectionLimit)"
-            })
-    }
-
     # The text of one table column: each line's characters from $Start (to $End), trimmed.
     function Get-ColumnText([string[]] $Lines, [int] $Start, [int] $End = -1) {
         @($Lines | ForEach-Object {

@@ -10,15 +10,6 @@ BeforeAll {
     Set-TestModulePath $ModulePath
     $PSDefaultParameterValues = @{ '*-CsXmppAllowedPartner:WarningAction' = 'SilentlyContinue' }
 
-    # The partners' properties as comparable text (Revision aside).
-    function Get-PartnerText([object[]] $Partners) {
-        @($Partners | Sort-Object Identity | ForEach-Object {
-                "$($_.Identity)|$($_.Domain)|$(@($_.AdditionalDomains) -join ',')|$($_.Description)|$($_.ProxyFqdn)|" +
-                "$([string]$_.PartnerType)|$([string]$_.TlsNegotiation)|$([string]$_.SaslNegotiation)|" +
-                "$($_.SupportDialbackNegotiation)|$($_.EnableKeepAlive)|$($_.ConnectionLimit)"
-            })
-    }
-
     # Writes text to a file of the test's folder (UTF-8, no byte-order mark) and returns its path.
     function New-InputFile([string] $Name, [string] $Text) {
         $path = Join-Path $work $Name

@@ -230,6 +230,19 @@ function Get-LogHash {
     ($logs | ForEach-Object { "$($_.Name)=$((Get-FileHash -LiteralPath $_.FullName -Algorithm SHA256).Hash)" }) -join "`n"
 }
 
+function Get-PartnerText {
+    <#
+    Partners' properties as comparable text, one line per partner sorted by Identity (Revision
+    aside: a copy, an import or a round trip is a new commit).
+    #>
+    param([object[]] $Partners)
+    @($Partners | Sort-Object Identity | ForEach-Object {
+            "$($_.Identity)|$($_.Domain)|$(@($_.AdditionalDomains) -join ',')|$($_.Description)|$($_.ProxyFqdn)|" +
+            "$([string]$_.PartnerType)|$([string]$_.TlsNegotiation)|$([string]$_.SaslNegotiation)|" +
+            "$($_.SupportDialbackNegotiation)|$($_.EnableKeepAlive)|$($_.ConnectionLimit)"
+        })
+}
+
 function Get-CopyHash {
     <#
     The SHA-256 of a folder's newest log file, whatever its name: a replica is a byte-for-byte
@@ -502,5 +515,5 @@ namespace XmppFederationTests
     }
 }
 
-Export-ModuleMember -Function Get-TestStoreDisplay, Get-TestStoreKind, Get-TestPostgresServer, Invoke-TestPsql, New-TestPostgresStore, Set-TestModulePath, New-TestStore, Get-OtherMachineStore, Get-LogFile, Get-CurrentLogFile, Remove-StoreFolder, Remove-TestStore, Get-LogHash, Get-CopyHash,
+Export-ModuleMember -Function Get-TestStoreDisplay, Get-TestStoreKind, Get-TestPostgresServer, Invoke-TestPsql, New-TestPostgresStore, Set-TestModulePath, New-TestStore, Get-OtherMachineStore, Get-LogFile, Get-CurrentLogFile, Remove-StoreFolder, Remove-TestStore, Get-LogHash, Get-CopyHash, Get-PartnerText,
     Get-DefaultStoreRoot, Get-DefaultStoreFingerprint, Get-ChildPwshCommand, Invoke-ChildPwsh, Assert-XmppError, Invoke-WithPromptHost
