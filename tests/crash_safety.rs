@@ -15,7 +15,7 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -109,13 +109,6 @@ fn plan(rng: &mut Rng, id: &str, current: Option<&Partner>, older: Option<u64>, 
     } else {
         Planned { op: "remove", id: id.into(), action: Action::Remove(id.into()), intended: None, expect: OK }
     }
-}
-
-fn append_synced(f: &mut File, line: &Value) {
-    let mut bytes = line.to_string().into_bytes();
-    bytes.push(b'\n');
-    f.write_all(&bytes).expect("write ack file");
-    f.sync_data().expect("fsync ack file");
 }
 
 /// Hidden worker: started by `crash_safety_under_sigkill`; does nothing when run by hand.

@@ -23,7 +23,7 @@ mod support;
 
 use std::collections::{BTreeMap, HashSet};
 use std::hash::Hasher;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -178,13 +178,6 @@ fn read_partners(store: &CStore, local_store: bool) -> Result<Partners, String> 
 
 // ---------------------------------------------------------------------------------------------
 // The writer (a child process).
-
-fn append_synced(f: &mut File, line: &Value) {
-    let mut bytes = line.to_string().into_bytes();
-    bytes.push(b'\n');
-    f.write_all(&bytes).expect("write ack file");
-    f.sync_data().expect("fsync ack file");
-}
 
 /// Hidden worker: started by `imports_are_all_or_nothing_under_kill`; does nothing when run by hand.
 #[test]

@@ -395,6 +395,16 @@ pub fn run_worker_to_end(command: &mut Command) -> Output {
     spawn_worker(command.stdout(Stdio::piped()).stderr(Stdio::piped())).wait_with_output().expect("wait for the worker")
 }
 
+/// A worker's acknowledgement: one JSON line appended to `f` and synced before the worker goes
+/// on, so that what it acknowledged survives its kill.
+pub fn append_synced(f: &mut std::fs::File, line: &serde_json::Value) {
+    use std::io::Write;
+    let mut bytes = line.to_string().into_bytes();
+    bytes.push(b'\n');
+    f.write_all(&bytes).expect("write ack file");
+    f.sync_data().expect("fsync ack file");
+}
+
 /// How one round of a kill test went (see [`kill_worker_at_random`]).
 pub enum KillRound {
     /// Killed while it worked, as meant.
