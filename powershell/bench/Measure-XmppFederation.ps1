@@ -19,6 +19,10 @@
        the floor (Import-Csv | the floor's New with one durable append per item) and against the
        script an admin would otherwise write (a list kept in memory, the JSON file rewritten after
        every change; quadratic, so it is measured on a smaller count and per change at full size).
+       The same rows through the atomic import, one commit into an empty store: the CSV file
+       (Import-CsXmppAllowedPartner -Path) and Import-Csv's objects (Import-Csv |
+       Import-CsXmppAllowedPartner), each against Import-Csv | New (the speed-up) and against the
+       JSON-file script per change.
     4. Start-up: a fresh pwsh that imports the module and runs the first Get, against the same with
        the floor module; the first Get on a 100,000-partner store; pwsh alone for reference.
     5. Memory: the working set of a fresh pwsh that holds 100,000 partners, per partner.
@@ -418,10 +422,20 @@ foreach ($n in $JsonPerChangeSizes) {
     Set-Variable -Name "jsonPerChange$n" -Value $perChange
 }
 
+# The atomic import into the store Use-Store just chose (empty): all $Count rows added in one
+# commit (revision 0 -> 1), or the run stops.
+function Assert-OneImport([object] $Result, [int] $Count) {
+    if ($null -eq $Result -or $Result.Added.Count -ne $Count -or $Result.CommittedRevision -ne 1) {
+        throw "the import did not add $Count partners in one commit"
+    }
+    if ((Get-CsXmppAllowedPartner | Measure-Object).Count -ne $Count) { throw 'the import lost partners' }
+}
+
 foreach ($n in $BulkSizes) {
-    Write-Progress2 "3. bulk creation of $n partners through the cmdlets"
+    Write-Progress2 "3. bulk creation of $n partners through the cmdlets (Import-Csv | New, the floor, Import -Path, Import-Csv | Import)"
     $csvBig = New-Csv "new-$n" $n 'n'
     $cmd = [System.Collections.Generic.List[double]]::new(); $floor = [System.Collections.Generic.List[double]]::new()
+    $import = [System.Collections.Generic.List[double]]::new(); $importPipe = [System.Collections.Generic.List[double]]::new()
     $repeatsHere = if ($n -ge 100000) { 1 } else { $BulkRepeats }   # about 2 minutes each
     for ($r = 0; $r -lt $repeatsHere; $r++) {
         Use-Store "bulk$(($bulkRun++))"
@@ -431,6 +445,19 @@ foreach ($n in $BulkSizes) {
         $floor.Add((Measure-Seconds { Import-Csv $csvBig | New-BenchFloorPartner }) / $n)
         Initialize-BenchFloor -Count 1
         Remove-Item -Recurse -Force $env:XMPPFED_STORE, $env:XMPPFED_REPLICA
+        # The same rows through the atomic import (preview, then one commit), each into a fresh
+        # empty store: the file itself (bench_populate's CSV is Export-Csv's form, quoted, with a
+        # Revision column, which the import ignores: read as is), and Import-Csv's objects.
+        Use-Store "bulk$(($bulkRun++))"
+        $import.Add((Measure-Seconds { $script:imported = Import-CsXmppAllowedPartner -Path $csvBig -Confirm:$false -WarningAction SilentlyContinue }) / $n)
+        Assert-OneImport $script:imported $n
+        $script:imported = $null
+        Remove-Item -Recurse -Force $env:XMPPFED_STORE, $env:XMPPFED_REPLICA
+        Use-Store "bulk$(($bulkRun++))"
+        $importPipe.Add((Measure-Seconds { $script:imported = Import-Csv $csvBig | Import-CsXmppAllowedPartner -Confirm:$false -WarningAction SilentlyContinue }) / $n)
+        Assert-OneImport $script:imported $n
+        $script:imported = $null
+        Remove-Item -Recurse -Force $env:XMPPFED_STORE, $env:XMPPFED_REPLICA
     }
     $json = Get-Variable -Name "jsonPerChange$n" -ValueOnly -ErrorAction SilentlyContinue
     if ($json) {
@@ -438,6 +465,15 @@ foreach ($n in $BulkSizes) {
             "whole run: $('{0:N1}' -f ((Get-Median $cmd) * $n)) s"
     }
     Add-Result '3 bulk' "Import-Csv | New, $n rows, per item (vs floor)" $cmd 'ms' 1e3 'floor: Import-Csv | floor New + fsync' $floor
+    foreach ($way in @(@{ Figure = 'Import -Path csv'; Values = $import; Note = "; the CSV read as is (its Revision column ignored)" },
+                       @{ Figure = 'Import-Csv | Import'; Values = $importPipe; Note = "; Import-Csv's objects (their Revision property ignored)" })) {
+        Add-Result '3 bulk' "$($way.Figure), $n rows into an empty store (one commit), per item" $way.Values 'ms' 1e3 `
+            'Import-Csv | New, same rows, per item' $cmd `
+            "whole import: $('{0:N1}' -f ((Get-Median $way.Values) * $n)) s, Import-Csv | New: $('{0:N1}' -f ((Get-Median $cmd) * $n)) s$($way.Note)"
+        if ($json) {
+            Add-Result '3 bulk' "$($way.Figure), $n rows, per item (vs JSON script)" $way.Values 'ms' 1e3 "JSON-file admin script, per change at $n" $json
+        }
+    }
 }
 }
 
