@@ -299,6 +299,16 @@ fn to_json<T: serde::Serialize>(value: &T) -> CString {
     CString::new(text).expect("JSON text has no NUL")
 }
 
+/// A JSON array of `items`, encoded as they come (no list of them first), NUL-terminated in the
+/// buffer it was written to (no copy to add the NUL).
+fn json_array<T: serde::Serialize>(items: &mut dyn Iterator<Item = T>) -> CString {
+    let mut text = Vec::with_capacity(4096);
+    serde::Serializer::collect_seq(&mut serde_json::Serializer::new(&mut text), items).expect("library values always serialize");
+    text.push(0);
+    // serde_json escapes control characters, so the only NUL is the one just pushed.
+    CString::from_vec_with_nul(text).expect("JSON text has no NUL")
+}
+
 /// # Safety
 /// `store` is NULL or a handle from `xmppfed_store_open` that has not been closed.
 unsafe fn with_store<T>(store: *mut xmppfed_store, body: impl FnOnce(&mut Store) -> Result<T, Error>) -> Outcome<T> {
@@ -537,8 +547,8 @@ pub unsafe extern "C" fn xmppfed_partner_list(
     boundary(|| {
         check_out(partners_json_out, "partners_json_out")?;
         let filter = optional_str(filter, "filter")?;
-        let partners = with_store(store, |s| s.list(filter, source(local_store)))?;
-        *partners_json_out = to_json(&partners).into_raw();
+        let json = with_store(store, |s| s.list_with(filter, source(local_store), |partners| json_array(partners)))?;
+        *partners_json_out = json.into_raw();
         Ok(())
     })
 }

@@ -706,3 +706,75 @@ fn a_replica_repair_never_replaces_a_file_another_handle_holds_open() {
     let copies: Vec<_> = fs::read_dir(&d.replica).unwrap().filter_map(|e| e.unwrap().file_name().into_string().ok()).filter(|n| n.ends_with(".log")).collect();
     assert_eq!(copies.len(), 1, "{copies:?}");
 }
+
+/// A reader whose folder has settled asks only its open file whether something changed (no name
+/// in the folder moved, so the file is still the current generation); everything else is still
+/// seen at the next read: appends, compaction, a file rolled back by renaming, a file whose mode
+/// stopped being trusted. The settling time is made short (a hidden test knob) so that every read
+/// below, made after it, may take the cheap path.
+#[test]
+fn a_settled_folder_is_refreshed_from_the_open_file_and_every_change_is_still_seen() {
+    use std::time::Duration;
+    let settle = Duration::from_millis(40);
+    let settled = || std::thread::sleep(settle + Duration::from_millis(20));
+    let d = dirs();
+    let mut writer = open(&d);
+    new(&mut writer, r#"{"Identity":"a.example","ConnectionLimit":1}"#).unwrap();
+    let mut reader = open(&d);
+    reader.settle_folders_after(settle);
+    settled();
+    assert_eq!(reader.get("a.example", Source::Central).unwrap().connection_limit, 1);
+
+    // Appended by another handle, nothing renamed: the open file's size shows it.
+    settled();
+    writer.set("a.example", changes(r#"{"ConnectionLimit":2}"#)).unwrap();
+    assert_eq!(reader.get("a.example", Source::Central).unwrap().connection_limit, 2);
+    settled();
+    assert_eq!(reader.get("a.example", Source::Central).unwrap().connection_limit, 2);
+
+    // Compacted by another handle: a new generation, the old one deleted.
+    let before = log_path(&d);
+    for i in 0..1100 {
+        writer.set("a.example", changes(&format!(r#"{{"ConnectionLimit":{}}}"#, 10 + i))).unwrap();
+    }
+    assert_ne!(log_path(&d), before, "the writer compacted");
+    assert_eq!(reader.get("a.example", Source::Central).unwrap().connection_limit, 1109);
+    settled();
+    assert_eq!(reader.get("a.example", Source::Central).unwrap().connection_limit, 1109);
+
+    // Rolled back after the reader settled: the current file set aside (still linked, so only
+    // the folder's names tell) and an older copy renamed into its place.
+    let copy = d.central.join("older-copy");
+    fs::copy(log_path(&d), &copy).unwrap();
+    writer.set("a.example", changes(r#"{"ConnectionLimit":7}"#)).unwrap();
+    settled();
+    assert_eq!(reader.get("a.example", Source::Central).unwrap().connection_limit, 7);
+    settled();
+    let current = log_path(&d);
+    fs::rename(&current, d.central.join("set-aside")).unwrap();
+    fs::rename(&copy, &current).unwrap();
+    settled();
+    match reader.get("a.example", Source::Central) {
+        Err(Error::StoreMismatch { .. }) => {}
+        other => panic!("a rolled-back file was served as current: {other:?}"),
+    }
+    drop(reader);
+
+    // A file that became writable by others, with the folder untouched: refused at once.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let d = dirs();
+        new(&mut open(&d), r#"{"Identity":"a.example"}"#).unwrap();
+        let mut reader = open(&d);
+        reader.settle_folders_after(settle);
+        settled();
+        assert!(reader.get("a.example", Source::Central).is_ok());
+        settled();
+        fs::set_permissions(log_path(&d), fs::Permissions::from_mode(0o602)).unwrap();
+        match reader.get("a.example", Source::Central) {
+            Err(Error::StoreUntrusted { .. }) => {}
+            other => panic!("a file writable by others was read: {other:?}"),
+        }
+    }
+}

@@ -227,11 +227,13 @@ fn copy_group(file: &File, path: &Path, like: &fs::Metadata) -> Result<()> {
 }
 
 /// The folder must exist: a missing one is reported as unreachable, by its own name (an unmounted
-/// share, a deleted or mistyped folder), never created behind the admin's back.
-pub fn require_folder(dir: &Path) -> Result<()> {
-    if dir.is_dir() {
-        Ok(())
-    } else {
-        Err(Error::StoreUnreachable { path: dir.to_owned() })
-    }
+/// share, a deleted or mistyped folder), never created behind the admin's back. Returns its
+/// metadata, so that the trust check and the view's refresh need no second `stat`.
+pub fn require_folder(dir: &Path) -> Result<fs::Metadata> {
+    folder_metadata(dir).ok_or_else(|| Error::StoreUnreachable { path: dir.to_owned() })
+}
+
+/// The metadata of `dir` if it is a folder (following links, as opening files in it does).
+pub fn folder_metadata(dir: &Path) -> Option<fs::Metadata> {
+    fs::metadata(dir).ok().filter(fs::Metadata::is_dir)
 }

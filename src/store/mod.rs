@@ -275,8 +275,7 @@ impl Store {
 
     /// Export-CsXmppAllowedPartner: every partner (or those matching `filter`) as text.
     pub fn export(&mut self, filter: Option<&str>, format: Format, source: Source) -> Result<String> {
-        let partners = self.list(filter, source)?;
-        Ok(crate::transfer::export(partners.iter(), format))
+        self.list_with(filter, source, |partners| crate::transfer::export(partners, format))
     }
 
     /// Get-CsXmppAllowedPartnerHistory: the changes the central store still holds (see
@@ -381,16 +380,19 @@ impl Store {
     /// Get -Filter (PowerShell wildcards on Identity) or, with no filter, every partner; sorted by
     /// identity.
     pub fn list(&mut self, filter: Option<&str>, source: Source) -> Result<Vec<Partner>> {
+        self.list_with(filter, source, |partners| partners.cloned().collect())
+    }
+
+    /// [`Store::list`] handed to `visit` in place, without a copy of every partner: for callers
+    /// that only encode the list (the C ABI's list and Export), which at 100,000 partners would
+    /// otherwise copy tens of megabytes first.
+    pub fn list_with<R>(&mut self, filter: Option<&str>, source: Source, visit: impl FnOnce(&mut dyn Iterator<Item = &Partner>) -> R) -> Result<R> {
         let pattern = filter
             .map(|f| WildcardPattern::parse(f).map_err(|problem| Error::InvalidFilter { pattern: f.to_owned(), problem }))
             .transpose()?;
         let state = self.read(source)?;
-        Ok(state
-            .partners
-            .values()
-            .filter(|p| pattern.as_ref().map_or(true, |w| w.is_match(&p.identity)))
-            .cloned()
-            .collect())
+        let mut partners = state.partners.values().filter(|p| pattern.as_ref().map_or(true, |w| w.is_match(&p.identity)));
+        Ok(visit(&mut partners))
     }
 
     /// This machine's view of the store and its replica (Get-CsXmppAllowedPartnerReplicationStatus):
@@ -511,13 +513,13 @@ impl Store {
             (Source::Central, Central::Postgres(_)) => unreachable!("a database is read through Store::read"),
             (Source::LocalReplica, _) => (&mut self.replica, Role::Replica),
         };
-        if source == Source::Central {
-            files::require_folder(&view.dir)?;
-        } else if !view.dir.is_dir() {
-            return Err(Error::NoReplica { path: view.dir.clone() });
-        }
-        let sharing = trust::check_folder(&view.dir, role)?;
-        let refreshed = view.refresh(sharing);
+        // One `stat` of the folder serves the existence check, the trust check and the refresh.
+        let folder = match source {
+            Source::Central => files::require_folder(&view.dir)?,
+            Source::LocalReplica => files::folder_metadata(&view.dir).ok_or_else(|| Error::NoReplica { path: view.dir.clone() })?,
+        };
+        let sharing = trust::check_folder_metadata(&view.dir, &folder, role)?;
+        let refreshed = view.refresh(sharing, Some(&folder));
         if source == Source::Central {
             self.central_read = refreshed.is_ok();
         }
@@ -567,14 +569,14 @@ impl Store {
             Central::Postgres(_) => unreachable!("a database commits above"),
         };
         // Named before anything inside it, which would otherwise be what the error names.
-        files::require_folder(&self.central_dir)?;
-        let sharing = trust::check_folder(&self.central_dir, Role::Central)?;
+        let folder = files::require_folder(&self.central_dir)?;
+        let sharing = trust::check_folder_metadata(&self.central_dir, &folder, Role::Central)?;
         // On Windows the lock is a file in the folder, created by taking it: a folder that lost
         // the store this handle has seen (an unmounted share's empty mount point) must get nothing,
         // so that is reported before the lock is taken. (On Unix the lock is the folder itself.)
         #[cfg(windows)]
         if central.known.is_some() && log::current_file(&self.central_dir)?.is_none() {
-            central.refresh(sharing)?;
+            central.refresh(sharing, None)?;
         }
         let guard = lock::lock_folder(&self.central_dir, self.lock_timeout, sharing.file_mode())?;
         central.prepare_for_append(sharing)?;
@@ -620,6 +622,19 @@ impl Store {
             #[cfg(feature = "postgres")]
             Central::Postgres(pg) => pg.retained_commits = commits,
         }
+    }
+
+    /// Tests only: how long a folder must have been left alone before a refresh trusts its time
+    /// stamps (see `view::FolderStamp`), for the central and the replica folder, so that the
+    /// cheap refresh can be tested without waiting seconds.
+    #[doc(hidden)]
+    pub fn settle_folders_after(&mut self, settle: std::time::Duration) {
+        match &mut self.central {
+            Central::Folder(v) => v.settle = settle,
+            #[cfg(feature = "postgres")]
+            Central::Postgres(_) => {}
+        }
+        self.replica.settle = settle;
     }
 
     /// Tests only: assume the central folder is on the file system of Linux `statfs` type

@@ -45,10 +45,25 @@ pub enum Role {
     Replica,
 }
 
-#[cfg(unix)]
+/// Check a store folder before anything in it is read or written: how it is shared, or why it
+/// cannot be trusted.
 pub fn check_folder(dir: &Path, role: Role) -> Result<Sharing> {
+    #[cfg(unix)]
+    {
+        let meta = fs::metadata(dir).map_err(|e| crate::error::Error::io(dir, e))?;
+        check_folder_metadata(dir, &meta, role)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (dir, role);
+        Ok(Sharing::Private)
+    }
+}
+
+/// [`check_folder`] from metadata the caller already has (one `stat` for the whole refresh).
+#[cfg(unix)]
+pub fn check_folder_metadata(dir: &Path, meta: &fs::Metadata, role: Role) -> Result<Sharing> {
     use std::os::unix::fs::MetadataExt;
-    let meta = fs::metadata(dir).map_err(|e| Error::io(dir, e))?;
     let mode = meta.mode();
     let me = super::sys::effective_uid();
     let shown = dir.display();
@@ -87,7 +102,7 @@ pub fn check_folder(dir: &Path, role: Role) -> Result<Sharing> {
 }
 
 #[cfg(not(unix))]
-pub fn check_folder(_dir: &Path, _role: Role) -> Result<Sharing> {
+pub fn check_folder_metadata(_dir: &Path, _meta: &fs::Metadata, _role: Role) -> Result<Sharing> {
     Ok(Sharing::Private)
 }
 

@@ -1,5 +1,6 @@
-//! A view of one store folder's log that keeps an open handle up to date cheaply: when nothing
-//! changed, a refresh is two `stat`s; when other processes appended, it reads only the new bytes
+//! A view of one store folder's log that keeps an open handle up to date cheaply: when no name in
+//! the folder changed (its time stamps say so, see [`FolderStamp`]), a refresh asks only the open
+//! file (`fstat`); when other processes appended, it reads only the new bytes
 //! (after checking that what it read before is still there); when a new generation appeared
 //! (compaction) or the file was replaced, it reads the newest generation whole.
 //!
@@ -11,6 +12,7 @@
 use std::fs::{self, File};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::files::{self, Access};
 use super::history;
@@ -75,6 +77,20 @@ fn delete_pending(file: &File, path: &Path) -> Result<bool> {
     }
 }
 
+/// Whether the open file whose metadata is `meta` no longer has a name anywhere.
+fn unlinked(meta: &fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        meta.nlink() == 0
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        false
+    }
+}
+
 /// What `path` names now: its identity and metadata, `None` if nothing does. On Unix a `stat`; on
 /// Windows the identity needs a handle, so the file is opened (for reading, sharing everything).
 fn identify(path: &Path) -> Result<Option<(FileId, fs::Metadata)>> {
@@ -92,6 +108,43 @@ fn identify(path: &Path) -> Result<Option<(FileId, fs::Metadata)>> {
         let Some(file) = files::open_existing(path, Access::Read)? else { return Ok(None) };
         let meta = file.metadata().map_err(|e| Error::io(path, e))?;
         Ok(Some((file_id(&file, &meta, path)?, meta)))
+    }
+}
+
+/// How long a folder must have been left alone before its time stamps are trusted to show the
+/// next change: a change within the same tick of the file system's clock (a few milliseconds on
+/// Linux, 2 seconds on FAT, the server's clock on a share) could leave them as they were.
+pub const SETTLE: Duration = Duration::from_secs(2);
+
+/// A folder's identity and its modification and change times. Creating, renaming or deleting any
+/// name in a folder moves them, so a view that checked its file under one stamp and sees the same
+/// stamp again knows that no newer generation was published and that the path still names the
+/// file it has open: the open file alone tells whether something was appended. Only a settled
+/// stamp is taken (the "racy" case git's index knows); Windows always checks the names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FolderStamp {
+    dev: u64,
+    ino: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+}
+
+impl FolderStamp {
+    /// The stamp of a folder whose metadata is `meta`, if it was last changed over `settle` ago.
+    #[cfg(unix)]
+    fn settled(meta: &fs::Metadata, settle: Duration) -> Option<FolderStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let stamp = FolderStamp { dev: meta.dev(), ino: meta.ino(), modified: (meta.mtime(), meta.mtime_nsec()), changed: (meta.ctime(), meta.ctime_nsec()) };
+        let (seconds, nanos) = stamp.modified.max(stamp.changed);
+        let last_change = std::time::UNIX_EPOCH.checked_add(Duration::new(u64::try_from(seconds).ok()?, u32::try_from(nanos).ok()?))?;
+        // A time in the future (another machine's clock) is not settled either.
+        let age = std::time::SystemTime::now().duration_since(last_change).ok()?;
+        (age >= settle).then_some(stamp)
+    }
+
+    #[cfg(not(unix))]
+    fn settled(_meta: &fs::Metadata, _settle: Duration) -> Option<FolderStamp> {
+        None
     }
 }
 
@@ -124,6 +177,8 @@ struct Generation {
     /// The header line's length and checksum (see `still_there`).
     header_len: u64,
     header_crc: u32,
+    /// The folder's settled stamp when this file was last found to be the current generation.
+    folder: Option<FolderStamp>,
 }
 
 impl Generation {
@@ -154,6 +209,8 @@ pub struct LogView {
     /// Central folder: a file's name is its generation (checked). Replica folder: a local
     /// counter, the newest copy having the highest.
     names_are_generations: bool,
+    /// See [`SETTLE`].
+    pub settle: Duration,
 }
 
 impl LogView {
@@ -167,6 +224,7 @@ impl LogView {
             leftovers: false,
             retained_commits: crate::history::RETAINED_COMMITS,
             names_are_generations: true,
+            settle: SETTLE,
         }
     }
 
@@ -197,13 +255,22 @@ impl LogView {
         self.current.as_mut().map(|g| (&mut g.file, g.path.as_path(), g.offset))
     }
 
-    /// Bring the state up to date with the folder, under the folder's trust rule. After a failure
-    /// the view forgets the file it had open (not what it knew): the next refresh reads the folder
-    /// whole again, so a refused file is never served from the state read before it.
-    pub fn refresh(&mut self, sharing: Sharing) -> Result<()> {
-        let result = self.catch_up(sharing);
-        if result.is_err() {
-            self.forget();
+    /// Bring the state up to date with the folder, under the folder's trust rule. `folder`: the
+    /// folder's metadata, taken before this call (`None`: look at the names whatever it says, as
+    /// a writer under the lock does). After a failure the view forgets the file it had open (not
+    /// what it knew): the next refresh reads the folder whole again, so a refused file is never
+    /// served from the state read before it.
+    pub fn refresh(&mut self, sharing: Sharing, folder: Option<&fs::Metadata>) -> Result<()> {
+        let stamp = folder.and_then(|meta| FolderStamp::settled(meta, self.settle));
+        let result = self.catch_up(sharing, stamp);
+        match &result {
+            Err(_) => self.forget(),
+            // Taken before the names were looked at: a change after that moves the stamp.
+            Ok(()) => {
+                if let Some(g) = &mut self.current {
+                    g.folder = stamp;
+                }
+            }
         }
         result
     }
@@ -215,20 +282,34 @@ impl LogView {
         self.state = State::default();
     }
 
-    fn catch_up(&mut self, sharing: Sharing) -> Result<()> {
+    fn catch_up(&mut self, sharing: Sharing, folder: Option<FolderStamp>) -> Result<()> {
         let Some(g) = &mut self.current else {
             return self.reload(sharing);
         };
-        if newer_generation_exists(&self.dir, g.number)? {
-            return self.reload(sharing);
-        }
-        // Deleted under this handle: on Windows its name can stay (and even open) until the last
-        // handle closes, so the path alone would not tell.
-        if delete_pending(&g.file, &g.path)? {
-            return self.reload(sharing);
-        }
-        let Some((id, meta)) = identify(&g.path)? else { return self.reload(sharing) };
-        if id != g.id || meta.len() < g.offset {
+        let meta = if folder.is_some() && g.folder == folder {
+            // No name in the folder changed since the file was found current: only the open
+            // file can have changed (appended to, or cut, or deleted through a link elsewhere).
+            let meta = g.file.metadata().map_err(|e| Error::io(&g.path, e))?;
+            if unlinked(&meta) {
+                return self.reload(sharing);
+            }
+            meta
+        } else {
+            if newer_generation_exists(&self.dir, g.number)? {
+                return self.reload(sharing);
+            }
+            // Deleted under this handle: on Windows its name can stay (and even open) until the
+            // last handle closes, so the path alone would not tell.
+            if delete_pending(&g.file, &g.path)? {
+                return self.reload(sharing);
+            }
+            let Some((id, meta)) = identify(&g.path)? else { return self.reload(sharing) };
+            if id != g.id {
+                return self.reload(sharing);
+            }
+            meta
+        };
+        if meta.len() < g.offset {
             return self.reload(sharing);
         }
         // Modes and owners can change under an open handle: nothing is read from a file that has
@@ -320,6 +401,7 @@ impl LogView {
             offset: chunk.consumed,
             torn_tail: chunk.torn_tail,
             header,
+            folder: None,
         });
         self.state = state;
         self.remember();
@@ -387,7 +469,7 @@ impl LogView {
     /// For the writer holding the store lock: refresh, then cut off what a crashed writer left
     /// half-written, and create the first generation if the store is new.
     pub fn prepare_for_append(&mut self, sharing: Sharing) -> Result<()> {
-        self.refresh(sharing)?;
+        self.refresh(sharing, None)?;
         // A refresh with nothing appended trusts the file's size and identity; a writer also
         // checks the header and the last line it read, so that it never appends to a log that was
         // edited or copied over in place (same size) since it read it.
@@ -403,7 +485,7 @@ impl LogView {
             let header = Header { version: log::FORMAT_VERSION, store_id: Some(log::new_store_id()?), generation: 1, seq: 0 };
             let path = log::generation_path(&self.dir, 1);
             files::publish_new(&path, &log::header_line(&header), sharing.file_mode(), None)?;
-            return self.refresh(sharing);
+            return self.refresh(sharing, None);
         };
         if g.torn_tail {
             let f = files::open_existing(&g.path, Access::Write)?.ok_or_else(|| Error::corrupt(&g.path, "the file disappeared while the store was locked"))?;
@@ -492,6 +574,7 @@ impl LogView {
             header,
             offset: bytes.len() as u64,
             torn_tail: false,
+            folder: None,
         });
         self.state.records = self.state.partners.len() as u64;
         self.remember();

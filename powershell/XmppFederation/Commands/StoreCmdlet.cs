@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using System.Management.Automation;
 using XmppFederation.Native;
 
@@ -29,7 +28,8 @@ public abstract class StoreCmdlet : PSCmdlet
 
     private static readonly object Gate = new();
     private static PartnerStore? shared;
-    private static string? sharedKey;
+    /// <summary>The values of <see cref="PartnerStore.EnvironmentVariableNames"/> <see cref="shared"/> was opened with (null: unset).</summary>
+    private static string?[] sharedValues = Array.Empty<string?>();
 
     private PartnerStore? store;
 
@@ -61,31 +61,47 @@ public abstract class StoreCmdlet : PSCmdlet
 
     /// <summary>The store of this process for the session's current XMPPFED_* settings (also used by tab completion).</summary>
     /// <remarks>
-    /// Runs at every cmdlet call, so it reads only the variables the library names (a few
-    /// lookups) rather than copying the whole environment (GetEnvironmentVariables: ~10 us).
+    /// Runs at every cmdlet call, so when nothing changed it only reads the variables the library
+    /// names and compares them with the values the handle was opened with: no copy of the whole
+    /// environment (GetEnvironmentVariables: ~10 us), no allocation.
     /// </remarks>
     internal static PartnerStore SharedStore()
     {
-        var variables = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (string name in PartnerStore.EnvironmentVariableNames)
-        {
-            if (Environment.GetEnvironmentVariable(name) is string value)
-            {
-                variables[name] = value;
-            }
-        }
-        var key = string.Join("\n", variables.Select(v => v.Key + "=" + v.Value));
+        IReadOnlyList<string> names = PartnerStore.EnvironmentVariableNames;
         lock (Gate)
         {
+            if (shared is not null && Unchanged(names, sharedValues))
+            {
+                return shared;
+            }
+            var values = new string?[names.Count];
+            var variables = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] = Environment.GetEnvironmentVariable(names[i]);
+                if (values[i] is string value)
+                {
+                    variables[names[i]] = value;
+                }
+            }
             // A replaced handle is not disposed here: another runspace may still be using it;
             // its SafeHandle closes it once nothing refers to it.
-            if (shared is null || sharedKey != key)
-            {
-                shared = PartnerStore.Open(null, null, variables);
-                sharedKey = key;
-            }
+            shared = PartnerStore.Open(null, null, variables);
+            sharedValues = values;
             return shared;
         }
+    }
+
+    private static bool Unchanged(IReadOnlyList<string> names, string?[] values)
+    {
+        for (int i = 0; i < names.Count; i++)
+        {
+            if (!string.Equals(Environment.GetEnvironmentVariable(names[i]), values[i], StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>
