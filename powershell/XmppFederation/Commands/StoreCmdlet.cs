@@ -108,18 +108,25 @@ public abstract class StoreCmdlet : PSCmdlet
     /// Writes partners to the pipeline as they are enumerated, each carrying Lync's type name as
     /// well (<see cref="LyncTypeName"/>).
     /// </summary>
-    protected void WritePartners(IEnumerable<PartnerData> partners)
+    /// <returns>How many were written.</returns>
+    protected int WritePartners(IEnumerable<PartnerData> partners)
     {
+        int written = 0;
         foreach (var partner in partners)
         {
-            var wrapped = PSObject.AsPSObject(partner);
-            wrapped.TypeNames.Insert(0, LyncTypeName);
-            WriteObject(wrapped);
+            WritePartner(partner);
+            written++;
         }
+        return written;
     }
 
     /// <summary>Writes one partner to the pipeline (see <see cref="WritePartners"/>).</summary>
-    protected void WritePartner(PartnerData partner) => WritePartners(new[] { partner });
+    protected void WritePartner(PartnerData partner)
+    {
+        var wrapped = PSObject.AsPSObject(partner);
+        wrapped.TypeNames.Insert(0, LyncTypeName);
+        WriteObject(wrapped);
+    }
 
     /// <summary>
     /// Runs one item's work; a failure becomes an ErrorRecord with <paramref name="target"/> as
