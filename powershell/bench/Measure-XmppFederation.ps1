@@ -525,7 +525,9 @@ foreach ($row in $results) {
     $ratio, $paired = foreach ($x in $row.Ratio, $row.PairedRatio) {
         if ($null -eq $x) { '' } elseif ($x -lt 0.1) { '1/{0:N0}' -f (1 / $x) } else { '{0:N2}x' -f $x }
     }
-    $null = $report.AppendLine("| $($row.Section) | $($row.Figure) | $median | $baseline | $ratio | $paired | $($row.Note) |")
+    # A pipe inside a cell ("Get | Measure-Object") would end the cell: escaped as markdown wants.
+    $cells = foreach ($cell in $row.Section, $row.Figure, $median, $baseline, $ratio, $paired, $row.Note) { "$cell".Replace('|', '\|') }
+    $null = $report.AppendLine("| $($cells -join ' | ') |")
 }
 $report.ToString()
 if ($OutFile) {
