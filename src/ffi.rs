@@ -294,16 +294,19 @@ unsafe fn check_out<T>(out: *mut T, name: &str) -> Outcome<()> {
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> CString {
-    let text = serde_json::to_string(value).expect("library values always serialize");
-    // serde_json escapes control characters, so the text never contains NUL.
-    CString::new(text).expect("JSON text has no NUL")
+    nul_terminated(serde_json::to_vec(value).expect("library values always serialize"))
 }
 
-/// A JSON array of `items`, encoded as they come (no list of them first), NUL-terminated in the
-/// buffer it was written to (no copy to add the NUL).
+/// A JSON array of `items`, encoded as they come (no list of them first).
 fn json_array<T: serde::Serialize>(items: &mut dyn Iterator<Item = T>) -> CString {
     let mut text = Vec::with_capacity(4096);
     serde::Serializer::collect_seq(&mut serde_json::Serializer::new(&mut text), items).expect("library values always serialize");
+    nul_terminated(text)
+}
+
+/// JSON text as the C string handed out, NUL-terminated in the buffer it was written to (no copy
+/// to add the NUL).
+fn nul_terminated(mut text: Vec<u8>) -> CString {
     text.push(0);
     // serde_json escapes control characters, so the only NUL is the one just pushed.
     CString::from_vec_with_nul(text).expect("JSON text has no NUL")
