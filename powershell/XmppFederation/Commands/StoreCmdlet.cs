@@ -12,7 +12,8 @@ namespace XmppFederation.Commands;
 /// <remarks>
 /// Opening a store reads its whole log, while an open handle only reads what other processes
 /// appended since (a stat of the folder and one of the open file when nothing changed). A script
-/// that calls New- in a loop would otherwise re-read the list on every call. The handle is thread-safe, so runspaces share it.
+/// that calls New- in a loop would otherwise re-read the list on every call. The handle is
+/// thread-safe, so runspaces share it.
 /// The store is opened with the session's own values of the variables the library reads
 /// (XMPPFED_STORE, ...; it names them): on Linux, $env: changes made in the session live in .NET's
 /// copy of the environment, which the native library cannot see. Other values open another handle.
