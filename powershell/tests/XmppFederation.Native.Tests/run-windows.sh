@@ -40,10 +40,25 @@ run() {
 mapfile -t tests < <(run -list tests | tr -d '\r' | grep -E '^[A-Za-z_][A-Za-z0-9_.]*$' | sort -u)
 [ "${#tests[@]}" -gt 0 ] || { echo "run-windows.sh: the test program listed no tests" >&2; exit 1; }
 
+# A process that exits before the runner prints its banner never ran the test: Wine 8 sometimes
+# fails to start the .NET runtime (about one process in 1,500 here, exit status 1 and no output).
+# Such a start is tried again, at most twice, and said so; a process that died after the runner
+# started is the test's failure (DIED below), never retried.
+run_test() {
+    local t="$1" attempt
+    for attempt in 1 2 3; do
+        status=0
+        log="$(run -method "$t" 2>&1)" || status=$?
+        if [ "$status" = 0 ] || grep -q 'xUnit.net v3 In-Process Runner' <<<"$log" || [ "$attempt" = 3 ]; then
+            return
+        fi
+        echo "RETRY $t: the process exited with status $status before the test runner started"
+    done
+}
+
 passed=0 failed=0
 for t in "${tests[@]}"; do
-    status=0
-    log="$(run -method "$t" 2>&1)" || status=$?
+    run_test "$t"
     summary="$(tr -d '\r' <<<"$log" | grep -Eo 'Total: [0-9]+, Errors: [0-9]+, Failed: [0-9]+, Skipped: [0-9]+' | tail -1)" || true
     if [ -z "$summary" ]; then
         failed=$((failed + 1))
