@@ -707,6 +707,25 @@ fn a_replica_repair_never_replaces_a_file_another_handle_holds_open() {
     assert_eq!(copies.len(), 1, "{copies:?}");
 }
 
+/// A commit appends to the newest copy in the replica folder, also when the copy it wrote last is
+/// still there beside a newer one that another process of this machine wrote (it asks for the next
+/// copy's name rather than listing the folder, so that name must be asked for).
+#[test]
+fn a_commit_follows_a_newer_replica_copy_even_when_the_older_one_stays() {
+    let d = dirs();
+    let mut writer = open(&d);
+    new(&mut writer, r#"{"Identity":"a.example"}"#).unwrap();
+    let first = current_log(&d.replica);
+    assert_eq!(first, d.replica.join("partners.1.log"));
+    // Another process wrote copy 2 and could not clear copy 1 away.
+    fs::copy(&first, d.replica.join("partners.2.log")).unwrap();
+    new(&mut writer, r#"{"Identity":"b.example"}"#).unwrap();
+    assert_eq!(fs::read(d.replica.join("partners.2.log")).unwrap(), fs::read(log_path(&d)).unwrap());
+    assert!(!first.exists(), "the older copy is cleared away");
+    let mut reader = open(&d);
+    assert_eq!(identities(&reader.list(None, Source::LocalReplica).unwrap()), ["a.example", "b.example"]);
+}
+
 /// A reader whose folder has settled asks only its open file whether something changed (no name
 /// in the folder moved, so the file is still the current generation); everything else is still
 /// seen at the next read: appends, compaction, a file rolled back by renaming, a file whose mode

@@ -24,8 +24,9 @@ pub enum Access {
 }
 
 /// Open an existing store file without following a symbolic link, and refuse anything that is not
-/// a regular file. `Ok(None)` when there is no file by that name.
-pub fn open_existing(path: &Path, access: Access) -> Result<Option<File>> {
+/// a regular file. `Ok(None)` when there is no file by that name. With the file comes the metadata
+/// its check read (one `fstat` per open: callers need its size or identity anyway).
+pub fn open_existing(path: &Path, access: Access) -> Result<Option<(File, fs::Metadata)>> {
     let mut options = OpenOptions::new();
     match access {
         Access::Read => options.read(true),
@@ -35,8 +36,8 @@ pub fn open_existing(path: &Path, access: Access) -> Result<Option<File>> {
     no_follow(&mut options);
     match options.open(path) {
         Ok(file) => {
-            require_regular(&file, path)?;
-            Ok(Some(file))
+            let meta = require_regular(&file, path)?;
+            Ok(Some((file, meta)))
         }
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
         Err(e) => Err(refused_or_io(path, e)),
@@ -126,10 +127,15 @@ pub fn read_from(file: &mut File, path: &Path, offset: u64) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Read exactly `len` bytes at `offset`.
+/// Read exactly `len` bytes at `offset` (one `pread` on Unix; the file position is left
+/// anywhere, so callers that read on from it seek first).
 pub fn read_at(file: &mut File, path: &Path, offset: u64, len: usize) -> Result<Vec<u8>> {
     let mut bytes = vec![0u8; len];
-    file.seek(SeekFrom::Start(offset)).and_then(|_| file.read_exact(&mut bytes)).map_err(|e| Error::io(path, e))?;
+    #[cfg(unix)]
+    let read = std::os::unix::fs::FileExt::read_exact_at(&*file, &mut bytes, offset);
+    #[cfg(not(unix))]
+    let read = file.seek(SeekFrom::Start(offset)).and_then(|_| file.read_exact(&mut bytes));
+    read.map_err(|e| Error::io(path, e))?;
     Ok(bytes)
 }
 
@@ -178,10 +184,10 @@ fn no_follow(options: &mut OpenOptions) {
     }
 }
 
-fn require_regular(file: &File, path: &Path) -> Result<()> {
+fn require_regular(file: &File, path: &Path) -> Result<fs::Metadata> {
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
     if meta.is_file() {
-        return Ok(());
+        return Ok(meta);
     }
     let kind = if meta.file_type().is_symlink() {
         "a symbolic link"

@@ -32,8 +32,7 @@ pub fn generation_of(file_name: &str) -> Option<u64> {
 /// of another store or generation in its place is damage.
 pub fn read_lines(dir: &Path, of: &Header, sharing: Sharing) -> Result<Vec<Vec<u8>>> {
     let path = file_path(dir, of.generation);
-    let Some(mut file) = files::open_existing(&path, Access::Read)? else { return Ok(Vec::new()) };
-    let meta = file.metadata().map_err(|e| Error::io(&path, e))?;
+    let Some((mut file, meta)) = files::open_existing(&path, Access::Read)? else { return Ok(Vec::new()) };
     trust::check_file(&path, &meta, sharing)?;
     let bytes = files::read_from(&mut file, &path, 0)?;
     let chunk = log::split_lines(&path, 0, &bytes)?;

@@ -156,11 +156,11 @@ fn write_note(dir: &Path, mode: u32) -> Result<()> {
     // the note adds no allocation (and, on ext4, no ordered data write) to the commit's fsync.
     // JSON allows the trailing spaces.
     text.resize(text.len().max(NOTE_LEN), b' ');
-    let mut file = match files::open_existing(&path, Access::Write)? {
-        Some(f) => f,
-        None => files::create_new(&path, mode)?,
+    let (mut file, len) = match files::open_existing(&path, Access::Write)? {
+        Some((f, meta)) => (f, meta.len()),
+        None => (files::create_new(&path, mode)?, 0),
     };
-    let grew = file.metadata().map(|m| m.len() != text.len() as u64).unwrap_or(true);
+    let grew = len != text.len() as u64;
     if grew {
         file.set_len(text.len() as u64).map_err(|e| Error::io(&path, e))?;
     }
@@ -174,7 +174,7 @@ const NOTE_LEN: usize = 512;
 fn holder(dir: &Path) -> String {
     let path = dir.join(NOTE_FILE);
     let note = (|| -> Option<Note> {
-        let file = files::open_existing(&path, Access::Read).ok()??;
+        let (file, _) = files::open_existing(&path, Access::Read).ok()??;
         let mut text = Vec::new();
         file.take(4096).read_to_end(&mut text).ok()?;
         serde_json::from_slice(&text).ok()

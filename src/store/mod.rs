@@ -137,6 +137,11 @@ pub struct Store {
     /// A file system type (Linux `statfs` magic) to assume for the central folder instead of the
     /// real one: tests of the network file system warning (no NFS can be mounted in a test).
     assumed_fs_type: Option<i64>,
+    /// The central folder's device and the network file system it is on (`None`: a local one),
+    /// so that a commit asks `statfs` only when the folder's device changed (see
+    /// `network_fs_warning`).
+    #[cfg(unix)]
+    fs_of_device: Option<(u64, Option<&'static str>)>,
 }
 
 impl Store {
@@ -172,6 +177,8 @@ impl Store {
             replica_witness: None,
             central_read: false,
             assumed_fs_type: None,
+            #[cfg(unix)]
+            fs_of_device: None,
         };
         // What this machine has already seen of the store, from its replica: the central store
         // must be that store, at least that far (a rolled-back or replaced central store is
@@ -456,11 +463,18 @@ impl Store {
     /// Copy what the central view has read to the replica, under the replica folder's own lock
     /// (never while holding the central lock: a stuck replica must not stall other writers).
     fn mirror(&mut self) -> Result<()> {
-        paths::ensure_dir(&self.replica_dir)?;
+        // One `stat` serves the folder's existence and its trust check.
+        let folder = match files::folder_metadata(&self.replica_dir) {
+            Some(meta) => meta,
+            None => {
+                paths::ensure_dir(&self.replica_dir)?;
+                std::fs::metadata(&self.replica_dir).map_err(|e| Error::io(&self.replica_dir, e))?
+            }
+        };
         let Some(header) = self.central.header() else {
             return Ok(()); // a store nobody has written to yet: an empty replica folder says so
         };
-        let sharing = trust::check_folder(&self.replica_dir, Role::Replica)?;
+        let sharing = trust::check_folder_metadata(&self.replica_dir, &folder, Role::Replica)?;
         let guard = lock::lock_folder(&self.replica_dir, self.lock_timeout, sharing.file_mode())?;
         guard.leave_note(&self.replica_dir, sharing.file_mode());
         let central = match &mut self.central {
@@ -598,18 +612,37 @@ impl Store {
             }
         }
         drop(guard);
-        result.warnings_mut().extend(self.network_fs_warning());
+        result.warnings_mut().extend(self.network_fs_warning(Some(&folder)));
         self.refresh_replica_after_commit(result.warnings_mut());
         Ok(result)
     }
 
-    /// The warning for a central folder on a network file system (see [`network_fs`]).
-    fn network_fs_warning(&self) -> Option<Warning> {
+    /// The warning for a central folder on a network file system (see [`network_fs`]). With the
+    /// folder's metadata (`folder`), the file system is looked up again only when the folder's
+    /// device changed (a share mounted over it): every commit gives the warning, not a `statfs`.
+    fn network_fs_warning(&mut self, folder: Option<&std::fs::Metadata>) -> Option<Warning> {
         let kind = match self.assumed_fs_type {
             Some(f_type) => network_fs::linux_network_fs(f_type),
-            None => network_fs::network_fs_of(&self.central_dir),
+            None => self.network_fs_kind(folder),
         };
         kind.map(|kind| network_fs::warning(&self.central_dir, kind))
+    }
+
+    fn network_fs_kind(&mut self, folder: Option<&std::fs::Metadata>) -> Option<&'static str> {
+        #[cfg(unix)]
+        if let Some(folder) = folder {
+            use std::os::unix::fs::MetadataExt;
+            if let Some((dev, kind)) = self.fs_of_device {
+                if dev == folder.dev() {
+                    return kind;
+                }
+            }
+            let kind = network_fs::network_fs_of(&self.central_dir);
+            self.fs_of_device = Some((folder.dev(), kind));
+            return kind;
+        }
+        let _ = folder;
+        network_fs::network_fs_of(&self.central_dir)
     }
 
     /// Tests only: keep the history of the newest `commits` commits instead of
@@ -709,7 +742,7 @@ impl Store {
             Central::Postgres(_) => "PostgreSQL",
         };
         let warnings = match self.central {
-            Central::Folder(_) if self.central_dir.is_dir() => self.network_fs_warning().into_iter().collect(),
+            Central::Folder(_) if self.central_dir.is_dir() => self.network_fs_warning(None).into_iter().collect(),
             _ => Vec::new(),
         };
         Ok(Initialization { central_store: self.central_dir.to_string_lossy().into_owned(), kind, action, version, warnings })

@@ -65,20 +65,19 @@ pub fn mirror(
     dir: &Path,
     witness: &mut Option<Witness>,
 ) -> Result<()> {
-    let (listed, number, newest) = newest_copy(dir)?;
+    let (listed, number, newest) = newest_copy(dir, witness.as_ref())?;
     let target = log::numbered_path(dir, number);
     let reusable = match newest {
-        Some(mut replica) => {
-            let meta = replica.metadata().map_err(|e| Error::io(&target, e))?;
+        Some((mut replica, meta)) => {
             let unchanged = witness.as_ref() == Some(&Witness::of(number, generation, &meta));
             let have = meta.len();
             if have <= len && (unchanged || same_prefix(&mut replica, &target, source, source_path, have)?) {
-                Some((replica, have))
+                Some((replica, have, unchanged))
             } else if have > len && central_holds(&mut replica, &target, source, source_path, have)? {
                 // Another process of this machine committed later and mirrored first: the replica
                 // is ahead of what this view read, not wrong. It is kept: replacing it would roll
                 // it back (and on Windows fail while others have it open).
-                Some((replica, have))
+                Some((replica, have, false))
             } else {
                 refuse_other_store(&mut replica, &target, store_id)?;
                 None
@@ -87,11 +86,14 @@ pub fn mirror(
         None => None,
     };
     match reusable {
-        Some((mut replica, have)) => {
+        Some((mut replica, have, unchanged)) => {
             // A partial last line (an append cut short by a full disk or a crash) is cut back to
-            // the last whole line, so that only whole, checked lines are ever appended.
-            let have = last_line_boundary(&mut replica, &target, have)?;
-            if replica.metadata().map_err(|e| Error::io(&target, e))?.len() != have {
+            // the last whole line, so that only whole, checked lines are ever appended. A copy
+            // exactly as this process left it ends with one. (The replica's lock keeps other
+            // processes of this library from changing its length meanwhile.)
+            let had = have;
+            let have = if unchanged { have } else { last_line_boundary(&mut replica, &target, have)? };
+            if had != have {
                 replica.set_len(have).map_err(|e| Error::io(&target, e))?;
             }
             if have < len {
@@ -122,14 +124,30 @@ pub fn mirror(
     Ok(())
 }
 
-/// The copies in the replica folder (their numbers, highest first: one listing per refresh),
-/// and the newest one's number and file, open for writing (none in an empty folder).
-fn newest_copy(dir: &Path) -> Result<(Vec<u64>, u64, Option<File>)> {
+/// The copies in the replica folder (their numbers, highest first), and the newest one's number
+/// and file, open for writing, with its metadata (none in an empty folder).
+///
+/// The folder is listed unless this process left copy N last (`witness`), N is still there and
+/// N+1 is not: a newer copy is always numbered after the highest one listed, and its writer
+/// deletes the others, so N is then the newest (a commit asks two names instead of reading the
+/// folder). Windows always lists: deleted copies can linger there "delete pending", so a missing
+/// N+1 would not rule out an N+2.
+fn newest_copy(dir: &Path, witness: Option<&Witness>) -> Result<(Vec<u64>, u64, Option<(File, fs::Metadata)>)> {
+    #[cfg(unix)]
+    if let Some(w) = witness {
+        if !files::exists(&log::numbered_path(dir, w.number + 1))? {
+            if let Some(found) = files::open_existing(&log::numbered_path(dir, w.number), Access::Write)? {
+                return Ok((vec![w.number], w.number, Some(found)));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = witness;
     let listed = log::generations(dir)?;
     for &number in &listed {
         // A file deleted between the listing and the open is an older copy being cleared away.
-        if let Some(file) = files::open_existing(&log::numbered_path(dir, number), Access::Write)? {
-            return Ok((listed, number, Some(file)));
+        if let Some(found) = files::open_existing(&log::numbered_path(dir, number), Access::Write)? {
+            return Ok((listed, number, Some(found)));
         }
     }
     Ok((listed, 1, None))
@@ -162,10 +180,9 @@ pub fn write_records(
     new_records: Option<&[log::Record]>,
     witness: &mut Option<Witness>,
 ) -> Result<()> {
-    let (listed, number, newest) = newest_copy(dir)?;
+    let (listed, number, newest) = newest_copy(dir, witness.as_ref())?;
     let target = log::numbered_path(dir, number);
-    if let (Some(records), Some(_), Some(mut replica)) = (new_records, witness.as_ref(), newest) {
-        let meta = replica.metadata().map_err(|e| Error::io(&target, e))?;
+    if let (Some(records), Some(_), Some((mut replica, meta))) = (new_records, witness.as_ref(), newest) {
         if witness.as_ref() == Some(&Witness::of(number, header.generation, &meta)) {
             let mut bytes = Vec::new();
             for r in records {
@@ -181,7 +198,7 @@ pub fn write_records(
             return Ok(());
         }
     }
-    if let Some(mut replica) = files::open_existing(&target, Access::Read)? {
+    if let Some((mut replica, _)) = files::open_existing(&target, Access::Read)? {
         refuse_other_store(&mut replica, &target, header.store_id.as_deref())?;
     }
     let mut bytes = log::header_line(header);

@@ -105,8 +105,7 @@ fn identify(path: &Path) -> Result<Option<(FileId, fs::Metadata)>> {
     }
     #[cfg(windows)]
     {
-        let Some(file) = files::open_existing(path, Access::Read)? else { return Ok(None) };
-        let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+        let Some((file, meta)) = files::open_existing(path, Access::Read)? else { return Ok(None) };
         Ok(Some((file_id(&file, &meta, path)?, meta)))
     }
 }
@@ -179,6 +178,11 @@ struct Generation {
     header_crc: u32,
     /// The folder's settled stamp when this file was last found to be the current generation.
     folder: Option<FolderStamp>,
+    /// The same file opened for appending, by the first commit through this view: later commits
+    /// of this handle append through it instead of opening the file again. It is this
+    /// generation's, so it goes when the view moves to another file; each commit's refresh has
+    /// checked first that the path still names it.
+    appender: Option<File>,
 }
 
 impl Generation {
@@ -340,13 +344,13 @@ impl LogView {
         for &generation in &generations {
             let path = log::numbered_path(&self.dir, generation);
             // Gone between the listing and the open: a writer moved on; take the next one.
-            let Some(file) = files::open_existing(&path, Access::Read)? else { continue };
+            let Some((file, meta)) = files::open_existing(&path, Access::Read)? else { continue };
             // A deleted file still open elsewhere ("delete pending" on Windows) is gone as well.
             if delete_pending(&file, &path)? {
                 continue;
             }
             self.leftovers = generations.len() > 1 || self.leftovers;
-            return self.load(file, path, generation, sharing);
+            return self.load(file, &meta, path, generation, sharing);
         }
         if let Some(known) = &self.known {
             return Err(Error::StoreMismatch {
@@ -364,12 +368,11 @@ impl LogView {
         Ok(())
     }
 
-    fn load(&mut self, mut file: File, path: PathBuf, number: u64, sharing: Sharing) -> Result<()> {
-        let meta = file.metadata().map_err(|e| Error::io(&path, e))?;
-        trust::check_file(&path, &meta, sharing)?;
+    fn load(&mut self, mut file: File, meta: &fs::Metadata, path: PathBuf, number: u64, sharing: Sharing) -> Result<()> {
+        trust::check_file(&path, meta, sharing)?;
         // The identity of the file actually read, not of whatever the path names a moment later.
         // Holding `file` open also keeps its inode from being reused while the view remembers it.
-        let id = file_id(&file, &meta, &path)?;
+        let id = file_id(&file, meta, &path)?;
         let bytes = files::read_from(&mut file, &path, 0)?;
         if bytes.is_empty() {
             return Err(Error::corrupt(&path, "the file is empty (a store file always starts with a header)"));
@@ -402,6 +405,7 @@ impl LogView {
             torn_tail: chunk.torn_tail,
             header,
             folder: None,
+            appender: None,
         });
         self.state = state;
         self.remember();
@@ -488,7 +492,7 @@ impl LogView {
             return self.refresh(sharing, None);
         };
         if g.torn_tail {
-            let f = files::open_existing(&g.path, Access::Write)?.ok_or_else(|| Error::corrupt(&g.path, "the file disappeared while the store was locked"))?;
+            let (f, _) = files::open_existing(&g.path, Access::Write)?.ok_or_else(|| Error::corrupt(&g.path, "the file disappeared while the store was locked"))?;
             f.set_len(g.offset).map_err(|e| Error::io(&g.path, e))?;
             f.sync_all().map_err(|e| Error::io(&g.path, e))?;
             g.torn_tail = false;
@@ -510,12 +514,23 @@ impl LogView {
         use std::io::Write;
         let g = self.current.as_mut().expect("prepare_for_append creates the store");
         let line = log::encode_line(&record);
-        let mut f = files::open_existing(&g.path, Access::Append)?
-            .ok_or_else(|| Error::corrupt(&g.path, "the file disappeared while the store was locked"))?;
-        let meta = f.metadata().map_err(|e| Error::io(&g.path, e))?;
-        if file_id(&f, &meta, &g.path)? != g.id || meta.len() != g.offset {
-            return Err(Error::corrupt(&g.path, "the file was changed by something other than this library while the store was locked"));
+        let changed = || Error::corrupt(&g.path, "the file was changed by something other than this library while the store was locked");
+        let len = match &g.appender {
+            Some(f) => f.metadata().map_err(|e| Error::io(&g.path, e))?.len(),
+            None => {
+                let (f, meta) = files::open_existing(&g.path, Access::Append)?
+                    .ok_or_else(|| Error::corrupt(&g.path, "the file disappeared while the store was locked"))?;
+                if file_id(&f, &meta, &g.path)? != g.id {
+                    return Err(changed());
+                }
+                g.appender = Some(f);
+                meta.len()
+            }
+        };
+        if len != g.offset {
+            return Err(changed());
         }
+        let f = g.appender.as_mut().expect("opened above");
         if let Err(e) = f.write_all(&line).and_then(|_| f.sync_data()) {
             // Leave no partial line behind (a full disk): cut back to the last commit.
             let _ = f.set_len(g.offset);
@@ -559,8 +574,8 @@ impl LogView {
         // The new file keeps the old one's mode and group, so a group-shared store stays shared.
         files::publish_new(&path, &bytes, mode_of(&old_meta, sharing), Some(&old_meta))?;
         let old_path = g.path.clone();
-        let file = files::open_existing(&path, Access::Read)?.ok_or_else(|| Error::corrupt(&path, "the new generation disappeared"))?;
-        let id = file_id(&file, &file.metadata().map_err(|e| Error::io(&path, e))?, &path)?;
+        let (file, meta) = files::open_existing(&path, Access::Read)?.ok_or_else(|| Error::corrupt(&path, "the new generation disappeared"))?;
+        let id = file_id(&file, &meta, &path)?;
         let last_start = last_line_start(&bytes);
         let header_len = first_line_len(&bytes);
         self.current = Some(Generation {
@@ -575,6 +590,7 @@ impl LogView {
             offset: bytes.len() as u64,
             torn_tail: false,
             folder: None,
+            appender: None,
         });
         self.state.records = self.state.partners.len() as u64;
         self.remember();
