@@ -726,6 +726,25 @@ fn a_commit_follows_a_newer_replica_copy_even_when_the_older_one_stays() {
     assert_eq!(identities(&reader.list(None, Source::LocalReplica).unwrap()), ["a.example", "b.example"]);
 }
 
+/// On Windows a handle that has committed keeps the store's files open for reading only, so that
+/// others can still open them sharing reading alone (File.ReadAllBytes, Copy-Item, backup tools).
+#[test]
+#[cfg(windows)]
+fn after_commits_the_files_can_be_opened_by_readers_that_share_only_reading() {
+    use std::os::windows::fs::OpenOptionsExt;
+    const FILE_SHARE_READ: u32 = 0x1;
+    let d = dirs();
+    let mut s = open(&d);
+    new(&mut s, r#"{"Identity":"a.example"}"#).unwrap();
+    new(&mut s, r#"{"Identity":"b.example"}"#).unwrap();
+    for path in [log_path(&d), current_log(&d.replica)] {
+        if let Err(e) = fs::OpenOptions::new().read(true).share_mode(FILE_SHARE_READ).open(&path) {
+            panic!("{}: {e}", path.display());
+        }
+    }
+    drop(s);
+}
+
 /// A reader whose folder has settled asks only its open file whether something changed (no name
 /// in the folder moved, so the file is still the current generation); everything else is still
 /// seen at the next read: appends, compaction, a file rolled back by renaming, a file whose mode

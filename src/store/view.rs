@@ -179,9 +179,9 @@ struct Generation {
     /// The folder's settled stamp when this file was last found to be the current generation.
     folder: Option<FolderStamp>,
     /// The same file opened for appending, by the first commit through this view: later commits
-    /// of this handle append through it instead of opening the file again. It is this
-    /// generation's, so it goes when the view moves to another file; each commit's refresh has
-    /// checked first that the path still names it.
+    /// of this handle append through it instead of opening the file again (not on Windows, see
+    /// `append`). It is this generation's, so it goes when the view moves to another file; each
+    /// commit's refresh has checked first that the path still names it.
     appender: Option<File>,
 }
 
@@ -531,11 +531,18 @@ impl LogView {
             return Err(changed());
         }
         let f = g.appender.as_mut().expect("opened above");
-        if let Err(e) = f.write_all(&line).and_then(|_| f.sync_data()) {
+        let written = f.write_all(&line).and_then(|_| f.sync_data());
+        if written.is_err() {
             // Leave no partial line behind (a full disk): cut back to the last commit.
             let _ = f.set_len(g.offset);
-            return Err(Error::io(&g.path, e));
         }
+        // On Windows a handle open for writing keeps everyone who opens the file with read
+        // sharing only (File.ReadAllBytes, Copy-Item, backup tools) out: it is closed at once.
+        #[cfg(windows)]
+        {
+            g.appender = None;
+        }
+        written.map_err(|e| Error::io(&g.path, e))?;
         g.last_line = (g.offset, crc32fast::hash(&line));
         g.offset += line.len() as u64;
         self.state.apply(record);
