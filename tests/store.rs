@@ -708,22 +708,30 @@ fn a_replica_repair_never_replaces_a_file_another_handle_holds_open() {
 }
 
 /// A commit appends to the newest copy in the replica folder, also when the copy it wrote last is
-/// still there beside a newer one that another process of this machine wrote (it asks for the next
-/// copy's name rather than listing the folder, so that name must be asked for).
+/// still there beside a newer one that other processes of this machine wrote, numbered with a gap
+/// (copy 2 written and deleted again): a commit reads its own copy without listing the folder only
+/// while the folder's names are as they were, and these moved. The settling time is made short (a
+/// hidden test knob) so that the folder's stamp counts at every commit below.
 #[test]
 fn a_commit_follows_a_newer_replica_copy_even_when_the_older_one_stays() {
+    let pause = || std::thread::sleep(std::time::Duration::from_millis(60));
     let d = dirs();
     let mut writer = open(&d);
+    writer.settle_folders_after(std::time::Duration::from_millis(40));
     new(&mut writer, r#"{"Identity":"a.example"}"#).unwrap();
+    pause();
+    new(&mut writer, r#"{"Identity":"b.example"}"#).unwrap();
+    pause();
     let first = current_log(&d.replica);
     assert_eq!(first, d.replica.join("partners.1.log"));
-    // Another process wrote copy 2 and could not clear copy 1 away.
-    fs::copy(&first, d.replica.join("partners.2.log")).unwrap();
-    new(&mut writer, r#"{"Identity":"b.example"}"#).unwrap();
-    assert_eq!(fs::read(d.replica.join("partners.2.log")).unwrap(), fs::read(log_path(&d)).unwrap());
+    // Other processes wrote copies 2 and 3, deleted 2, and could not clear copy 1 away.
+    fs::copy(&first, d.replica.join("partners.3.log")).unwrap();
+    pause();
+    new(&mut writer, r#"{"Identity":"c.example"}"#).unwrap();
+    assert_eq!(fs::read(d.replica.join("partners.3.log")).unwrap(), fs::read(log_path(&d)).unwrap());
     assert!(!first.exists(), "the older copy is cleared away");
     let mut reader = open(&d);
-    assert_eq!(identities(&reader.list(None, Source::LocalReplica).unwrap()), ["a.example", "b.example"]);
+    assert_eq!(identities(&reader.list(None, Source::LocalReplica).unwrap()), ["a.example", "b.example", "c.example"]);
 }
 
 /// On Windows a handle that has committed keeps the store's files open for reading only, so that

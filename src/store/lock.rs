@@ -87,6 +87,14 @@ pub fn lock_folder(dir: &Path, timeout: Duration, mode: u32) -> Result<LockGuard
 }
 
 impl LockGuard {
+    /// The locked folder's metadata, read through the lock's own handle once it is held (Unix,
+    /// where the lock is the folder): what it says about the folder's names cannot change by
+    /// this library's writers until the lock is released.
+    #[cfg(unix)]
+    pub fn folder_metadata(&self) -> std::io::Result<std::fs::Metadata> {
+        self.locked.metadata()
+    }
+
     /// Leave the note that a waiting writer's timeout error quotes. Written once the holder has
     /// checked the folder holds its store (nothing is created in a folder that lost its files).
     /// The note only informs; a failure to write it must not fail the commit.

@@ -137,11 +137,11 @@ pub struct Store {
     /// A file system type (Linux `statfs` magic) to assume for the central folder instead of the
     /// real one: tests of the network file system warning (no NFS can be mounted in a test).
     assumed_fs_type: Option<i64>,
-    /// The central folder's device and the network file system it is on (`None`: a local one),
-    /// so that a commit asks `statfs` only when the folder's device changed (see
+    /// The central folder's device and inode, and the network file system it is on (`None`: a
+    /// local one), so that a commit asks `statfs` only when the folder changed (see
     /// `network_fs_warning`).
     #[cfg(unix)]
-    fs_of_device: Option<(u64, Option<&'static str>)>,
+    fs_of_folder: Option<((u64, u64), Option<&'static str>)>,
 }
 
 impl Store {
@@ -178,7 +178,7 @@ impl Store {
             central_read: false,
             assumed_fs_type: None,
             #[cfg(unix)]
-            fs_of_device: None,
+            fs_of_folder: None,
         };
         // What this machine has already seen of the store, from its replica: the central store
         // must be that store, at least that far (a rolled-back or replaced central store is
@@ -477,6 +477,11 @@ impl Store {
         let sharing = trust::check_folder_metadata(&self.replica_dir, &folder, Role::Replica)?;
         let guard = lock::lock_folder(&self.replica_dir, self.lock_timeout, sharing.file_mode())?;
         guard.leave_note(&self.replica_dir, sharing.file_mode());
+        // The folder's stamp under its lock, for `replica::newest_copy` (Windows: none).
+        #[cfg(unix)]
+        let stamp = guard.folder_metadata().ok().and_then(|meta| view::FolderStamp::settled(&meta, self.replica.settle));
+        #[cfg(not(unix))]
+        let stamp = None;
         let central = match &mut self.central {
             Central::Folder(v) => v,
             #[cfg(feature = "postgres")]
@@ -486,7 +491,7 @@ impl Store {
                 pg.refresh()?;
                 let header = pg.header().expect("read above");
                 let state = pg.state().expect("read above");
-                let result = replica::write_records(&self.replica_dir, &header, state, pg.unmirrored.as_deref(), &mut self.replica_witness);
+                let result = replica::write_records(&self.replica_dir, stamp, &header, state, pg.unmirrored.as_deref(), &mut self.replica_witness);
                 pg.unmirrored = Some(Vec::new());
                 if result.is_err() {
                     self.replica_witness = None;
@@ -503,6 +508,7 @@ impl Store {
             header.generation,
             header.store_id.as_deref(),
             &self.replica_dir,
+            stamp,
             &mut self.replica_witness,
         )
     }
@@ -577,14 +583,19 @@ impl Store {
             }
             return Ok(result);
         }
+        // Named before anything inside it, which would otherwise be what the error names.
+        let folder = files::require_folder(&self.central_dir)?;
+        let sharing = trust::check_folder_metadata(&self.central_dir, &folder, Role::Central)?;
+        let network_fs = self.network_fs_warning(Some(&folder));
         let central = match &mut self.central {
             Central::Folder(v) => v,
             #[cfg(feature = "postgres")]
             Central::Postgres(_) => unreachable!("a database commits above"),
         };
-        // Named before anything inside it, which would otherwise be what the error names.
-        let folder = files::require_folder(&self.central_dir)?;
-        let sharing = trust::check_folder_metadata(&self.central_dir, &folder, Role::Central)?;
+        // On a network file system the log is opened again for every commit: the open makes the
+        // client revalidate what it cached of the file (close-to-open consistency), which the
+        // length check before the append relies on. Windows: see `LogView::append`.
+        central.keep_append_handle = cfg!(unix) && network_fs.is_none();
         // On Windows the lock is a file in the folder, created by taking it: a folder that lost
         // the store this handle has seen (an unmounted share's empty mount point) must get nothing,
         // so that is reported before the lock is taken. (On Unix the lock is the folder itself.)
@@ -612,14 +623,15 @@ impl Store {
             }
         }
         drop(guard);
-        result.warnings_mut().extend(self.network_fs_warning(Some(&folder)));
+        result.warnings_mut().extend(network_fs);
         self.refresh_replica_after_commit(result.warnings_mut());
         Ok(result)
     }
 
     /// The warning for a central folder on a network file system (see [`network_fs`]). With the
-    /// folder's metadata (`folder`), the file system is looked up again only when the folder's
-    /// device changed (a share mounted over it): every commit gives the warning, not a `statfs`.
+    /// folder's metadata (`folder`), the file system is looked up again only when the folder
+    /// changed (its device and inode: a share mounted over it), and a lookup that failed is not
+    /// remembered: every commit gives the warning, not a `statfs`.
     fn network_fs_warning(&mut self, folder: Option<&std::fs::Metadata>) -> Option<Warning> {
         let kind = match self.assumed_fs_type {
             Some(f_type) => network_fs::linux_network_fs(f_type),
@@ -632,14 +644,17 @@ impl Store {
         #[cfg(unix)]
         if let Some(folder) = folder {
             use std::os::unix::fs::MetadataExt;
-            if let Some((dev, kind)) = self.fs_of_device {
-                if dev == folder.dev() {
+            let key = (folder.dev(), folder.ino());
+            if let Some((known, kind)) = self.fs_of_folder {
+                if known == key {
                     return kind;
                 }
             }
-            let kind = network_fs::network_fs_of(&self.central_dir);
-            self.fs_of_device = Some((folder.dev(), kind));
-            return kind;
+            let found = network_fs::lookup(&self.central_dir);
+            if let Some(kind) = found {
+                self.fs_of_folder = Some((key, kind));
+            }
+            return found.flatten();
         }
         let _ = folder;
         network_fs::network_fs_of(&self.central_dir)

@@ -37,14 +37,20 @@ pub fn linux_network_fs(f_type: i64) -> Option<&'static str> {
 
 /// The network file system `dir` is on, if it is on one (`None` also when it cannot be told).
 pub fn network_fs_of(dir: &Path) -> Option<&'static str> {
+    lookup(dir).flatten()
+}
+
+/// The network file system `dir` is on (`Some(None)`: a local one), or `None` when it cannot be
+/// told (the question failed).
+pub fn lookup(dir: &Path) -> Option<Option<&'static str>> {
     #[cfg(target_os = "linux")]
-    return super::sys::file_system_type(dir).ok().and_then(linux_network_fs);
+    return super::sys::file_system_type(dir).ok().map(linux_network_fs);
     #[cfg(windows)]
-    return super::sys::is_remote_drive(dir).ok().filter(|remote| *remote).map(|_| "a network drive");
+    return super::sys::is_remote_drive(dir).ok().map(|remote| remote.then_some("a network drive"));
     #[cfg(not(any(target_os = "linux", windows)))]
     {
         let _ = dir;
-        None
+        Some(None)
     }
 }
 

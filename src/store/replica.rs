@@ -22,6 +22,7 @@ use std::time::SystemTime;
 
 use super::files::{self, Access};
 use super::log;
+use super::view::FolderStamp;
 use crate::error::{Error, Result};
 
 /// What a refresh last left behind in this process: the replica file is trusted as unchanged
@@ -35,10 +36,13 @@ pub struct Witness {
     modified: Option<SystemTime>,
     #[cfg(unix)]
     inode: (u64, u64),
+    /// The replica folder's settled stamp, under its lock, when copy `number` was found to be the
+    /// newest (see [`newest_copy`]).
+    folder: Option<FolderStamp>,
 }
 
 impl Witness {
-    fn of(number: u64, generation: u64, meta: &fs::Metadata) -> Witness {
+    fn of(number: u64, generation: u64, meta: &fs::Metadata, folder: Option<FolderStamp>) -> Witness {
         Witness {
             number,
             generation,
@@ -49,13 +53,21 @@ impl Witness {
                 use std::os::unix::fs::MetadataExt;
                 (meta.dev(), meta.ino())
             },
+            folder,
         }
+    }
+
+    /// Whether `meta` is copy `number` of `generation` exactly as this process left it.
+    fn describes(&self, number: u64, generation: u64, meta: &fs::Metadata) -> bool {
+        *self == Witness::of(number, generation, meta, self.folder)
     }
 }
 
 /// Bring the replica folder `dir` up to date with `len` bytes of the central generation
 /// `generation` read through `source` (complete lines, already verified by the central view).
 /// `store_id` is the central store's identity: a replica of another store is never overwritten.
+/// `folder` is the folder's settled stamp, taken under its lock (see [`newest_copy`]).
+#[allow(clippy::too_many_arguments)]
 pub fn mirror(
     source: &mut File,
     source_path: &Path,
@@ -63,13 +75,14 @@ pub fn mirror(
     generation: u64,
     store_id: Option<&str>,
     dir: &Path,
+    folder: Option<FolderStamp>,
     witness: &mut Option<Witness>,
 ) -> Result<()> {
-    let (listed, number, newest) = newest_copy(dir, witness.as_ref())?;
+    let (listed, number, newest) = newest_copy(dir, folder, witness.as_ref())?;
     let target = log::numbered_path(dir, number);
     let reusable = match newest {
         Some((mut replica, meta)) => {
-            let unchanged = witness.as_ref() == Some(&Witness::of(number, generation, &meta));
+            let unchanged = witness.as_ref().map_or(false, |w| w.describes(number, generation, &meta));
             let have = meta.len();
             if have <= len && (unchanged || same_prefix(&mut replica, &target, source, source_path, have)?) {
                 Some((replica, have, unchanged))
@@ -110,7 +123,7 @@ pub fn mirror(
                 }
             }
             let meta = replica.metadata().map_err(|e| Error::io(&target, e))?;
-            *witness = Some(Witness::of(number, generation, &meta));
+            *witness = Some(Witness::of(number, generation, &meta, folder));
             if listed.len() > 1 {
                 remove_other_copies(dir, number);
             }
@@ -127,22 +140,18 @@ pub fn mirror(
 /// The copies in the replica folder (their numbers, highest first), and the newest one's number
 /// and file, open for writing, with its metadata (none in an empty folder).
 ///
-/// The folder is listed unless this process left copy N last (`witness`), N is still there and
-/// N+1 is not: a newer copy is always numbered after the highest one listed, and its writer
-/// deletes the others, so N is then the newest (a commit asks two names instead of reading the
-/// folder). Windows always lists: deleted copies can linger there "delete pending", so a missing
-/// N+1 would not rule out an N+2.
-fn newest_copy(dir: &Path, witness: Option<&Witness>) -> Result<(Vec<u64>, u64, Option<(File, fs::Metadata)>)> {
-    #[cfg(unix)]
-    if let Some(w) = witness {
-        if !files::exists(&log::numbered_path(dir, w.number + 1))? {
+/// The folder is listed unless its settled stamp under the lock (`folder`) is the one under
+/// which this process last found its copy to be the newest (`witness`): creating or deleting
+/// any name moves a folder's stamp, so no copy has appeared or gone since, and that copy is read
+/// without listing the folder. (No stamp on Windows, which always lists.)
+fn newest_copy(dir: &Path, folder: Option<FolderStamp>, witness: Option<&Witness>) -> Result<(Vec<u64>, u64, Option<(File, fs::Metadata)>)> {
+    if let (Some(w), Some(stamp)) = (witness, folder) {
+        if w.folder == Some(stamp) {
             if let Some(found) = files::open_existing(&log::numbered_path(dir, w.number), Access::Write)? {
                 return Ok((vec![w.number], w.number, Some(found)));
             }
         }
     }
-    #[cfg(not(unix))]
-    let _ = witness;
     let listed = log::generations(dir)?;
     for &number in &listed {
         // A file deleted between the listing and the open is an older copy being cleared away.
@@ -154,13 +163,14 @@ fn newest_copy(dir: &Path, witness: Option<&Witness>) -> Result<(Vec<u64>, u64, 
 }
 
 /// Write `bytes` as a new copy, numbered after the highest of the `listed` copies (1 in an empty
-/// folder), and delete the older copies.
+/// folder), and delete the older copies. (The folder's names change, so the witness keeps no
+/// folder stamp: the next refresh lists the folder.)
 fn write_new_copy(dir: &Path, listed: &[u64], generation: u64, bytes: &[u8], witness: &mut Option<Witness>) -> Result<()> {
     let number = listed.first().map_or(1, |highest| highest + 1);
     let target = log::numbered_path(dir, number);
     files::publish_new(&target, bytes, 0o600, None)?;
     let meta = fs::symlink_metadata(&target).map_err(|e| Error::io(&target, e))?;
-    *witness = Some(Witness::of(number, generation, &meta));
+    *witness = Some(Witness::of(number, generation, &meta, None));
     if !listed.is_empty() {
         remove_other_copies(dir, number);
     }
@@ -175,15 +185,16 @@ fn write_new_copy(dir: &Path, listed: &[u64], generation: u64, bytes: &[u8], wit
 #[cfg(feature = "postgres")]
 pub fn write_records(
     dir: &Path,
+    folder: Option<FolderStamp>,
     header: &log::Header,
     state: &super::state::State,
     new_records: Option<&[log::Record]>,
     witness: &mut Option<Witness>,
 ) -> Result<()> {
-    let (listed, number, newest) = newest_copy(dir, witness.as_ref())?;
+    let (listed, number, newest) = newest_copy(dir, folder, witness.as_ref())?;
     let target = log::numbered_path(dir, number);
     if let (Some(records), Some(_), Some((mut replica, meta))) = (new_records, witness.as_ref(), newest) {
-        if witness.as_ref() == Some(&Witness::of(number, header.generation, &meta)) {
+        if witness.as_ref().map_or(false, |w| w.describes(number, header.generation, &meta)) {
             let mut bytes = Vec::new();
             for r in records {
                 bytes.extend(log::encode_line(r));
@@ -194,7 +205,7 @@ pub fn write_records(
                 return Err(Error::io(&target, e));
             }
             let meta = replica.metadata().map_err(|e| Error::io(&target, e))?;
-            *witness = Some(Witness::of(number, header.generation, &meta));
+            *witness = Some(Witness::of(number, header.generation, &meta, folder));
             return Ok(());
         }
     }

@@ -121,7 +121,7 @@ pub const SETTLE: Duration = Duration::from_secs(2);
 /// file it has open: the open file alone tells whether something was appended. Only a settled
 /// stamp is taken (the "racy" case git's index knows); Windows always checks the names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FolderStamp {
+pub(super) struct FolderStamp {
     dev: u64,
     ino: u64,
     modified: (i64, i64),
@@ -131,7 +131,7 @@ struct FolderStamp {
 impl FolderStamp {
     /// The stamp of a folder whose metadata is `meta`, if it was last changed over `settle` ago.
     #[cfg(unix)]
-    fn settled(meta: &fs::Metadata, settle: Duration) -> Option<FolderStamp> {
+    pub(super) fn settled(meta: &fs::Metadata, settle: Duration) -> Option<FolderStamp> {
         use std::os::unix::fs::MetadataExt;
         let stamp = FolderStamp { dev: meta.dev(), ino: meta.ino(), modified: (meta.mtime(), meta.mtime_nsec()), changed: (meta.ctime(), meta.ctime_nsec()) };
         let (seconds, nanos) = stamp.modified.max(stamp.changed);
@@ -142,7 +142,7 @@ impl FolderStamp {
     }
 
     #[cfg(not(unix))]
-    fn settled(_meta: &fs::Metadata, _settle: Duration) -> Option<FolderStamp> {
+    pub(super) fn settled(_meta: &fs::Metadata, _settle: Duration) -> Option<FolderStamp> {
         None
     }
 }
@@ -178,10 +178,10 @@ struct Generation {
     header_crc: u32,
     /// The folder's settled stamp when this file was last found to be the current generation.
     folder: Option<FolderStamp>,
-    /// The same file opened for appending, by the first commit through this view: later commits
-    /// of this handle append through it instead of opening the file again (not on Windows, see
-    /// `append`). It is this generation's, so it goes when the view moves to another file; each
-    /// commit's refresh has checked first that the path still names it.
+    /// The same file opened for appending by a commit through this view, kept for the next one
+    /// when the store says so (`LogView::keep_append_handle`). It is this generation's, so it goes
+    /// when the view moves to another file; the next append checks first that the path still
+    /// names it.
     appender: Option<File>,
 }
 
@@ -215,6 +215,9 @@ pub struct LogView {
     names_are_generations: bool,
     /// See [`SETTLE`].
     pub settle: Duration,
+    /// Whether a commit's append handle is kept for the next commit (see `append`); set by the
+    /// store before each commit.
+    pub keep_append_handle: bool,
 }
 
 impl LogView {
@@ -229,6 +232,7 @@ impl LogView {
             retained_commits: crate::history::RETAINED_COMMITS,
             names_are_generations: true,
             settle: SETTLE,
+            keep_append_handle: false,
         }
     }
 
@@ -509,40 +513,48 @@ impl LogView {
     }
 
     /// Append one record durably (write + fdatasync) and apply it. Call after `prepare_for_append`
-    /// under the store lock.
+    /// under the store lock. The handle is kept for the next commit only where the store allows
+    /// it (`keep_append_handle`): not on Windows, where a handle open for writing keeps out the
+    /// readers that share only reading (File.ReadAllBytes, Copy-Item, backup tools), and not on a
+    /// network file system.
     pub fn append(&mut self, record: Record) -> Result<()> {
         use std::io::Write;
+        let keep = self.keep_append_handle;
         let g = self.current.as_mut().expect("prepare_for_append creates the store");
         let line = log::encode_line(&record);
         let changed = || Error::corrupt(&g.path, "the file was changed by something other than this library while the store was locked");
-        let len = match &g.appender {
-            Some(f) => f.metadata().map_err(|e| Error::io(&g.path, e))?.len(),
+        let (f, len) = match g.appender.take() {
+            Some(f) => {
+                // The path must still name this file: something other than this library may have
+                // renamed another file over it while the commit was being decided.
+                if !matches!(identify(&g.path)?, Some((id, _)) if id == g.id) {
+                    return Err(changed());
+                }
+                let len = f.metadata().map_err(|e| Error::io(&g.path, e))?.len();
+                (f, len)
+            }
             None => {
                 let (f, meta) = files::open_existing(&g.path, Access::Append)?
                     .ok_or_else(|| Error::corrupt(&g.path, "the file disappeared while the store was locked"))?;
                 if file_id(&f, &meta, &g.path)? != g.id {
                     return Err(changed());
                 }
-                g.appender = Some(f);
-                meta.len()
+                (f, meta.len())
             }
         };
         if len != g.offset {
             return Err(changed());
         }
-        let f = g.appender.as_mut().expect("opened above");
-        let written = f.write_all(&line).and_then(|_| f.sync_data());
-        if written.is_err() {
+        let mut f = f;
+        if let Err(e) = f.write_all(&line).and_then(|_| f.sync_data()) {
             // Leave no partial line behind (a full disk): cut back to the last commit.
             let _ = f.set_len(g.offset);
+            return Err(Error::io(&g.path, e));
         }
-        // On Windows a handle open for writing keeps everyone who opens the file with read
-        // sharing only (File.ReadAllBytes, Copy-Item, backup tools) out: it is closed at once.
-        #[cfg(windows)]
-        {
-            g.appender = None;
+        // Kept only after a commit that went through: every failure above closes the handle.
+        if keep {
+            g.appender = Some(f);
         }
-        written.map_err(|e| Error::io(&g.path, e))?;
         g.last_line = (g.offset, crc32fast::hash(&line));
         g.offset += line.len() as u64;
         self.state.apply(record);
