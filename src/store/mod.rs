@@ -592,10 +592,6 @@ impl Store {
             #[cfg(feature = "postgres")]
             Central::Postgres(_) => unreachable!("a database commits above"),
         };
-        // On a network file system the log is opened again for every commit: the open makes the
-        // client revalidate what it cached of the file (close-to-open consistency), which the
-        // length check before the append relies on. Windows: see `LogView::append`.
-        central.keep_append_handle = cfg!(unix) && network_fs.is_none();
         // On Windows the lock is a file in the folder, created by taking it: a folder that lost
         // the store this handle has seen (an unmounted share's empty mount point) must get nothing,
         // so that is reported before the lock is taken. (On Unix the lock is the folder itself.)
@@ -614,7 +610,10 @@ impl Store {
         if changes.is_empty() {
             return Ok(result);
         }
-        central.append(record(seq, changes, operation))?;
+        // On a network file system the log is opened again for every commit: the open makes the
+        // client revalidate what it cached of the file (close-to-open consistency), which the
+        // length check before the append relies on. Windows: see `LogView::append`.
+        central.append(record(seq, changes, operation), cfg!(unix) && network_fs.is_none())?;
         // The change is durable from here on; what follows must not report it as failed.
         let state = &central.state;
         if state.records > 2 * state.partners.len() as u64 + 1000 {

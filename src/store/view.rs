@@ -179,7 +179,7 @@ struct Generation {
     /// The folder's settled stamp when this file was last found to be the current generation.
     folder: Option<FolderStamp>,
     /// The same file opened for appending by a commit through this view, kept for the next one
-    /// when the store says so (`LogView::keep_append_handle`). It is this generation's, so it goes
+    /// when the store says so (`LogView::append`). It is this generation's, so it goes
     /// when the view moves to another file; the next append checks first that the path still
     /// names it.
     appender: Option<File>,
@@ -215,9 +215,6 @@ pub struct LogView {
     names_are_generations: bool,
     /// See [`SETTLE`].
     pub settle: Duration,
-    /// Whether a commit's append handle is kept for the next commit (see `append`); set by the
-    /// store before each commit.
-    pub keep_append_handle: bool,
 }
 
 impl LogView {
@@ -232,7 +229,6 @@ impl LogView {
             retained_commits: crate::history::RETAINED_COMMITS,
             names_are_generations: true,
             settle: SETTLE,
-            keep_append_handle: false,
         }
     }
 
@@ -514,16 +510,15 @@ impl LogView {
 
     /// Append one record durably (write + fdatasync) and apply it. Call after `prepare_for_append`
     /// under the store lock. The handle is kept for the next commit only where the store allows
-    /// it (`keep_append_handle`): not on Windows, where a handle open for writing keeps out the
-    /// readers that share only reading (File.ReadAllBytes, Copy-Item, backup tools), and not on a
-    /// network file system.
-    pub fn append(&mut self, record: Record) -> Result<()> {
+    /// it (`keep_handle`): not on Windows, where a handle open for writing keeps out the readers
+    /// that share only reading (File.ReadAllBytes, Copy-Item, backup tools), and not on a network
+    /// file system.
+    pub fn append(&mut self, record: Record, keep_handle: bool) -> Result<()> {
         use std::io::Write;
-        let keep = self.keep_append_handle;
         let g = self.current.as_mut().expect("prepare_for_append creates the store");
         let line = log::encode_line(&record);
         let changed = || Error::corrupt(&g.path, "the file was changed by something other than this library while the store was locked");
-        let (f, len) = match g.appender.take() {
+        let (mut f, len) = match g.appender.take() {
             Some(f) => {
                 // The path must still name this file: something other than this library may have
                 // renamed another file over it while the commit was being decided.
@@ -545,14 +540,13 @@ impl LogView {
         if len != g.offset {
             return Err(changed());
         }
-        let mut f = f;
         if let Err(e) = f.write_all(&line).and_then(|_| f.sync_data()) {
             // Leave no partial line behind (a full disk): cut back to the last commit.
             let _ = f.set_len(g.offset);
             return Err(Error::io(&g.path, e));
         }
         // Kept only after a commit that went through: every failure above closes the handle.
-        if keep {
+        if keep_handle {
             g.appender = Some(f);
         }
         g.last_line = (g.offset, crc32fast::hash(&line));
