@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the native library (release) for this machine and for Windows (x86_64-pc-windows-gnu,
 # see scripts/windows.sh), the .NET layers, and stages the self-contained module folder
-# target/XmppFederation/ (manifest, assemblies, format and help files, both native libraries), with
+# target/XmppFederation/ (manifest, assemblies, type, format and help files, both native libraries), with
 # the Windows PowerShell 5.1 build (netstandard2.0) as a module folder of its own in
 # target/XmppFederation/Desktop/ (README "Windows PowerShell 5.1").
 set -euo pipefail
@@ -38,12 +38,12 @@ cp "$WIN_NATIVE_DIR/xmppfed.dll" "$STAGE_DIR/runtimes/$WIN_RID/native/"
 # Desktop/: the same module built for netstandard2.0 (Windows PowerShell 5.1, and PowerShell 7,
 # where it is tested), a whole module folder that can be installed on its own: its assemblies with
 # System.Text.Json and the packages it needs (Windows PowerShell has none of them), its own copies
-# of the format and help files and the native libraries, and the manifest made from the one above.
+# of the type, format and help files and the native libraries, and the manifest made from the one above.
 desktop="$STAGE_DIR/Desktop"
 out="$REPO_ROOT/target/dotnet/XmppFederation.Desktop"
 mkdir -p "$desktop/en-US"
 cp "$out"/*.dll "$desktop/"
-cp "$STAGE_DIR/XmppFederation.Format.ps1xml" "$desktop/"
+cp "$STAGE_DIR"/XmppFederation.*.ps1xml "$desktop/"
 cp "$STAGE_DIR"/en-US/* "$desktop/en-US/"
 cp -r "$STAGE_DIR/runtimes" "$desktop/"
 sed -e "s/^\( *PowerShellVersion *= *\)'[^']*'/\1'5.1'/" \

@@ -22,8 +22,8 @@ public abstract class StoreCmdlet : PSCmdlet
 {
     /// <summary>
     /// The type name Lync Server 2013 gives the objects of these cmdlets (its reference pages'
-    /// "Return Types"), added to every partner written to the pipeline, ahead of the .NET type's
-    /// own names, so scripts and format data that key on Lync's name work too.
+    /// "Return Types"), which every partner carries ahead of the .NET type's own names
+    /// (<see cref="PartnerDataAdapter"/>), so scripts and format data that key on Lync's name work too.
     /// </summary>
     public const string LyncTypeName = "Microsoft.Rtc.Management.WritableConfig.Settings.XmppFederation.XmppAllowedPartner#Decorated";
 
@@ -106,8 +106,7 @@ public abstract class StoreCmdlet : PSCmdlet
     }
 
     /// <summary>
-    /// Writes partners to the pipeline as they are enumerated, each carrying Lync's type name as
-    /// well (<see cref="LyncTypeName"/>).
+    /// Writes partners to the pipeline as they are enumerated.
     /// </summary>
     /// <returns>How many were written.</returns>
     protected int WritePartners(IEnumerable<PartnerData> partners)
@@ -121,13 +120,11 @@ public abstract class StoreCmdlet : PSCmdlet
         return written;
     }
 
-    /// <summary>Writes one partner to the pipeline (see <see cref="WritePartners"/>).</summary>
-    protected void WritePartner(PartnerData partner)
-    {
-        var wrapped = PSObject.AsPSObject(partner);
-        wrapped.TypeNames.Insert(0, LyncTypeName);
-        WriteObject(wrapped);
-    }
+    /// <summary>
+    /// Writes one partner to the pipeline (see <see cref="WritePartners"/>); Lync's type name comes
+    /// with its type (<see cref="PartnerDataAdapter"/>).
+    /// </summary>
+    protected void WritePartner(PartnerData partner) => WriteObject(partner);
 
     /// <summary>
     /// Runs one item's work; a failure becomes an ErrorRecord with <paramref name="target"/> as

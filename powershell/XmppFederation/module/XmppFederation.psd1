@@ -11,6 +11,8 @@
     # The assemblies target .NET 10, which PowerShell 7.6 is the first to run on.
     PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
+    RequiredAssemblies   = @('XmppFederation.Native.dll', 'XmppFederation.dll')
+    TypesToProcess       = @('XmppFederation.Types.ps1xml')
     FormatsToProcess     = @('XmppFederation.Format.ps1xml')
     CmdletsToExport      = @('New-CsXmppAllowedPartner', 'Get-CsXmppAllowedPartner', 'Set-CsXmppAllowedPartner', 'Remove-CsXmppAllowedPartner',
                             'Test-CsXmppAllowedPartner', 'Invoke-CsXmppAllowedPartnerReplication', 'Get-CsXmppAllowedPartnerReplicationStatus',

@@ -49,6 +49,36 @@ Describe 'Output objects and views' {
             $p.PSTypeNames | Should -Contain 'XmppFederation.Native.PartnerData'
             $p | Should -BeOfType ([XmppFederation.Native.PartnerData])
         }
+
+        It 'a partner built in the session carries the same names: they belong to the type, not to the cmdlets'' objects' {
+            $built = [XmppFederation.Native.PartnerData]::new()
+            @($built.PSTypeNames) | Should -Be @($script:LyncTypeName, 'XmppFederation.Native.PartnerData', 'System.Object')
+        }
+
+        It 'shows exactly the properties of the .NET type, each with its type' {
+            $p = Get-CsXmppAllowedPartner fabrikam.com
+            $expected = [XmppFederation.Native.PartnerData].GetProperties() | Sort-Object Name
+            $members = @($p | Get-Member -MemberType Properties | Sort-Object Name)
+            $members.Name | Should -Be $expected.Name
+            foreach ($property in $expected) {
+                ($members | Where-Object Name -EQ $property.Name).Definition | Should -BeLike "$($property.PropertyType.FullName) $($property.Name) {get;set;}"
+            }
+            $p.PSObject.Properties['AdditionalDomains'].Value | Should -Be @('research.fabrikam2.com', 'eu.fabrikam2.com', 'asia.fabrikam2.com')
+        }
+
+        It 'a property is set as PowerShell sets a .NET property: converted to its type, or refused naming it' {
+            $p = Get-CsXmppAllowedPartner contoso.com
+            $p.ConnectionLimit = '30'
+            $p.ConnectionLimit | Should -BeOfType ([uint32])
+            $p.ConnectionLimit | Should -Be 30
+            $p.partnertype = 'Federated'
+            $p.PartnerType | Should -Be ([XmppFederation.Native.PartnerType]::Federated)
+            { $p.ConnectionLimit = 'many' } | Should -Throw '*Cannot convert value "many" to type "System.UInt32"*'
+            $p.ConnectionLimit | Should -Be 30
+            $p | Set-CsXmppAllowedPartner -Confirm:$false
+            (Get-CsXmppAllowedPartner contoso.com).ConnectionLimit | Should -Be 30
+            (Get-CsXmppAllowedPartner contoso.com).PartnerType | Should -Be 'Federated'
+        }
     }
 
     Context 'the default table' {

@@ -73,9 +73,13 @@ Describe 'The module manifest' {
         @($data.AliasesToExport).Count | Should -Be 0
     }
 
-    It 'ships its format data and help in the module folder' {
+    It 'ships its type data, format data and help in the module folder' {
         $folder = Split-Path $ModulePath
         Join-Path $folder $data.FormatsToProcess[0] | Should -Exist
+        Join-Path $folder $data.TypesToProcess[0] | Should -Exist
+        # The type data names the partner type's adapter: both assemblies load before it is read.
+        @($data.RequiredAssemblies) | Should -Be @('XmppFederation.Native.dll', 'XmppFederation.dll')
+        $data.RequiredAssemblies | ForEach-Object { Join-Path $folder $_ | Should -Exist }
         Join-Path $folder 'en-US/XmppFederation.dll-Help.xml' | Should -Exist
         Join-Path $folder 'en-US/about_XmppFederation.help.txt' | Should -Exist
     }
