@@ -13,6 +13,9 @@
 // Largest JSON document accepted from a caller (4 MiB): far above any valid partner.
 #define XMPPFED_MAX_JSON_BYTES ((4 * 1024) * 1024)
 
+// The layout of `xmppfed_partner_list_records`' output, its first field (`records::FORMAT`).
+#define XMPPFED_RECORDS_FORMAT 1
+
 // The largest import input accepted (`xmppfed_store_import`), in bytes: a whole list of
 // 1,000,000 partners exported as JSON is about 300 MB.
 #define XMPPFED_MAX_IMPORT_BYTES ((512 * 1024) * 1024)
@@ -189,6 +192,27 @@ xmppfed_result xmppfed_partner_list(xmppfed_store *store,
                                     const char *filter,
                                     bool local_store,
                                     char **partners_json_out);
+
+// What `xmppfed_partner_list` lists, in the same order, as binary records instead of JSON: for
+// callers that build an object per partner, to whom decoding JSON costs more than the rest of
+// the list (the layout below; its version is `XMPPFED_RECORDS_FORMAT`). `*records_out`
+// receives the buffer and `*records_len_out` its length in bytes; the buffer is owned by the
+// caller and freed with `xmppfed_bytes_free(records, len)`. On failure both are set to NULL and 0.
+//
+// Layout (little-endian, unaligned): u32 format (`XMPPFED_RECORDS_FORMAT`), u32 count, then per
+// partner: u64 Revision, u32 ConnectionLimit, u8 PartnerType (0 Federated, 1 PublicVerified,
+// 2 PublicUnverified), u8 TlsNegotiation and u8 SaslNegotiation (0 Required, 1 Optional,
+// 2 NotSupported), u8 flags (bit 0 SupportDialbackNegotiation, bit 1 EnableKeepAlive), the texts
+// Identity, Domain, Description, ProxyFqdn, then u32 n and n texts (AdditionalDomains); a text
+// is a u32 length in bytes and that many bytes of UTF-8, without a NUL.
+//
+// # Safety
+// `store` is a live handle; `filter` is NULL or NUL-terminated; the out pointers are valid.
+xmppfed_result xmppfed_partner_list_records(xmppfed_store *store,
+                                            const char *filter,
+                                            bool local_store,
+                                            uint8_t **records_out,
+                                            size_t *records_len_out);
 
 // Complete an identity (tab completion of `-Identity`): the identities that begin with `prefix`,
 // compared case-insensitively and literally (`*` or `?` in it are plain characters), sorted, at
@@ -405,6 +429,14 @@ xmppfed_result xmppfed_store_status(xmppfed_store *store, char **status_json_out
 // # Safety
 // `s` is NULL or a string from this library that has not been freed.
 void xmppfed_string_free(char *s);
+
+// Free a buffer this library returned with its length (`xmppfed_partner_list_records`). NULL is
+// accepted and ignored. Pass the length the library gave with it; never free such a buffer with
+// `free` or `xmppfed_string_free`.
+//
+// # Safety
+// `bytes` is NULL or a buffer from this library of exactly `len` bytes that has not been freed.
+void xmppfed_bytes_free(uint8_t *bytes, size_t len);
 
 #ifdef __cplusplus
 } // extern "C"

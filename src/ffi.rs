@@ -27,6 +27,9 @@ pub const XMPPFED_ABI_VERSION: u32 = 2;
 /// Largest JSON document accepted from a caller (4 MiB): far above any valid partner.
 pub const XMPPFED_MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
 
+/// The layout of `xmppfed_partner_list_records`' output, its first field (`records::FORMAT`).
+pub const XMPPFED_RECORDS_FORMAT: u32 = 1;
+
 /// The largest import input accepted (`xmppfed_store_import`), in bytes: a whole list of
 /// 1,000,000 partners exported as JSON is about 300 MB.
 pub const XMPPFED_MAX_IMPORT_BYTES: usize = 512 * 1024 * 1024;
@@ -556,6 +559,44 @@ pub unsafe extern "C" fn xmppfed_partner_list(
     })
 }
 
+/// What `xmppfed_partner_list` lists, in the same order, as binary records instead of JSON: for
+/// callers that build an object per partner, to whom decoding JSON costs more than the rest of
+/// the list (the layout below; its version is `XMPPFED_RECORDS_FORMAT`). `*records_out`
+/// receives the buffer and `*records_len_out` its length in bytes; the buffer is owned by the
+/// caller and freed with `xmppfed_bytes_free(records, len)`. On failure both are set to NULL and 0.
+///
+/// Layout (little-endian, unaligned): u32 format (`XMPPFED_RECORDS_FORMAT`), u32 count, then per
+/// partner: u64 Revision, u32 ConnectionLimit, u8 PartnerType (0 Federated, 1 PublicVerified,
+/// 2 PublicUnverified), u8 TlsNegotiation and u8 SaslNegotiation (0 Required, 1 Optional,
+/// 2 NotSupported), u8 flags (bit 0 SupportDialbackNegotiation, bit 1 EnableKeepAlive), the texts
+/// Identity, Domain, Description, ProxyFqdn, then u32 n and n texts (AdditionalDomains); a text
+/// is a u32 length in bytes and that many bytes of UTF-8, without a NUL.
+///
+/// # Safety
+/// `store` is a live handle; `filter` is NULL or NUL-terminated; the out pointers are valid.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_partner_list_records(
+    store: *mut xmppfed_store,
+    filter: *const c_char,
+    local_store: bool,
+    records_out: *mut *mut u8,
+    records_len_out: *mut usize,
+) -> xmppfed_result {
+    boundary(|| {
+        check_out(records_out, "records_out")?;
+        check_out(records_len_out, "records_len_out")?;
+        *records_out = std::ptr::null_mut();
+        *records_len_out = 0;
+        let filter = optional_str(filter, "filter")?;
+        let records = with_store(store, |s| s.list_with(filter, source(local_store), crate::records::encode))?
+            .map_err(|crate::records::TooLarge(what)| Failure(xmppfed_result::InputTooLarge, format!("the list cannot be written as records: {what}")))?;
+        let len = records.len();
+        *records_out = Box::into_raw(records.into_boxed_slice()).cast::<u8>();
+        *records_len_out = len;
+        Ok(())
+    })
+}
+
 /// Complete an identity (tab completion of `-Identity`): the identities that begin with `prefix`,
 /// compared case-insensitively and literally (`*` or `?` in it are plain characters), sorted, at
 /// most `max` of them (0 gives an empty list); from the local replica when `local_store` is true.
@@ -953,6 +994,19 @@ pub unsafe extern "C" fn xmppfed_string_free(s: *mut c_char) {
     }
 }
 
+/// Free a buffer this library returned with its length (`xmppfed_partner_list_records`). NULL is
+/// accepted and ignored. Pass the length the library gave with it; never free such a buffer with
+/// `free` or `xmppfed_string_free`.
+///
+/// # Safety
+/// `bytes` is NULL or a buffer from this library of exactly `len` bytes that has not been freed.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_bytes_free(bytes: *mut u8, len: usize) {
+    if !bytes.is_null() {
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(bytes, len)))));
+    }
+}
+
 fn source(local_store: bool) -> Source {
     if local_store {
         Source::LocalReplica
@@ -964,6 +1018,11 @@ fn source(local_store: bool) -> Source {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_header_names_the_records_layout_the_encoder_writes() {
+        assert_eq!(XMPPFED_RECORDS_FORMAT, crate::records::FORMAT);
+    }
 
     #[test]
     fn every_code_has_a_distinct_name_and_number() {

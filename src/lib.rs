@@ -5,7 +5,7 @@
 //! ([`domain`]), negotiation rules ([`negotiation`]), list modifiers ([`list_modifier`]), wildcard
 //! filters ([`wildcard`]), identity completion ([`completion`]), remote-domain explanations
 //! ([`explain`]), the change history ([`history`]), export and import of the whole list
-//! ([`transfer`]) and the durable store with its local replica ([`store`]). The C ABI ([`ffi`]) and the .NET/PowerShell layers above it only
+//! ([`transfer`]), binary partner records for the list ([`records`]) and the durable store with its local replica ([`store`]). The C ABI ([`ffi`]) and the .NET/PowerShell layers above it only
 //! translate.
 
 pub mod completion;
@@ -19,6 +19,7 @@ pub mod json;
 pub mod list_modifier;
 pub mod model;
 pub mod negotiation;
+pub mod records;
 pub mod store;
 pub mod transfer;
 pub mod wildcard;

@@ -83,6 +83,9 @@ internal static class NativeMethods
     internal static XmppFedResult xmppfed_partner_list(StoreSafeHandle store, string? filter, bool local_store, out IntPtr partners_json_out) =>
         Raw.xmppfed_partner_list(store, Utf8(filter), local_store, out partners_json_out);
 
+    internal static XmppFedResult xmppfed_partner_list_records(StoreSafeHandle store, string? filter, bool local_store, out IntPtr records_out, out nuint records_len_out) =>
+        Raw.xmppfed_partner_list_records(store, Utf8(filter), local_store, out records_out, out records_len_out);
+
     internal static XmppFedResult xmppfed_partner_explain(StoreSafeHandle store, string domain, bool local_store, out IntPtr explanation_json_out) =>
         Raw.xmppfed_partner_explain(store, Utf8(domain), local_store, out explanation_json_out);
 
@@ -136,6 +139,9 @@ internal static class NativeMethods
 
     [DllImport(LibraryName, CallingConvention = Cdecl)]
     internal static extern void xmppfed_string_free(IntPtr s);
+
+    [DllImport(LibraryName, CallingConvention = Cdecl)]
+    internal static extern void xmppfed_bytes_free(IntPtr bytes, nuint len);
 
     /// <summary>Copy a library-allocated string and free it with <c>xmppfed_string_free</c>, always.</summary>
     internal static string TakeString(IntPtr owned)
@@ -199,6 +205,10 @@ internal static class NativeMethods
         [DllImport(LibraryName, CallingConvention = Cdecl)]
         internal static extern XmppFedResult xmppfed_partner_list(
             StoreSafeHandle store, byte[]? filter, [MarshalAs(UnmanagedType.U1)] bool local_store, out IntPtr partners_json_out);
+
+        [DllImport(LibraryName, CallingConvention = Cdecl)]
+        internal static extern XmppFedResult xmppfed_partner_list_records(
+            StoreSafeHandle store, byte[]? filter, [MarshalAs(UnmanagedType.U1)] bool local_store, out IntPtr records_out, out nuint records_len_out);
 
         [DllImport(LibraryName, CallingConvention = Cdecl)]
         internal static extern XmppFedResult xmppfed_partner_complete(

@@ -7,7 +7,8 @@ namespace XmppFederation.Native;
 /// The raw imports of libxmppfed, one per C function of <c>include/xmppfed.h</c>, named exactly
 /// like it. Library-allocated <c>char *</c> outputs arrive as <see cref="IntPtr"/> and are released
 /// only with <see cref="xmppfed_string_free"/>, after being decoded in place from their UTF-8
-/// bytes (<c>PartnerStore.Take</c>, <see cref="NativeUtf8"/>), never by the .NET marshaller.
+/// bytes (<c>PartnerStore.Take</c>), never by the .NET marshaller; the list's binary records
+/// (<see cref="NativeBytes"/>) only with <see cref="xmppfed_bytes_free"/>.
 /// Static strings (<c>xmppfed_version</c>, <c>xmppfed_result_name</c>,
 /// <c>xmppfed_last_error_message</c>) are copied and never freed.
 /// </summary>
@@ -73,6 +74,14 @@ internal static partial class NativeMethods
         string? filter,
         [MarshalAs(UnmanagedType.U1)] bool local_store,
         out IntPtr partners_json_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_partner_list_records(
+        StoreSafeHandle store,
+        string? filter,
+        [MarshalAs(UnmanagedType.U1)] bool local_store,
+        out IntPtr records_out,
+        out nuint records_len_out);
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial XmppFedResult xmppfed_partner_complete(
@@ -170,6 +179,9 @@ internal static partial class NativeMethods
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial void xmppfed_string_free(IntPtr s);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial void xmppfed_bytes_free(IntPtr bytes, nuint len);
 
     /// <summary>Copy a static library string (never freed); NULL gives null.</summary>
     internal static string? CopyStaticString(IntPtr borrowed) => Marshal.PtrToStringUTF8(borrowed);

@@ -1,74 +1,84 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
-using System.Text.Json;
+using System.Text;
 
 namespace XmppFederation.Native;
 
 /// <summary>
 /// The partners of one list call (<see cref="PartnerStore.ListStreamed"/>), decoded one at a time
-/// straight from the library's UTF-8 JSON array while they are enumerated: the first partner is
-/// available before the last is decoded, and no UTF-16 copy of the document or list of every
+/// from the library's binary records (<c>xmppfed_partner_list_records</c>) while they are
+/// enumerated: the first partner is available before the last is decoded, and no list of every
 /// partner is made. Owns the library's buffer until disposed (dispose it: <c>using</c>).
 /// Not thread-safe; may be enumerated more than once until disposed.
 /// </summary>
+/// <remarks>
+/// Records, not JSON: decoding the JSON array cost more per partner than writing the object to
+/// PowerShell's pipeline. The layout is the header's (<c>xmppfed_partner_list_records</c>); this
+/// class only reads it, checking every length against the buffer, and a record it cannot read
+/// is an assembly/library mismatch (<see cref="ErrorIds.NativeLibraryAbiMismatch"/>), never a
+/// partner read wrong.
+/// </remarks>
 public sealed class PartnerSequence : IEnumerable<PartnerData>, IDisposable
 {
-    private readonly NativeUtf8 json;
-    private int? count;
+    /// <summary>The records' first field: the layout this class reads (the header's XMPPFED_RECORDS_FORMAT).</summary>
+    internal const uint RecordsFormat = 1;
 
-    internal PartnerSequence(NativeUtf8 json) => this.json = json;
+    /// <summary>The format and the count.</summary>
+    private const int HeaderBytes = 8;
 
-    /// <summary>
-    /// How many partners the sequence holds, counted on first use by skipping over the elements
-    /// without decoding them (about a tenth of the cost of decoding them).
-    /// </summary>
-    public int Count => count ??= CountElements();
+    private readonly NativeBytes records;
+    private readonly int count;
+
+    internal PartnerSequence(NativeBytes records)
+    {
+        this.records = records;
+        try
+        {
+            var reader = new RecordReader(records.Span, 0);
+            uint format = reader.U32();
+            if (format != RecordsFormat)
+            {
+                throw new FormatException($"records of format {format}, not {RecordsFormat}");
+            }
+            uint count = reader.U32();
+            // Every record takes at least 36 bytes: a count beyond what the buffer holds is a mismatch.
+            if (count > (uint)(records.Span.Length - HeaderBytes) / 36)
+            {
+                throw new FormatException($"a count of {count} in {records.Span.Length} bytes");
+            }
+            this.count = (int)count;
+        }
+        catch (FormatException e)
+        {
+            records.Dispose();
+            throw Unreadable(e);
+        }
+    }
+
+    /// <summary>How many partners the sequence holds (the records say so first).</summary>
+    public int Count => records.IsDisposed ? throw new ObjectDisposedException(nameof(PartnerSequence)) : count;
 
     /// <summary>Release the library's buffer; enumerating afterwards throws <see cref="ObjectDisposedException"/>.</summary>
-    public void Dispose() => json.Dispose();
+    public void Dispose() => records.Dispose();
 
     /// <inheritdoc/>
     public IEnumerator<PartnerData> GetEnumerator() => new Enumerator(this);
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    private int CountElements()
-    {
-        var reader = new Utf8JsonReader(json.Span, isFinalBlock: true, state: default);
-        try
-        {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
-            {
-                throw new JsonException("expected a JSON array");
-            }
+    private static NativeLibraryException Unreadable(FormatException e) => new(
+        XmppFedResult.Panic,
+        ErrorIds.NativeLibraryAbiMismatch,
+        $"The native library returned partner records this assembly cannot read: {e.Message}",
+        target: null,
+        e);
 
-            int elements = 0;
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-            {
-                reader.Skip();
-                elements++;
-            }
-
-            return elements;
-        }
-        catch (JsonException e)
-        {
-            throw PartnerStore.Unreadable(nameof(PartnerData), e);
-        }
-    }
-
-    /// <summary>
-    /// Reads the array element by element. Utf8JsonReader is a ref struct and cannot be kept
-    /// between MoveNext calls, so its state and position are, and it is made again from them.
-    /// </summary>
     private sealed class Enumerator : IEnumerator<PartnerData>
     {
         private readonly PartnerSequence owner;
-        private JsonReaderState state;
-        private int consumed;
-        private bool started;
-        private bool finished;
+        private int offset = HeaderBytes;
+        private int index;
         private PartnerData? current;
 
         internal Enumerator(PartnerSequence owner) => this.owner = owner;
@@ -79,40 +89,30 @@ public sealed class PartnerSequence : IEnumerable<PartnerData>, IDisposable
 
         public bool MoveNext()
         {
-            if (finished)
+            ReadOnlySpan<byte> bytes = owner.records.Span;
+            if (index == owner.count)
             {
+                current = null;
+                if (offset != bytes.Length)
+                {
+                    throw Unreadable(new FormatException($"{bytes.Length - offset} bytes after the last of {owner.count} records"));
+                }
                 return false;
             }
-
-            ReadOnlySpan<byte> bytes = owner.json.Span;
-            var reader = new Utf8JsonReader(bytes.Slice(consumed), isFinalBlock: true, state);
+            var reader = new RecordReader(bytes, offset);
             try
             {
-                if (!started)
-                {
-                    Expect(reader.Read() && reader.TokenType == JsonTokenType.StartArray, "a JSON array");
-                    started = true;
-                }
-
-                Expect(reader.Read(), "another element or the end of the array");
-                if (reader.TokenType == JsonTokenType.EndArray)
-                {
-                    finished = true;
-                    current = null;
-                    return false;
-                }
-
-                current = JsonSerializer.Deserialize(ref reader, WireJsonContext.Default.PartnerData)
-                    ?? throw new JsonException("an element is null");
+                current = reader.Partner();
             }
-            catch (JsonException e)
+            catch (FormatException e)
             {
-                finished = true;
-                throw PartnerStore.Unreadable(nameof(PartnerData), e);
+                var unreadable = Unreadable(new FormatException($"record {index + 1}: {e.Message}", e));
+                index = owner.count;
+                offset = bytes.Length;
+                throw unreadable;
             }
-
-            consumed += (int)reader.BytesConsumed;
-            state = reader.CurrentState;
+            offset = reader.Offset;
+            index++;
             return true;
         }
 
@@ -121,48 +121,177 @@ public sealed class PartnerSequence : IEnumerable<PartnerData>, IDisposable
         public void Dispose()
         {
         }
+    }
 
-        private static void Expect(bool condition, string what)
+    /// <summary>Reads the layout's fields in order, each checked against the end of the buffer.</summary>
+    private ref struct RecordReader
+    {
+        /// <summary>Strict: the library writes valid UTF-8, so anything else is a mismatch, not text to repair.</summary>
+        private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+        private readonly ReadOnlySpan<byte> bytes;
+
+        internal RecordReader(ReadOnlySpan<byte> bytes, int offset)
         {
-            if (!condition)
+            this.bytes = bytes;
+            Offset = offset;
+        }
+
+        internal int Offset { get; private set; }
+
+        internal PartnerData Partner()
+        {
+            ulong revision = U64();
+            uint connectionLimit = U32();
+            var partnerType = (PartnerType)Code(nameof(PartnerData.PartnerType));
+            var tls = (TlsNegotiation)Code(nameof(PartnerData.TlsNegotiation));
+            var sasl = (SaslNegotiation)Code(nameof(PartnerData.SaslNegotiation));
+            byte flags = Take(1)[0];
+            if ((flags & ~3) != 0)
             {
-                throw new JsonException($"expected {what}");
+                throw new FormatException($"unknown flags {flags:x2}");
             }
+            ReadOnlySpan<byte> identityBytes = TextBytes();
+            string identity = Decode(identityBytes);
+            // Domain is the identity's value (the model says so): one string for both.
+            ReadOnlySpan<byte> domainBytes = TextBytes();
+            string domain = domainBytes.SequenceEqual(identityBytes) ? identity : Decode(domainBytes);
+            string description = Text();
+            string proxyFqdn = Text();
+            uint additional = U32();
+            // Each additional domain takes at least its 4-byte length.
+            if (additional > (uint)(bytes.Length - Offset) / 4)
+            {
+                throw new FormatException($"{additional} additional domains in {bytes.Length - Offset} bytes");
+            }
+            var domains = new DomainList();
+            domains.Capacity = (int)additional;
+            for (uint i = 0; i < additional; i++)
+            {
+                domains.Add(Text());
+            }
+            return new PartnerData
+            {
+                Identity = identity,
+                Domain = domain,
+                AdditionalDomains = domains,
+                Description = description,
+                ProxyFqdn = proxyFqdn,
+                PartnerType = partnerType,
+                TlsNegotiation = tls,
+                SaslNegotiation = sasl,
+                SupportDialbackNegotiation = (flags & 1) != 0,
+                EnableKeepAlive = (flags & 2) != 0,
+                ConnectionLimit = connectionLimit,
+                Revision = revision,
+            };
+        }
+
+        internal uint U32()
+        {
+            ReadOnlySpan<byte> b = Take(4);
+            return b[0] | (uint)b[1] << 8 | (uint)b[2] << 16 | (uint)b[3] << 24;
+        }
+
+        private ulong U64() => U32() | (ulong)U32() << 32;
+
+        /// <summary>An enum's code: 0, 1 or 2 (its position among the names the library declares).</summary>
+        private byte Code(string property)
+        {
+            byte code = Take(1)[0];
+            if (code > 2)
+            {
+                throw new FormatException($"{property} code {code}");
+            }
+            return code;
+        }
+
+        private string Text() => Decode(TextBytes());
+
+        private ReadOnlySpan<byte> TextBytes()
+        {
+            uint length = U32();
+            if (length > (uint)(bytes.Length - Offset))
+            {
+                throw new FormatException($"a text of {length} bytes with {bytes.Length - Offset} left");
+            }
+            return Take((int)length);
+        }
+
+        private static unsafe string Decode(ReadOnlySpan<byte> utf8)
+        {
+            if (utf8.IsEmpty)
+            {
+                return string.Empty;
+            }
+            try
+            {
+                fixed (byte* p = utf8)
+                {
+                    return Utf8.GetString(p, utf8.Length);
+                }
+            }
+            catch (DecoderFallbackException e)
+            {
+                throw new FormatException("a text that is not UTF-8", e);
+            }
+        }
+
+        private ReadOnlySpan<byte> Take(int count)
+        {
+            if (count > bytes.Length - Offset)
+            {
+                throw new FormatException($"{count} bytes wanted at offset {Offset} of {bytes.Length}");
+            }
+            ReadOnlySpan<byte> taken = bytes.Slice(Offset, count);
+            Offset += count;
+            return taken;
         }
     }
 }
 
 /// <summary>
-/// A library-allocated NUL-terminated UTF-8 string, read in place and released only with
-/// <c>xmppfed_string_free</c>, once (also by the finalizer if never disposed).
+/// A library-allocated buffer of known length, read in place and released only with
+/// <c>xmppfed_bytes_free</c>, once (also by the finalizer if never disposed).
 /// </summary>
-internal sealed class NativeUtf8 : IDisposable
+internal sealed class NativeBytes : IDisposable
 {
     private IntPtr pointer;
-    private readonly int length;
+    private readonly nuint length;
 
     /// <summary>Take ownership of <paramref name="owned"/>; NULL (a library bug after success) is refused.</summary>
-    internal unsafe NativeUtf8(IntPtr owned)
+    internal NativeBytes(IntPtr owned, nuint length)
     {
         if (owned == IntPtr.Zero)
         {
             throw new NativeLibraryException(XmppFedResult.Panic, "Panic",
                 "libxmppfed reported success but returned no output (a library bug).", target: null);
         }
-
         pointer = owned;
-        length = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)owned).Length;
+        this.length = length;
+        if (length > int.MaxValue)
+        {
+            Free();
+            throw new NativeLibraryException(XmppFedResult.Panic, ErrorIds.NativeLibraryAbiMismatch,
+                $"libxmppfed returned {length} bytes of records; at most {int.MaxValue} can be read.", target: null);
+        }
     }
 
-    ~NativeUtf8() => Free();
+    ~NativeBytes() => Free();
 
-    /// <summary>The bytes, without the NUL; valid until <see cref="Dispose"/>.</summary>
+    /// <summary>Whether the buffer was released.</summary>
+    internal bool IsDisposed => pointer == IntPtr.Zero;
+
+    /// <summary>The bytes; valid until <see cref="Dispose"/>.</summary>
     internal unsafe ReadOnlySpan<byte> Span
     {
         get
         {
-            ObjectDisposedException.ThrowIf(pointer == IntPtr.Zero, this);
-            return new ReadOnlySpan<byte>((void*)pointer, length);
+            if (IsDisposed)
+            {
+                throw new ObjectDisposedException(nameof(PartnerSequence));
+            }
+            return new ReadOnlySpan<byte>((void*)pointer, (int)length);
         }
     }
 
@@ -177,7 +306,7 @@ internal sealed class NativeUtf8 : IDisposable
         IntPtr owned = System.Threading.Interlocked.Exchange(ref pointer, IntPtr.Zero);
         if (owned != IntPtr.Zero)
         {
-            NativeMethods.xmppfed_string_free(owned);
+            NativeMethods.xmppfed_bytes_free(owned, length);
         }
     }
 }

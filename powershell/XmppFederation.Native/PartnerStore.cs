@@ -165,9 +165,9 @@ public sealed class PartnerStore : IDisposable
     public PartnerSequence ListStreamed(string? filter = null, bool localStore = false)
     {
         Ensure.NoNulCharacter(filter, nameof(filter), filter);
-        XmppFedResult result = NativeMethods.xmppfed_partner_list(handle, filter, localStore, out IntPtr json);
+        XmppFedResult result = NativeMethods.xmppfed_partner_list_records(handle, filter, localStore, out IntPtr records, out nuint length);
         Ensure.Success(result, filter);
-        return new PartnerSequence(new NativeUtf8(json));
+        return new PartnerSequence(new NativeBytes(records, length));
     }
 
     /// <summary>

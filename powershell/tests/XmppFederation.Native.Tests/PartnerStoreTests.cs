@@ -227,6 +227,88 @@ public sealed class PartnerStoreTests : IDisposable
     }
 
     [Fact]
+    public void ListedRecordsCarryEveryPropertyAsTheJsonOfGetDoes()
+    {
+        // Every enum value, both flags both ways, empty and non-ASCII texts, a proxy, several
+        // additional domains: the records and the JSON of xmppfed_partner_get must agree on all.
+        Store.New(Props(("Identity", "a.example.org"), ("PartnerType", "Federated"), ("TlsNegotiation", "Optional"),
+            ("SaslNegotiation", "NotSupported"), ("EnableKeepAlive", false), ("ConnectionLimit", 1),
+            ("Description", "é ✆ \"quoted\""), ("ProxyFqdn", "proxy.a.example.org"),
+            ("AdditionalDomains", new[] { "chat.a.example.org", "bücher.example", "x.a.example.org" })));
+        Store.New(Props(("Identity", "bücher-b.example"), ("PartnerType", "PublicVerified"), ("TlsNegotiation", "NotSupported"),
+            ("SaslNegotiation", "Optional"), ("ConnectionLimit", 4000000000u)));
+        Store.New(Props(("Identity", "c.example.org"), ("SupportDialbackNegotiation", false)));
+        Store.Set("c.example.org", Props(("Description", "changed")));
+
+        IReadOnlyList<PartnerData> listed = Store.List();
+        Assert.Equal(new[] { "a.example.org", "bücher-b.example", "c.example.org" }, listed.Select(p => p.Identity));
+        var properties = typeof(PartnerData).GetProperties();
+        foreach (PartnerData fromRecords in listed)
+        {
+            PartnerData fromJson = Store.Get(fromRecords.Identity);
+            foreach (var property in properties)
+            {
+                object? expected = property.GetValue(fromJson), actual = property.GetValue(fromRecords);
+                if (expected is DomainList domains)
+                {
+                    Assert.Equal(domains, (DomainList)actual!);
+                }
+                else
+                {
+                    Assert.True(Equals(expected, actual), $"{fromRecords.Identity}.{property.Name}: records {actual}, JSON {expected}");
+                }
+            }
+        }
+        Assert.Equal(new[] { PartnerType.Federated, PartnerType.PublicVerified, PartnerType.PublicUnverified }, listed.Select(p => p.PartnerType));
+        Assert.Equal(new[] { TlsNegotiation.Optional, TlsNegotiation.NotSupported, TlsNegotiation.Required }, listed.Select(p => p.TlsNegotiation));
+        Assert.Equal(new[] { SaslNegotiation.NotSupported, SaslNegotiation.Optional, SaslNegotiation.Required }, listed.Select(p => p.SaslNegotiation));
+        Assert.Equal(new[] { false, true, true }, listed.Select(p => p.EnableKeepAlive));
+        Assert.Equal(new[] { true, true, false }, listed.Select(p => p.SupportDialbackNegotiation));
+        Assert.Same(listed[0].Identity, listed[0].Domain);
+    }
+
+    /// <summary>
+    /// Records this assembly cannot read are a library/assembly mismatch, never partners read
+    /// wrong: the library's real output for one partner, with one field broken in place (the
+    /// buffer is the caller's until freed). Offsets: 0 format, 4 count, 8 the record (20
+    /// PartnerType, 23 flags, 24 Identity's length, 28 its first byte).
+    /// </summary>
+    [Theory]
+    [InlineData("format", 0, 2, true)]
+    [InlineData("count above the records", 4, 2, false)]
+    [InlineData("count below the records", 4, 0, false)]
+    [InlineData("count beyond the buffer", 7, 1, true)]
+    [InlineData("PartnerType code", 20, 3, false)]
+    [InlineData("flags", 23, 4, false)]
+    [InlineData("Identity length", 27, 0x7f, false)]
+    [InlineData("Identity not UTF-8", 28, 0xff, false)]
+    public unsafe void RecordsThisAssemblyCannotReadAreAnAbiMismatch(string what, int offset, byte value, bool atTheCall)
+    {
+        Store.New(Props(("Identity", "a.example.org"), ("AdditionalDomains", new[] { "b.example.org" })));
+        var handle = (StoreSafeHandle)typeof(PartnerStore)
+            .GetField("handle", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
+            .GetValue(Store)!;
+        Assert.Equal(XmppFedResult.Ok, NativeMethods.xmppfed_partner_list_records(handle, null, false, out IntPtr records, out nuint length));
+        ((byte*)records)[offset] = value;
+
+        NativeLibraryException e;
+        if (atTheCall)
+        {
+            e = Assert.Throws<NativeLibraryException>(() => new PartnerSequence(new NativeBytes(records, length)));
+        }
+        else
+        {
+            using var sequence = new PartnerSequence(new NativeBytes(records, length));
+            e = Assert.Throws<NativeLibraryException>(() => sequence.ToList());
+            // The sequence ends there: enumerating it again fails the same way, never reads on.
+            Assert.Throws<NativeLibraryException>(() => sequence.ToList());
+        }
+        Assert.Equal(ErrorIds.NativeLibraryAbiMismatch, e.ErrorId);
+        Assert.Contains("partner records", e.Message);
+        Assert.True(e.Message.Length > 60, $"{what}: {e.Message}");
+    }
+
+    [Fact]
     public void ListStreamedStopsWhenDisposedInTheMiddle()
     {
         Store.New(Props(("Identity", "a.example.org")));
