@@ -55,6 +55,14 @@ public sealed class HeaderMirrorTests
     }
 
     [Fact]
+    public void RecordsFormatEqualsTheHeader()
+    {
+        Match m = Regex.Match(Header, @"#define\s+XMPPFED_RECORDS_FORMAT\s+(\d+)");
+        Assert.True(m.Success, "XMPPFED_RECORDS_FORMAT not found in the header");
+        Assert.Equal(PartnerSequence.RecordsFormat, uint.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public void EveryHeaderFunctionIsImported()
     {
         var declared = Regex.Matches(Header, @"\b(xmppfed_[a-z_]+)\s*\(").Select(m => m.Groups[1].Value).ToHashSet();
