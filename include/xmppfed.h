@@ -197,7 +197,8 @@ xmppfed_result xmppfed_partner_list(xmppfed_store *store,
 // callers that build an object per partner, to whom decoding JSON costs more than the rest of
 // the list (the layout below; its version is `XMPPFED_RECORDS_FORMAT`). `*records_out`
 // receives the buffer and `*records_len_out` its length in bytes; the buffer is owned by the
-// caller and freed with `xmppfed_bytes_free(records, len)`. On failure both are set to NULL and 0.
+// caller and freed with `xmppfed_bytes_free(records, len)`. As every output, both are written
+// only on success.
 //
 // Layout (little-endian, unaligned): u32 format (`XMPPFED_RECORDS_FORMAT`), u32 count, then per
 // partner: u64 Revision, u32 ConnectionLimit, u8 PartnerType (0 Federated, 1 PublicVerified,
@@ -213,6 +214,19 @@ xmppfed_result xmppfed_partner_list_records(xmppfed_store *store,
                                             bool local_store,
                                             uint8_t **records_out,
                                             size_t *records_len_out);
+
+// What `xmppfed_partner_get` reads, as the records of `xmppfed_partner_list_records` (a count of
+// 1 and that partner's record), with the same errors (`XMPPFED_RESULT_NOT_FOUND` for a missing
+// partner). Free the buffer with `xmppfed_bytes_free(records, len)`; as every output, both are
+// written only on success.
+//
+// # Safety
+// `store` is a live handle; `identity` is NUL-terminated; the out pointers are valid.
+xmppfed_result xmppfed_partner_get_records(xmppfed_store *store,
+                                           const char *identity,
+                                           bool local_store,
+                                           uint8_t **records_out,
+                                           size_t *records_len_out);
 
 // Complete an identity (tab completion of `-Identity`): the identities that begin with `prefix`,
 // compared case-insensitively and literally (`*` or `?` in it are plain characters), sorted, at
@@ -430,7 +444,8 @@ xmppfed_result xmppfed_store_status(xmppfed_store *store, char **status_json_out
 // `s` is NULL or a string from this library that has not been freed.
 void xmppfed_string_free(char *s);
 
-// Free a buffer this library returned with its length (`xmppfed_partner_list_records`). NULL is
+// Free a buffer this library returned with its length (`xmppfed_partner_list_records`,
+// `xmppfed_partner_get_records`). NULL is
 // accepted and ignored. Pass the length the library gave with it; never free such a buffer with
 // `free` or `xmppfed_string_free`.
 //

@@ -563,7 +563,8 @@ pub unsafe extern "C" fn xmppfed_partner_list(
 /// callers that build an object per partner, to whom decoding JSON costs more than the rest of
 /// the list (the layout below; its version is `XMPPFED_RECORDS_FORMAT`). `*records_out`
 /// receives the buffer and `*records_len_out` its length in bytes; the buffer is owned by the
-/// caller and freed with `xmppfed_bytes_free(records, len)`. On failure both are set to NULL and 0.
+/// caller and freed with `xmppfed_bytes_free(records, len)`. As every output, both are written
+/// only on success.
 ///
 /// Layout (little-endian, unaligned): u32 format (`XMPPFED_RECORDS_FORMAT`), u32 count, then per
 /// partner: u64 Revision, u32 ConnectionLimit, u8 PartnerType (0 Federated, 1 PublicVerified,
@@ -585,16 +586,53 @@ pub unsafe extern "C" fn xmppfed_partner_list_records(
     boundary(|| {
         check_out(records_out, "records_out")?;
         check_out(records_len_out, "records_len_out")?;
-        *records_out = std::ptr::null_mut();
-        *records_len_out = 0;
         let filter = optional_str(filter, "filter")?;
-        let records = with_store(store, |s| s.list_with(filter, source(local_store), crate::records::encode))?
-            .map_err(|crate::records::TooLarge(what)| Failure(xmppfed_result::InputTooLarge, format!("the list cannot be written as records: {what}")))?;
-        let len = records.len();
-        *records_out = Box::into_raw(records.into_boxed_slice()).cast::<u8>();
-        *records_len_out = len;
-        Ok(())
+        let records = with_store(store, |s| s.list_with(filter, source(local_store), crate::records::encode))?;
+        hand_out_records(records, records_out, records_len_out)
     })
+}
+
+/// What `xmppfed_partner_get` reads, as the records of `xmppfed_partner_list_records` (a count of
+/// 1 and that partner's record), with the same errors (`XMPPFED_RESULT_NOT_FOUND` for a missing
+/// partner). Free the buffer with `xmppfed_bytes_free(records, len)`; as every output, both are
+/// written only on success.
+///
+/// # Safety
+/// `store` is a live handle; `identity` is NUL-terminated; the out pointers are valid.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_partner_get_records(
+    store: *mut xmppfed_store,
+    identity: *const c_char,
+    local_store: bool,
+    records_out: *mut *mut u8,
+    records_len_out: *mut usize,
+) -> xmppfed_result {
+    boundary(|| {
+        check_out(records_out, "records_out")?;
+        check_out(records_len_out, "records_len_out")?;
+        let identity = required_str(identity, "identity")?;
+        let partner = with_store(store, |s| s.get(identity, source(local_store)))?;
+        hand_out_records(crate::records::encode(&mut std::iter::once(&partner)), records_out, records_len_out)
+    })
+}
+
+/// Hands encoded records to the caller (freed with `xmppfed_bytes_free`), or refuses a list the
+/// layout cannot hold.
+///
+/// # Safety
+/// Both out pointers are valid.
+unsafe fn hand_out_records(
+    records: Result<Vec<u8>, crate::records::TooLarge>,
+    records_out: *mut *mut u8,
+    records_len_out: *mut usize,
+) -> Outcome<()> {
+    let records = records.map_err(|crate::records::TooLarge(what)| {
+        Failure(xmppfed_result::InputTooLarge, format!("the partners cannot be written as records: {what}"))
+    })?;
+    let len = records.len();
+    *records_out = Box::into_raw(records.into_boxed_slice()).cast::<u8>();
+    *records_len_out = len;
+    Ok(())
 }
 
 /// Complete an identity (tab completion of `-Identity`): the identities that begin with `prefix`,
@@ -994,7 +1032,8 @@ pub unsafe extern "C" fn xmppfed_string_free(s: *mut c_char) {
     }
 }
 
-/// Free a buffer this library returned with its length (`xmppfed_partner_list_records`). NULL is
+/// Free a buffer this library returned with its length (`xmppfed_partner_list_records`,
+/// `xmppfed_partner_get_records`). NULL is
 /// accepted and ignored. Pass the length the library gave with it; never free such a buffer with
 /// `free` or `xmppfed_string_free`.
 ///

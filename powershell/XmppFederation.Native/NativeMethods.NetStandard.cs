@@ -80,6 +80,9 @@ internal static class NativeMethods
     internal static XmppFedResult xmppfed_partner_get(StoreSafeHandle store, string identity, bool local_store, out IntPtr partner_json_out) =>
         Raw.xmppfed_partner_get(store, Utf8(identity), local_store, out partner_json_out);
 
+    internal static XmppFedResult xmppfed_partner_get_records(StoreSafeHandle store, string identity, bool local_store, out IntPtr records_out, out nuint records_len_out) =>
+        Raw.xmppfed_partner_get_records(store, Utf8(identity), local_store, out records_out, out records_len_out);
+
     internal static XmppFedResult xmppfed_partner_list(StoreSafeHandle store, string? filter, bool local_store, out IntPtr partners_json_out) =>
         Raw.xmppfed_partner_list(store, Utf8(filter), local_store, out partners_json_out);
 
@@ -205,6 +208,10 @@ internal static class NativeMethods
         [DllImport(LibraryName, CallingConvention = Cdecl)]
         internal static extern XmppFedResult xmppfed_partner_list(
             StoreSafeHandle store, byte[]? filter, [MarshalAs(UnmanagedType.U1)] bool local_store, out IntPtr partners_json_out);
+
+        [DllImport(LibraryName, CallingConvention = Cdecl)]
+        internal static extern XmppFedResult xmppfed_partner_get_records(
+            StoreSafeHandle store, byte[]? identity, [MarshalAs(UnmanagedType.U1)] bool local_store, out IntPtr records_out, out nuint records_len_out);
 
         [DllImport(LibraryName, CallingConvention = Cdecl)]
         internal static extern XmppFedResult xmppfed_partner_list_records(

@@ -69,6 +69,14 @@ internal static partial class NativeMethods
         out IntPtr partner_json_out);
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_partner_get_records(
+        StoreSafeHandle store,
+        string identity,
+        [MarshalAs(UnmanagedType.U1)] bool local_store,
+        out IntPtr records_out,
+        out nuint records_len_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial XmppFedResult xmppfed_partner_list(
         StoreSafeHandle store,
         string? filter,

@@ -59,6 +59,20 @@ public sealed class PartnerSequence : IEnumerable<PartnerData>, IDisposable
     /// <summary>How many partners the sequence holds (the records say so first).</summary>
     public int Count => records.IsDisposed ? throw new ObjectDisposedException(nameof(PartnerSequence)) : count;
 
+    /// <summary>The one partner of a get's records; another count is a library/assembly mismatch.</summary>
+    internal PartnerData Only()
+    {
+        if (count != 1)
+        {
+            throw Unreadable(new FormatException($"{count} records where one partner was read"));
+        }
+        using var partners = GetEnumerator();
+        partners.MoveNext();
+        PartnerData partner = partners.Current;
+        partners.MoveNext(); // checks that nothing follows the record
+        return partner;
+    }
+
     /// <summary>Release the library's buffer; enumerating afterwards throws <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose() => records.Dispose();
 

@@ -140,9 +140,16 @@ public sealed class PartnerStore : IDisposable
 
     /// <summary>Read one partner from the central store, or from the local replica.</summary>
     /// <exception cref="PartnerNotFoundException">No partner has that identity.</exception>
-    public PartnerData Get(string identity, bool localStore = false) =>
-        Call(Checked(identity, nameof(identity)), Json.PartnerData,
-            (out IntPtr o) => NativeMethods.xmppfed_partner_get(handle, identity, localStore, out o));
+    public PartnerData Get(string identity, bool localStore = false)
+    {
+        // As a record, like the list (PartnerSequence): decoding one partner's JSON cost more than
+        // the library's whole read.
+        XmppFedResult result = NativeMethods.xmppfed_partner_get_records(handle, Checked(identity, nameof(identity)), localStore,
+            out IntPtr records, out nuint length);
+        Ensure.Success(result, identity);
+        using var partner = new PartnerSequence(new NativeBytes(records, length));
+        return partner.Only();
+    }
 
     /// <summary>
     /// Every partner, or those whose Identity matches a PowerShell wildcard <paramref name="filter"/>

@@ -328,6 +328,344 @@ static char *current_log(const char *dir) {
     return xasprintf("%s/partners.%lu.log", dir, best ? best : 1);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Binary partner records (xmppfed_partner_list_records), decoded with bounds checks          */
+/* ------------------------------------------------------------------------------------------ */
+
+/* The smallest record: u64, u32, 4 x u8, four empty texts (u32 each), u32 n = 0. */
+#define RECORD_MIN_BYTES 36u
+
+/* What an empty list is: the format, then a zero count. */
+static const uint8_t EMPTY_RECORDS[8] = {1, 0, 0, 0, 0, 0, 0, 0};
+
+/* A text of a record: `len` bytes of UTF-8 inside the records buffer, without a NUL. */
+struct rtext {
+    const uint8_t *bytes;
+    uint32_t len;
+};
+
+struct record {
+    uint64_t revision;
+    uint32_t connection_limit;
+    uint8_t partner_type, tls, sasl, flags;
+    struct rtext identity, domain, description, proxy_fqdn;
+    uint32_t n_additional;
+    struct rtext *additional; /* malloc'd, n_additional of them (NULL for none) */
+};
+
+struct records {
+    uint32_t format, count;
+    struct record *items; /* malloc'd, `count` of them */
+};
+
+/* A cursor over a buffer that never reads past its end: the first problem sticks. */
+struct reader {
+    const uint8_t *p;
+    size_t len, at;
+    const char *error;
+};
+
+static const uint8_t *take(struct reader *r, size_t n) {
+    if (r->error) return NULL;
+    if (n > r->len - r->at) {
+        r->error = "a field runs past the end of the buffer";
+        return NULL;
+    }
+    const uint8_t *b = r->p + r->at;
+    r->at += n;
+    return b;
+}
+
+static uint8_t take_u8(struct reader *r) {
+    const uint8_t *b = take(r, 1);
+    return b ? b[0] : 0;
+}
+
+static uint32_t take_u32(struct reader *r) {
+    const uint8_t *b = take(r, 4);
+    return b ? (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24 : 0;
+}
+
+static uint64_t take_u64(struct reader *r) {
+    uint64_t low = take_u32(r);
+    uint64_t high = take_u32(r);
+    return low | high << 32;
+}
+
+/* Whether `s` is well-formed UTF-8 without a NUL: no overlong forms, surrogates or code points
+ * above U+10FFFF. */
+static int utf8_ok(const uint8_t *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        size_t more;
+        uint32_t cp, least;
+        if (c == 0) return 0;
+        if (c < 0x80) { i++; continue; }
+        if ((c & 0xE0) == 0xC0) { more = 1; cp = c & 0x1Fu; least = 0x80; }
+        else if ((c & 0xF0) == 0xE0) { more = 2; cp = c & 0x0Fu; least = 0x800; }
+        else if ((c & 0xF8) == 0xF0) { more = 3; cp = c & 0x07u; least = 0x10000; }
+        else return 0;
+        if (more > n - i - 1) return 0;
+        for (size_t j = 1; j <= more; j++) {
+            if ((s[i + j] & 0xC0) != 0x80) return 0;
+            cp = cp << 6 | (s[i + j] & 0x3Fu);
+        }
+        if (cp < least || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+        i += more + 1;
+    }
+    return 1;
+}
+
+static struct rtext take_text(struct reader *r) {
+    struct rtext t = {NULL, 0};
+    uint32_t len = take_u32(r);
+    const uint8_t *b = take(r, len);
+    if (!b) return t;
+    if (!utf8_ok(b, len)) {
+        r->error = "a text is not UTF-8 or holds a NUL";
+        return t;
+    }
+    t.bytes = b;
+    t.len = len;
+    return t;
+}
+
+static void free_records(struct records *rs) {
+    for (uint32_t i = 0; rs->items && i < rs->count; i++) free(rs->items[i].additional);
+    free(rs->items);
+    rs->items = NULL;
+    rs->count = 0;
+}
+
+/* Decode a whole records buffer into `out` (release it with free_records, after a failure too).
+ * Returns NULL, or what is wrong: a short or overlong buffer, another format, an enum code or a
+ * flag outside the layout, a text that is not UTF-8. */
+static const char *decode_records(const uint8_t *buf, size_t len, struct records *out) {
+    memset(out, 0, sizeof *out);
+    if (!buf) return "no buffer";
+    struct reader r = {buf, len, 0, NULL};
+    out->format = take_u32(&r);
+    uint32_t count = take_u32(&r);
+    if (r.error) return r.error;
+    if (out->format != XMPPFED_RECORDS_FORMAT) return "the format is not XMPPFED_RECORDS_FORMAT";
+    /* A count no buffer of this length can hold is refused before anything is allocated. */
+    if (count > (len - r.at) / RECORD_MIN_BYTES) return "the count is larger than the buffer can hold";
+    out->items = calloc(count ? count : 1, sizeof *out->items);
+    if (!out->items) { perror("calloc"); exit(2); }
+    for (uint32_t i = 0; i < count; i++) {
+        struct record *rec = &out->items[i];
+        out->count = i + 1;
+        rec->revision = take_u64(&r);
+        rec->connection_limit = take_u32(&r);
+        rec->partner_type = take_u8(&r);
+        rec->tls = take_u8(&r);
+        rec->sasl = take_u8(&r);
+        rec->flags = take_u8(&r);
+        rec->identity = take_text(&r);
+        rec->domain = take_text(&r);
+        rec->description = take_text(&r);
+        rec->proxy_fqdn = take_text(&r);
+        rec->n_additional = take_u32(&r);
+        if (r.error) return r.error;
+        if (rec->partner_type > 2 || rec->tls > 2 || rec->sasl > 2) return "an enum code is not 0, 1 or 2";
+        if (rec->flags & ~3u) return "a flag bit other than bits 0 and 1 is set";
+        if (rec->n_additional > (len - r.at) / 4) return "more additional domains than the buffer can hold";
+        if (rec->n_additional) {
+            rec->additional = calloc(rec->n_additional, sizeof *rec->additional);
+            if (!rec->additional) { perror("calloc"); exit(2); }
+        }
+        for (uint32_t k = 0; k < rec->n_additional; k++) rec->additional[k] = take_text(&r);
+        if (r.error) return r.error;
+    }
+    if (r.at != len) return "bytes follow the last record";
+    return NULL;
+}
+
+/* A growing NUL-terminated string. */
+struct sbuf {
+    char *p;
+    size_t len, cap;
+};
+
+static void sb_put(struct sbuf *b, const void *s, size_t n) {
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (b->len + n + 1 > cap) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) { perror("realloc"); exit(2); }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void sb_str(struct sbuf *b, const char *s) {
+    sb_put(b, s, strlen(s));
+}
+
+/* A text as serde_json writes it: '"', '\\' and controls escaped, everything else as it is. */
+static void sb_json_text(struct sbuf *b, struct rtext t) {
+    sb_str(b, "\"");
+    for (uint32_t i = 0; i < t.len; i++) {
+        uint8_t c = t.bytes[i];
+        char esc[8];
+        switch (c) {
+        case '"': sb_str(b, "\\\""); break;
+        case '\\': sb_str(b, "\\\\"); break;
+        case '\n': sb_str(b, "\\n"); break;
+        case '\r': sb_str(b, "\\r"); break;
+        case '\t': sb_str(b, "\\t"); break;
+        case '\b': sb_str(b, "\\b"); break;
+        case '\f': sb_str(b, "\\f"); break;
+        default:
+            if (c < 0x20) {
+                snprintf(esc, sizeof esc, "\\u%04x", (unsigned)c);
+                sb_str(b, esc);
+            } else {
+                sb_put(b, &c, 1);
+            }
+        }
+    }
+    sb_str(b, "\"");
+}
+
+static const char *const PARTNER_TYPE_NAMES[] = {"Federated", "PublicVerified", "PublicUnverified"};
+static const char *const NEGOTIATION_NAMES[] = {"Required", "Optional", "NotSupported"};
+
+/* Decoded records written as xmppfed_partner_list writes its JSON array (malloc'd). */
+static char *records_as_json(const struct records *rs) {
+    struct sbuf b = {NULL, 0, 0};
+    char number[48];
+    sb_str(&b, "[");
+    for (uint32_t i = 0; i < rs->count; i++) {
+        const struct record *rec = &rs->items[i];
+        sb_str(&b, i ? ",{\"Identity\":" : "{\"Identity\":");
+        sb_json_text(&b, rec->identity);
+        sb_str(&b, ",\"Domain\":");
+        sb_json_text(&b, rec->domain);
+        sb_str(&b, ",\"AdditionalDomains\":[");
+        for (uint32_t k = 0; k < rec->n_additional; k++) {
+            if (k) sb_str(&b, ",");
+            sb_json_text(&b, rec->additional[k]);
+        }
+        sb_str(&b, "],\"Description\":");
+        sb_json_text(&b, rec->description);
+        sb_str(&b, ",\"ProxyFqdn\":");
+        sb_json_text(&b, rec->proxy_fqdn);
+        sb_str(&b, ",\"PartnerType\":\"");
+        sb_str(&b, rec->partner_type <= 2 ? PARTNER_TYPE_NAMES[rec->partner_type] : "?");
+        sb_str(&b, "\",\"TlsNegotiation\":\"");
+        sb_str(&b, rec->tls <= 2 ? NEGOTIATION_NAMES[rec->tls] : "?");
+        sb_str(&b, "\",\"SaslNegotiation\":\"");
+        sb_str(&b, rec->sasl <= 2 ? NEGOTIATION_NAMES[rec->sasl] : "?");
+        sb_str(&b, "\",\"SupportDialbackNegotiation\":");
+        sb_str(&b, rec->flags & 1u ? "true" : "false");
+        sb_str(&b, ",\"EnableKeepAlive\":");
+        sb_str(&b, rec->flags & 2u ? "true" : "false");
+        snprintf(number, sizeof number, ",\"ConnectionLimit\":%lu", (unsigned long)rec->connection_limit);
+        sb_str(&b, number);
+        snprintf(number, sizeof number, ",\"Revision\":%llu}", (unsigned long long)rec->revision);
+        sb_str(&b, number);
+    }
+    sb_str(&b, "]");
+    return b.p;
+}
+
+/* Whether a record's text is exactly `s`. */
+static int text_is(struct rtext t, const char *s) {
+    size_t n = strlen(s);
+    return t.len == n && (n == 0 || (t.bytes && memcmp(t.bytes, s, n) == 0));
+}
+
+#define RECORDS_UNSET ((uint8_t *)(void *)SENTINEL)
+
+/* A records call that must succeed: a fresh buffer of at least 8 bytes, no last error. */
+#define EXPECT_RECORDS_OK(buf, len, call)                                                       \
+    do {                                                                                        \
+        (buf) = RECORDS_UNSET;                                                                  \
+        (len) = 12345;                                                                          \
+        if (CHECK_RC(call, XMPPFED_RESULT_OK) != XMPPFED_RESULT_OK) {                           \
+            (buf) = NULL;                                                                       \
+            (len) = 0;                                                                          \
+        }                                                                                       \
+        CHECK((buf) != NULL && (buf) != RECORDS_UNSET && (len) >= 8);                           \
+        if ((buf) == RECORDS_UNSET) {                                                           \
+            (buf) = NULL;                                                                       \
+            (len) = 0;                                                                          \
+        }                                                                                       \
+        CHECK(xmppfed_last_error_message() == NULL);                                            \
+    } while (0)
+
+/* A records call that must fail with `code`, setting the buffer to NULL and its length to 0 (as
+ * documented: not left untouched) and a last error message. */
+#define EXPECT_RECORDS_FAIL(code, buf, len, call)                                               \
+    do {                                                                                        \
+        (buf) = RECORDS_UNSET;                                                                  \
+        (len) = 12345;                                                                          \
+        if (CHECK_RC(call, code) == XMPPFED_RESULT_OK && (buf) != RECORDS_UNSET) {              \
+            xmppfed_bytes_free((buf), (len));                                                   \
+        }                                                                                       \
+        CHECK((buf) == RECORDS_UNSET && (len) == 12345);                                        \
+        CHECK(xmppfed_last_error_message() != NULL);                                            \
+    } while (0)
+
+/* Free a records buffer and forget it. */
+#define FREE_RECORDS(buf, len)                                                                  \
+    do {                                                                                        \
+        if ((buf) != RECORDS_UNSET) xmppfed_bytes_free((buf), (len));                           \
+        (buf) = NULL;                                                                           \
+        (len) = 0;                                                                              \
+    } while (0)
+
+/* xmppfed_partner_list_records answers exactly as xmppfed_partner_list does for the same
+ * arguments: the same result code; on success records that decode and, written back as the
+ * library writes JSON, equal the JSON list byte for byte (the same partners, order and values);
+ * on failure the same message, and the out pointers untouched. Returns the number of records, or
+ * -1 (a failure, the expected one or not). */
+static long check_records_like_list_impl(xmppfed_store *st, const char *filter, bool local, const char *file, int line) {
+    char *json = SENTINEL;
+    xmppfed_result list_rc = xmppfed_partner_list(st, filter, local, &json);
+    const char *m = xmppfed_last_error_message();
+    char *list_message = m ? xstrdup(m) : NULL;
+    uint8_t *buf = RECORDS_UNSET;
+    size_t len = 12345;
+    xmppfed_result records_rc = xmppfed_partner_list_records(st, filter, local, &buf, &len);
+    long count = -1;
+    check_rc_impl(records_rc, list_rc, "xmppfed_partner_list_records's code == xmppfed_partner_list's", file, line);
+    if (records_rc != XMPPFED_RESULT_OK) {
+        check_impl(buf == RECORDS_UNSET && len == 12345, "failed records call: the outputs are untouched", file, line);
+        m = xmppfed_last_error_message();
+        if (!check_impl(m && list_message && strcmp(m, list_message) == 0, "records' error message == list's", file, line)) {
+            fprintf(stderr, "    records: %s\n    list:    %s\n", m ? m : "(null)", list_message ? list_message : "(null)");
+        }
+        if (buf != NULL && buf != RECORDS_UNSET) xmppfed_bytes_free(buf, len);
+    } else if (check_impl(buf != NULL && buf != RECORDS_UNSET, "records call set a buffer", file, line)) {
+        check_impl(xmppfed_last_error_message() == NULL, "no last error after the records call", file, line);
+        struct records rs;
+        const char *problem = decode_records(buf, len, &rs);
+        if (!check_impl(problem == NULL, "the records decode", file, line)) {
+            fprintf(stderr, "    %s (filter %s, %lu bytes)\n", problem, filter ? filter : "(null)", (unsigned long)len);
+        } else if (list_rc == XMPPFED_RESULT_OK) {
+            char *again = records_as_json(&rs);
+            if (!check_impl(json != SENTINEL && json && strcmp(again, json) == 0, "records written as JSON == the JSON list", file, line)) {
+                fprintf(stderr, "    records: %.2000s\n    list:    %.2000s\n", again, json != SENTINEL && json ? json : "(null)");
+            }
+            free(again);
+            count = (long)rs.count;
+        }
+        free_records(&rs);
+        xmppfed_bytes_free(buf, len);
+    }
+    if (list_rc == XMPPFED_RESULT_OK) FREE(json);
+    free(list_message);
+    return count;
+}
+
+#define CHECK_RECORDS_LIKE_LIST(st, filter, local) check_records_like_list_impl((st), (filter), (local), __FILE__, __LINE__)
+
 /* A damaged central store still opens (the local replica must stay usable); reading it and
  * writing to it report the damage, naming the file. */
 static void check_damaged(const char *central, const char *replica, xmppfed_result code, const char *needle, const char *needle2) {
@@ -337,6 +675,12 @@ static void check_damaged(const char *central, const char *replica, xmppfed_resu
     EXPECT_FAIL(code, out, xmppfed_partner_list(st, NULL, false, &out));
     CHECK_MSG(needle);
     if (needle2) CHECK_MSG(needle2);
+    uint8_t *records;
+    size_t records_len;
+    EXPECT_RECORDS_FAIL(code, records, records_len, xmppfed_partner_list_records(st, NULL, false, &records, &records_len));
+    CHECK_MSG(needle);
+    if (needle2) CHECK_MSG(needle2);
+    CHECK(CHECK_RECORDS_LIKE_LIST(st, "*", false) == -1);
     EXPECT_FAIL(code, out, xmppfed_partner_new(st, "{\"Identity\":\"x.org\"}", false, &out));
     CHECK_MSG(needle);
     xmppfed_store_close(st);
@@ -393,10 +737,13 @@ static void test_static_functions(void) {
     /* The name is static: the same pointer every time. */
     CHECK(xmppfed_result_name(10) == xmppfed_result_name(10));
 
-    /* NULL is accepted and ignored by both release functions. */
+    /* NULL is accepted and ignored by every release function. */
     xmppfed_string_free(NULL);
     xmppfed_store_close(NULL);
+    xmppfed_bytes_free(NULL, 0);
     CHECK(1);
+    /* The records layout this test decodes (and EMPTY_RECORDS spells out). */
+    CHECK(XMPPFED_RECORDS_FORMAT == 1);
 }
 
 /* Store opening: missing folders, damaged and future-format logs, a crafted valid log, NULL and
@@ -404,6 +751,8 @@ static void test_static_functions(void) {
 static void test_open(const char *root) {
     xmppfed_store *st;
     char *out;
+    uint8_t *records;
+    size_t records_len;
     char *replica = xasprintf("%s/open-replica", root);
 
     /* A central folder that does not exist (a share that is down): the store opens, so that the
@@ -414,6 +763,9 @@ static void test_open(const char *root) {
     if (st != STORE_SENTINEL && st != NULL) {
         EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_list(st, NULL, false, &out));
         CHECK_MSG("does-not-exist");
+        EXPECT_RECORDS_FAIL(XMPPFED_RESULT_STORE_IO, records, records_len, xmppfed_partner_list_records(st, NULL, false, &records, &records_len));
+        CHECK_MSG("does-not-exist");
+        CHECK(CHECK_RECORDS_LIKE_LIST(st, "*.org", false) == -1);
         EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_new(st, "{\"Identity\":\"a.com\"}", false, &out));
         CHECK_MSG("does-not-exist");
         xmppfed_store_close(st);
@@ -430,6 +782,8 @@ static void test_open(const char *root) {
     CHECK_RC(xmppfed_store_open(file, replica, &st), XMPPFED_RESULT_OK);
     if (st != STORE_SENTINEL && st != NULL) {
         EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_list(st, NULL, false, &out));
+        CHECK_MSG("plain-file");
+        EXPECT_RECORDS_FAIL(XMPPFED_RESULT_STORE_IO, records, records_len, xmppfed_partner_list_records(st, NULL, false, &records, &records_len));
         CHECK_MSG("plain-file");
         xmppfed_store_close(st);
     }
@@ -481,6 +835,7 @@ static void test_open(const char *root) {
         EXPECT_OK(out, xmppfed_partner_list(st, NULL, false, &out));
         CHECK(count_of(out, "\"Identity\":") == 2);
         FREE(out);
+        CHECK(CHECK_RECORDS_LIKE_LIST(st, NULL, false) == 2);
         xmppfed_store_close(st);
     }
 
@@ -556,6 +911,10 @@ static void test_open(const char *root) {
         CHECK_MSG("plain-file");
         EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_get(st, "committed.org", true, &out));
         EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_list(st, NULL, true, &out));
+        EXPECT_RECORDS_FAIL(XMPPFED_RESULT_STORE_IO, records, records_len, xmppfed_partner_list_records(st, NULL, true, &records, &records_len));
+        CHECK(CHECK_RECORDS_LIKE_LIST(st, NULL, true) == -1);
+        /* The central store answers the same list either way. */
+        CHECK(CHECK_RECORDS_LIKE_LIST(st, NULL, false) == 1);
         xmppfed_store_close(st);
     }
 
@@ -857,6 +1216,21 @@ static void test_input_too_large(xmppfed_store *st) {
     free(at_limit);
 }
 
+/* Get as records: one record, byte for byte what the list's records give for that identity. */
+static void check_get_records(xmppfed_store *st, const char *identity, const char *canonical) {
+    uint8_t *one, *listed;
+    size_t one_len, listed_len;
+    EXPECT_RECORDS_OK(one, one_len, xmppfed_partner_get_records(st, identity, false, &one, &one_len));
+    EXPECT_RECORDS_OK(listed, listed_len, xmppfed_partner_list_records(st, canonical, false, &listed, &listed_len));
+    struct records rs;
+    CHECK(one && decode_records(one, one_len, &rs) == NULL && rs.count == 1 && rs.items[0].identity.len == strlen(canonical) &&
+          memcmp(rs.items[0].identity.bytes, canonical, strlen(canonical)) == 0);
+    if (one) free_records(&rs);
+    CHECK(one && listed && one_len == listed_len && memcmp(one, listed, one_len) == 0);
+    FREE_RECORDS(one, one_len);
+    FREE_RECORDS(listed, listed_len);
+}
+
 static void test_get_and_list(xmppfed_store *st) {
     char *out;
 
@@ -888,6 +1262,26 @@ static void test_get_and_list(xmppfed_store *st) {
     EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_get(st, "*.com", false, &out));
     EXPECT_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, out, xmppfed_partner_get(st, "bad..com", false, &out));
     CHECK_MSG("bad..com");
+
+    /* The same reads as records (xmppfed_partner_get_records), with the same errors. */
+    check_get_records(st, "contoso.com", "contoso.com");
+    check_get_records(st, "CONTOSO.Com.", "contoso.com");
+    check_get_records(st, "XN--BCHER-KVA.example.", BUCHER);
+    uint8_t *records;
+    size_t records_len;
+    EXPECT_RECORDS_FAIL(XMPPFED_RESULT_NOT_FOUND, records, records_len, xmppfed_partner_get_records(st, "Missing.com", false, &records, &records_len));
+    CHECK_MSG("missing.com");
+    EXPECT_RECORDS_FAIL(XMPPFED_RESULT_NOT_FOUND, records, records_len, xmppfed_partner_get_records(st, "eu.fabrikam.com", true, &records, &records_len));
+    EXPECT_RECORDS_FAIL(XMPPFED_RESULT_INVALID_DOMAIN, records, records_len, xmppfed_partner_get_records(st, "*.com", false, &records, &records_len));
+    EXPECT_RECORDS_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, records, records_len, xmppfed_partner_get_records(st, NULL, false, &records, &records_len));
+    CHECK_MSG("identity");
+    EXPECT_RECORDS_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, records, records_len, xmppfed_partner_get_records(NULL, "contoso.com", false, &records, &records_len));
+    records_len = 12345;
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_partner_get_records(st, "contoso.com", false, NULL, &records_len));
+    CHECK(records_len == 12345);
+    records = RECORDS_UNSET;
+    EXPECT_FAIL_NOOUT(XMPPFED_RESULT_NULL_ARGUMENT, xmppfed_partner_get_records(st, "contoso.com", false, &records, NULL));
+    CHECK(records == RECORDS_UNSET);
 
     /* Every partner, sorted by identity. */
     static const char *const all[] = {"alpha.org", BUCHER, "cantoso.com", "contoso.com", "example.org", "fabrikam.com"};
@@ -944,6 +1338,23 @@ static void test_get_and_list(xmppfed_store *st) {
     CHECK_MSG("[abc");
     EXPECT_FAIL(XMPPFED_RESULT_INVALID_FILTER, out, xmppfed_partner_list(st, "[z-a]*", false, &out));
     CHECK_MSG("z-a");
+
+    /* The same lists as binary records (test_list_records checks the fields one by one). */
+    static const struct { const char *filter; long count; } lists[] = {
+        {NULL, 6}, {"*.org", 2}, {"c?ntoso.com", 2}, {"[a-c]*", 4}, {"CONTOSO.COM", 1}, {"contoso", 0},
+        {"*", 6}, {"[fe]*.???", 2}, {"c`?ntoso.com", 0}, {"B\xc3\x9c*", 1},
+    };
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        if (!CHECK(CHECK_RECORDS_LIKE_LIST(st, lists[i].filter, false) == lists[i].count)) {
+            fprintf(stderr, "    filter %s\n", lists[i].filter ? lists[i].filter : "(null)");
+        }
+    }
+    EXPECT_RECORDS_FAIL(XMPPFED_RESULT_INVALID_FILTER, records, records_len, xmppfed_partner_list_records(st, "[abc", false, &records, &records_len));
+    CHECK_MSG("[abc");
+    EXPECT_RECORDS_FAIL(XMPPFED_RESULT_INVALID_FILTER, records, records_len, xmppfed_partner_list_records(st, "[z-a]*", false, &records, &records_len));
+    CHECK_MSG("z-a");
+    CHECK(CHECK_RECORDS_LIKE_LIST(st, "[abc", false) == -1);
+    CHECK(CHECK_RECORDS_LIKE_LIST(st, "[z-a]*", false) == -1);
 }
 
 /* Identity completion: a literal, case-insensitive prefix; sorted; capped; the replica too. */
@@ -1381,6 +1792,8 @@ static void test_remove(xmppfed_store *st) {
 
 static void test_replica_and_handles(xmppfed_store *st, const char *root, const char *central, const char *replica, int folder) {
     char *out, *central_list, *local_list;
+    uint8_t *records;
+    size_t records_len;
 
     /* The replica is refreshed after each commit: local reads see the same data. */
     EXPECT_OK(central_list, xmppfed_partner_list(st, NULL, false, &central_list));
@@ -1401,6 +1814,10 @@ static void test_replica_and_handles(xmppfed_store *st, const char *root, const 
     FREE(out);
     EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "fabrikam.com", true, &out));
     EXPECT_FAIL(XMPPFED_RESULT_INVALID_FILTER, out, xmppfed_partner_list(st, "[abc", true, &out));
+    /* The same from the replica as binary records. */
+    CHECK(CHECK_RECORDS_LIKE_LIST(st, NULL, true) == 5);
+    CHECK(CHECK_RECORDS_LIKE_LIST(st, "*.org", true) == 2);
+    EXPECT_RECORDS_FAIL(XMPPFED_RESULT_INVALID_FILTER, records, records_len, xmppfed_partner_list_records(st, "[abc", true, &records, &records_len));
 
     /* A second handle on the same folders sees the first one's commits, and the other way round. */
     xmppfed_store *st2 = STORE_SENTINEL;
@@ -1447,6 +1864,9 @@ static void test_replica_and_handles(xmppfed_store *st, const char *root, const 
     if (CHECK_RC(xmppfed_store_open(central, replica3, &st3), XMPPFED_RESULT_OK) == XMPPFED_RESULT_OK) {
         EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_list(st3, NULL, true, &out));
         CHECK_MSG("no local replica");
+        EXPECT_RECORDS_FAIL(XMPPFED_RESULT_STORE_IO, records, records_len, xmppfed_partner_list_records(st3, NULL, true, &records, &records_len));
+        CHECK_MSG("no local replica");
+        CHECK(CHECK_RECORDS_LIKE_LIST(st3, "*.org", true) == -1);
         EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_get(st3, "contoso.com", true, &out));
         CHECK_RC(xmppfed_store_replicate(st3), XMPPFED_RESULT_OK);
         EXPECT_OK(out, xmppfed_partner_get(st3, "contoso.com", true, &out));
@@ -1483,8 +1903,11 @@ static void test_replica_and_handles(xmppfed_store *st, const char *root, const 
         EXPECT_OK(out, xmppfed_partner_list(st, NULL, true, &out));
         CHECK(count_of(out, "\"Identity\":") == 5);
         FREE(out);
+        CHECK(CHECK_RECORDS_LIKE_LIST(st, NULL, true) == 5);
         EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_get(st, "contoso.com", false, &out));
         EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_list(st, NULL, false, &out));
+        EXPECT_RECORDS_FAIL(XMPPFED_RESULT_STORE_IO, records, records_len, xmppfed_partner_list_records(st, NULL, false, &records, &records_len));
+        CHECK(CHECK_RECORDS_LIKE_LIST(st, NULL, false) == -1);
         EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_set(st, "contoso.com", "{\"ConnectionLimit\":9}", &out));
         EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_new(st, "{\"Identity\":\"offline.net\"}", false, &out));
         EXPECT_FAIL(XMPPFED_RESULT_STORE_IO, out, xmppfed_partner_remove(st, "contoso.com", &out));
@@ -1628,6 +2051,36 @@ static void test_null_and_utf8(xmppfed_store *st) {
     CHECK_MSG("partners_json_out");
     EXPECT_FAIL(XMPPFED_RESULT_INVALID_UTF8, out, xmppfed_partner_list(st, BAD_UTF8, false, &out));
     CHECK_MSG("filter");
+
+    /* partner_list_records: refused as partner_list refuses a NULL out pointer (NullArgument),
+     * for any NULL pointer; every failure leaves NULL and 0 in the out pointers it was given. */
+    xmppfed_result list_null_out = xmppfed_partner_list(st, NULL, false, NULL);
+    CHECK_RC(list_null_out, XMPPFED_RESULT_NULL_ARGUMENT);
+    uint8_t *records;
+    size_t records_len;
+    EXPECT_RECORDS_FAIL(list_null_out, records, records_len, xmppfed_partner_list_records(NULL, NULL, false, &records, &records_len));
+    CHECK_MSG("store");
+    EXPECT_RECORDS_FAIL(list_null_out, records, records_len, xmppfed_partner_list_records(NULL, "*", true, &records, &records_len));
+    CHECK_MSG("store");
+    records_len = 12345;
+    EXPECT_FAIL_NOOUT(list_null_out, xmppfed_partner_list_records(st, NULL, false, NULL, &records_len));
+    CHECK_MSG("records_out");
+    CHECK(records_len == 12345); /* outputs are written only on success */
+    records = RECORDS_UNSET;
+    EXPECT_FAIL_NOOUT(list_null_out, xmppfed_partner_list_records(st, NULL, false, &records, NULL));
+    CHECK_MSG("records_len_out");
+    /* Nothing allocated (valgrind would report it), and the buffer pointer untouched. */
+    CHECK(records == RECORDS_UNSET);
+    EXPECT_FAIL_NOOUT(list_null_out, xmppfed_partner_list_records(st, NULL, true, NULL, NULL));
+    EXPECT_FAIL_NOOUT(list_null_out, xmppfed_partner_list_records(NULL, NULL, false, NULL, NULL));
+    EXPECT_RECORDS_FAIL(XMPPFED_RESULT_INVALID_UTF8, records, records_len, xmppfed_partner_list_records(st, BAD_UTF8, false, &records, &records_len));
+    CHECK_MSG("filter");
+    CHECK(CHECK_RECORDS_LIKE_LIST(st, BAD_UTF8, true) == -1);
+    CHECK(CHECK_RECORDS_LIKE_LIST(NULL, "*", false) == -1);
+    /* bytes_free accepts NULL with any length. */
+    xmppfed_bytes_free(NULL, 0);
+    xmppfed_bytes_free(NULL, 8);
+    CHECK(1);
 
     /* partner_set */
     EXPECT_FAIL(XMPPFED_RESULT_NULL_ARGUMENT, out, xmppfed_partner_set(NULL, "contoso.com", "{}", &out));
@@ -2536,6 +2989,9 @@ static void test_history_kept(xmppfed_store *st, const char *central, const char
     CHECK(count_of(out, at_bulk) == MANY);
     free(at_bulk);
     FREE(out);
+    /* A long list as binary records too (far beyond the encoder's first allocation). */
+    CHECK(CHECK_RECORDS_LIKE_LIST(st, "bulk*", false) == MANY);
+    CHECK(CHECK_RECORDS_LIKE_LIST(st, "bulk*", true) == MANY);
     /* ... then every partner removed in one (a folder store compacts after it). */
     EXPECT_OK(plan, xmppfed_store_import(st, "[]", "{\"RemoveMissing\":true}", &plan));
     long long cleared = number_after(plan, "\"CommittedRevision\":");
@@ -2577,6 +3033,175 @@ static void test_history_kept(xmppfed_store *st, const char *central, const char
     free(log_before);
 }
 
+/* One partner test_list_records creates, and what its record must hold. */
+struct expected_partner {
+    const char *new_json;      /* the argument of xmppfed_partner_new */
+    const char *identity;      /* canonical: the record's Identity and Domain */
+    const char *description;
+    const char *proxy_fqdn;
+    const char *additional[4]; /* in the order given, up to the first NULL */
+    uint8_t partner_type, tls, sasl, flags;
+    uint32_t connection_limit;
+};
+
+#define E5 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+#define E50 E5 E5 E5 E5 E5 E5 E5 E5 E5 E5
+#define E300 E50 E50 E50 E50 E50 E50 /* 300 characters, 600 bytes: a length beyond one byte */
+#define RECORDS_BUCHER "b\xc3\xbc" "cher.records.net"
+
+/* In identity order, which is the list's order. Every enum code and every combination of the two
+ * flags occurs; the description of c.records.com is changed afterwards by a Set. */
+static const struct expected_partner RECORD_PARTNERS[] = {
+    {"{\"Identity\":\"A.Records.ORG.\",\"AdditionalDomains\":[\"y.records.net\",\"chat.a.records.org\",\"X.Records.NET.\"],"
+     "\"Description\":\"Caf\\u00e9 \\u2014 \\ud83d\\ude00 \\\"q\\\" \\\\ tab\\tline\\nend\\r\",\"ProxyFqdn\":\"Proxy.Records.NET\","
+     "\"PartnerType\":\"Federated\",\"TlsNegotiation\":\"Required\",\"SaslNegotiation\":\"Optional\","
+     "\"SupportDialbackNegotiation\":false,\"EnableKeepAlive\":true,\"ConnectionLimit\":1}",
+     "a.records.org", "Caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x98\x80 \"q\" \\ tab\tline\nend\r", "proxy.records.net",
+     {"y.records.net", "chat.a.records.org", "x.records.net", NULL}, 0, 0, 1, 2, 1},
+    {"{\"Identity\":\"B\xc3\x9c" "CHER.records.net\",\"PartnerType\":\"PublicVerified\",\"TlsNegotiation\":\"Optional\","
+     "\"SaslNegotiation\":\"NotSupported\",\"SupportDialbackNegotiation\":true,\"EnableKeepAlive\":false,"
+     "\"ConnectionLimit\":16909060}",
+     RECORDS_BUCHER, "", "", {NULL}, 1, 1, 2, 1, 0x01020304u},
+    {"{\"Domain\":\"C.Records.COM\",\"AdditionalDomains\":[\"only.records.com\"],\"Description\":\"before\","
+     "\"PartnerType\":\"PublicUnverified\",\"TlsNegotiation\":\"NotSupported\",\"SaslNegotiation\":\"Required\","
+     "\"SupportDialbackNegotiation\":true,\"EnableKeepAlive\":true,\"ConnectionLimit\":4294967295}",
+     "c.records.com", "after set", "", {"only.records.com", NULL}, 2, 2, 0, 3, 4294967295u},
+    {"{\"Identity\":\"d.records.org\",\"Description\":\"" E300 "\",\"TlsNegotiation\":\"Optional\","
+     "\"SaslNegotiation\":\"Required\",\"SupportDialbackNegotiation\":false,\"EnableKeepAlive\":false}",
+     "d.records.org", E300, "", {NULL}, 2, 1, 0, 0, 20},
+};
+#define RECORD_PARTNER_COUNT (sizeof RECORD_PARTNERS / sizeof RECORD_PARTNERS[0])
+
+/* Every field of a decoded record against the values the partner was created with. */
+static void check_record(const struct record *r, const struct expected_partner *e, long long revision) {
+    int failed_before = g_failed;
+    CHECK(revision > 0 && r->revision == (uint64_t)revision);
+    CHECK(r->connection_limit == e->connection_limit);
+    CHECK(r->partner_type == e->partner_type);
+    CHECK(r->tls == e->tls);
+    CHECK(r->sasl == e->sasl);
+    CHECK(r->flags == e->flags);
+    CHECK(text_is(r->identity, e->identity));
+    CHECK(text_is(r->domain, e->identity));
+    CHECK(text_is(r->description, e->description));
+    CHECK(text_is(r->proxy_fqdn, e->proxy_fqdn));
+    uint32_t n = 0;
+    while (n < 4 && e->additional[n]) n++;
+    if (CHECK(r->n_additional == n)) {
+        for (uint32_t k = 0; k < n; k++) CHECK(text_is(r->additional[k], e->additional[k]));
+    }
+    if (g_failed > failed_before) fprintf(stderr, "    in the record of %s\n", e->identity);
+}
+
+/* xmppfed_partner_list_records on an empty store, on partners with every enum value, both flags
+ * on and off, non-ASCII texts, several additional domains and a ProxyFqdn (field by field, and as
+ * the JSON list), with filters, and with invalid filters. */
+static void test_list_records(xmppfed_store *st) {
+    char *out, *json;
+    uint8_t *records;
+    size_t records_len;
+    struct records rs;
+    const char *problem;
+
+    /* An empty store: exactly the format and a zero count, centrally and from the replica. */
+    for (int local = 0; local < 2; local++) {
+        EXPECT_RECORDS_OK(records, records_len, xmppfed_partner_list_records(st, NULL, local, &records, &records_len));
+        CHECK(records && records_len == sizeof EMPTY_RECORDS && memcmp(records, EMPTY_RECORDS, sizeof EMPTY_RECORDS) == 0);
+        FREE_RECORDS(records, records_len);
+        CHECK(CHECK_RECORDS_LIKE_LIST(st, NULL, local) == 0);
+    }
+
+    long long revisions[RECORD_PARTNER_COUNT];
+    for (size_t i = 0; i < RECORD_PARTNER_COUNT; i++) {
+        EXPECT_OK(out, xmppfed_partner_new(st, RECORD_PARTNERS[i].new_json, false, &out));
+        char *identity = xasprintf("\"Identity\":\"%s\"", RECORD_PARTNERS[i].identity);
+        CHECK_HAS(out, identity);
+        free(identity);
+        revisions[i] = revision_of(out);
+        FREE(out);
+    }
+    /* A later revision for c.records.com: the revisions are not in the list's order. */
+    EXPECT_OK(out, xmppfed_partner_set(st, "c.records.com", "{\"Description\":\"after set\"}", &out));
+    revisions[2] = revision_of(out);
+    CHECK(revisions[2] > revisions[3]);
+    FREE(out);
+
+    for (int local = 0; local < 2; local++) {
+        EXPECT_RECORDS_OK(records, records_len, xmppfed_partner_list_records(st, NULL, local, &records, &records_len));
+        /* The first record's fixed part, byte by byte: Revision, ConnectionLimit 1, Federated,
+         * Required, Optional, keep-alive only. */
+        if (CHECK(records && records_len >= 32)) {
+            static const uint8_t fixed[] = {1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 2};
+            CHECK(memcmp(records + 16, fixed + 8, 8) == 0);
+            uint64_t revision = 0;
+            for (int k = 7; k >= 0; k--) revision = revision << 8 | records[8 + k];
+            CHECK(revision == (uint64_t)revisions[0]);
+            CHECK(records[4] == RECORD_PARTNER_COUNT && records[5] == 0 && records[6] == 0 && records[7] == 0);
+        }
+        problem = decode_records(records, records_len, &rs);
+        if (!CHECK(problem == NULL)) fprintf(stderr, "    %s\n", problem);
+        if (problem == NULL && CHECK(rs.count == RECORD_PARTNER_COUNT)) {
+            for (size_t i = 0; i < RECORD_PARTNER_COUNT; i++) check_record(&rs.items[i], &RECORD_PARTNERS[i], revisions[i]);
+        }
+        free_records(&rs);
+        FREE_RECORDS(records, records_len);
+        /* The JSON list has these partners in this order, and equals the records as JSON. */
+        const char *ids[RECORD_PARTNER_COUNT];
+        for (size_t i = 0; i < RECORD_PARTNER_COUNT; i++) ids[i] = RECORD_PARTNERS[i].identity;
+        EXPECT_OK(json, xmppfed_partner_list(st, NULL, local, &json));
+        CHECK(count_of(json, "\"Identity\":") == (int)RECORD_PARTNER_COUNT);
+        CHECK(in_order(json, ids, RECORD_PARTNER_COUNT));
+        FREE(json);
+        CHECK(CHECK_RECORDS_LIKE_LIST(st, NULL, local) == (long)RECORD_PARTNER_COUNT);
+    }
+
+    /* A filter selects the identities the JSON list selects with it, in the same order. */
+    static const struct {
+        const char *filter;
+        const char *ids[RECORD_PARTNER_COUNT];
+        uint32_t count;
+    } filtered[] = {
+        {"*.org", {"a.records.org", "d.records.org"}, 2},
+        {"B\xc3\x9c*", {RECORDS_BUCHER}, 1},
+        {"?.RECORDS.*", {"a.records.org", "c.records.com", "d.records.org"}, 3},
+        {"[cd]*", {"c.records.com", "d.records.org"}, 2},
+        {"c`?*", {NULL}, 0},
+        {"nothing*", {NULL}, 0},
+    };
+    for (size_t f = 0; f < sizeof filtered / sizeof filtered[0]; f++) {
+        for (int local = 0; local < 2; local++) {
+            int failed_before = g_failed;
+            uint32_t n = filtered[f].count;
+            EXPECT_RECORDS_OK(records, records_len, xmppfed_partner_list_records(st, filtered[f].filter, local, &records, &records_len));
+            problem = decode_records(records, records_len, &rs);
+            if (!CHECK(problem == NULL)) fprintf(stderr, "    %s\n", problem);
+            if (problem == NULL && CHECK(rs.count == n)) {
+                for (uint32_t k = 0; k < n; k++) CHECK(text_is(rs.items[k].identity, filtered[f].ids[k]));
+            }
+            if (n == 0) CHECK(records && records_len == sizeof EMPTY_RECORDS && memcmp(records, EMPTY_RECORDS, sizeof EMPTY_RECORDS) == 0);
+            free_records(&rs);
+            FREE_RECORDS(records, records_len);
+            EXPECT_OK(json, xmppfed_partner_list(st, filtered[f].filter, local, &json));
+            CHECK(count_of(json, "\"Identity\":") == (int)n);
+            CHECK(in_order(json, filtered[f].ids, n));
+            FREE(json);
+            CHECK(CHECK_RECORDS_LIKE_LIST(st, filtered[f].filter, local) == (long)n);
+            if (g_failed > failed_before) fprintf(stderr, "    filter %s, local %d\n", filtered[f].filter, local);
+        }
+    }
+
+    /* An invalid filter: InvalidFilter as for the JSON list, NULL and 0 in the out pointers. */
+    static const char *const invalid[] = {"[abc", "[z-a]*", "*.org["};
+    for (size_t f = 0; f < sizeof invalid / sizeof invalid[0]; f++) {
+        for (int local = 0; local < 2; local++) {
+            EXPECT_FAIL(XMPPFED_RESULT_INVALID_FILTER, json, xmppfed_partner_list(st, invalid[f], local, &json));
+            EXPECT_RECORDS_FAIL(XMPPFED_RESULT_INVALID_FILTER, records, records_len, xmppfed_partner_list_records(st, invalid[f], local, &records, &records_len));
+            CHECK_MSG(invalid[f]);
+            CHECK(CHECK_RECORDS_LIKE_LIST(st, invalid[f], local) == -1);
+        }
+    }
+}
+
 /* History, export and import on a store that earlier checks used (emptied first by an import). */
 static void test_transfer_and_history(const char *central, const char *replica, int folder) {
     xmppfed_store *st = STORE_SENTINEL;
@@ -2592,6 +3217,8 @@ static void test_transfer_and_history(const char *central, const char *replica, 
     test_import_store_changed(st);
     test_import_moves_domains(st, central, replica);
     test_history_kept(st, central, replica, folder);
+    empty_by_import(st);
+    test_list_records(st);
     xmppfed_store_close(st);
 }
 
@@ -2630,6 +3257,12 @@ static void test_store(const char *root, const char *central, const char *replic
         EXPECT_OK(out, xmppfed_partner_list(st, NULL, false, &out));
         CHECK(out && strcmp(out, "[]") == 0);
         FREE(out);
+        uint8_t *records;
+        size_t records_len;
+        EXPECT_RECORDS_OK(records, records_len, xmppfed_partner_list_records(st, NULL, false, &records, &records_len));
+        CHECK(records && records_len == sizeof EMPTY_RECORDS && memcmp(records, EMPTY_RECORDS, sizeof EMPTY_RECORDS) == 0);
+        FREE_RECORDS(records, records_len);
+        CHECK(CHECK_RECORDS_LIKE_LIST(st, "*", false) == 0);
         EXPECT_FAIL(XMPPFED_RESULT_NOT_FOUND, out, xmppfed_partner_get(st, "contoso.com", false, &out));
 
         test_new(st);

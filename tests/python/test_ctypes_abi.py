@@ -13,6 +13,7 @@ import os
 import pathlib
 import pwd
 import socket
+import struct
 import subprocess
 import tempfile
 import unittest
@@ -24,6 +25,7 @@ LIB_PATH = os.environ.get("XMPPFED_LIB", str(REPO / "target" / "release" / "libx
 OK, NULL_ARGUMENT, INVALID_UTF8, JSON_SHAPE, INVALID_DOMAIN, INVALID_VALUE = 0, 1, 2, 4, 5, 6
 INVALID_NEGOTIATION, INVALID_FILTER, ALREADY_EXISTS, NOT_FOUND, DOMAIN_CONFLICT, STALE_INSTANCE = 7, 8, 9, 10, 11, 12
 STORE_CHANGED, IMPORT_REJECTED = 21, 22
+RECORDS_FORMAT = 1  # XMPPFED_RECORDS_FORMAT
 
 
 def load():
@@ -49,12 +51,63 @@ def load():
         "xmppfed_store_export": ([store_p, c_str, c_str, ctypes.c_bool, out_str], ctypes.c_int),
         "xmppfed_store_import": ([store_p, c_str, c_str, out_str], ctypes.c_int),
         "xmppfed_store_import_preview": ([store_p, c_str, c_str, out_str], ctypes.c_int),
+        "xmppfed_partner_list_records": ([store_p, c_str, ctypes.c_bool, ctypes.POINTER(ctypes.POINTER(ctypes.c_uint8)),
+                                          ctypes.POINTER(ctypes.c_size_t)], ctypes.c_int),
         "xmppfed_string_free": ([ctypes.c_void_p], None),
+        "xmppfed_bytes_free": ([ctypes.POINTER(ctypes.c_uint8), ctypes.c_size_t], None),
     }
     for name, (args, result) in signatures.items():
         fn = getattr(lib, name)
         fn.argtypes, fn.restype = args, result
     return lib
+
+
+PARTNER_TYPES = ("Federated", "PublicVerified", "PublicUnverified")
+NEGOTIATIONS = ("Required", "Optional", "NotSupported")
+
+
+def decode_records(data):
+    """The partners in a buffer of xmppfed_partner_list_records, as json.loads gives the JSON list's.
+
+    Strict: a short buffer (struct.error), bytes after the last record, another format, an enum code
+    or flag bit outside the layout, or a text that is not UTF-8 raises."""
+    at = 0
+
+    def take(fmt):
+        nonlocal at
+        values = struct.unpack_from("<" + fmt, data, at)
+        at += struct.calcsize("<" + fmt)
+        return values
+
+    def text():
+        nonlocal at
+        (size,) = take("I")
+        if size > len(data) - at:
+            raise ValueError(f"a text of {size} bytes at offset {at} runs past the end ({len(data)} bytes)")
+        value = data[at:at + size].decode("utf-8")
+        at += size
+        return value
+
+    format_, count = take("II")
+    if format_ != RECORDS_FORMAT:
+        raise ValueError(f"format {format_}, not {RECORDS_FORMAT}")
+    partners = []
+    for _ in range(count):
+        revision, connection_limit, partner_type, tls, sasl, flags = take("QIBBBB")
+        if max(partner_type, tls, sasl) > 2 or flags & ~3:
+            raise ValueError(f"codes {partner_type}, {tls}, {sasl}, flags {flags:#x} outside the layout")
+        identity, domain, description, proxy_fqdn = text(), text(), text(), text()
+        (n,) = take("I")
+        additional = [text() for _ in range(n)]
+        partners.append({
+            "Identity": identity, "Domain": domain, "AdditionalDomains": additional, "Description": description,
+            "ProxyFqdn": proxy_fqdn, "PartnerType": PARTNER_TYPES[partner_type], "TlsNegotiation": NEGOTIATIONS[tls],
+            "SaslNegotiation": NEGOTIATIONS[sasl], "SupportDialbackNegotiation": bool(flags & 1),
+            "EnableKeepAlive": bool(flags & 2), "ConnectionLimit": connection_limit, "Revision": revision,
+        })
+    if at != len(data):
+        raise ValueError(f"{len(data) - at} bytes after the last record")
+    return partners
 
 
 class XmppFedError(Exception):
@@ -98,6 +151,16 @@ class Store:
 
     def list(self, filter=None, local=False):
         return self._call(self.lib.xmppfed_partner_list, self.handle, filter.encode() if filter else None, local)
+
+    def list_records(self, filter=None, local=False):
+        """The raw bytes of xmppfed_partner_list_records (the library's buffer freed)."""
+        buffer, size = ctypes.POINTER(ctypes.c_uint8)(), ctypes.c_size_t()
+        self._check(self.lib.xmppfed_partner_list_records(self.handle, filter.encode() if filter else None, local,
+                                                          ctypes.byref(buffer), ctypes.byref(size)))
+        try:
+            return ctypes.string_at(buffer, size.value)
+        finally:
+            self.lib.xmppfed_bytes_free(buffer, size)
 
     def set(self, identity, **changes):
         return self._call(self.lib.xmppfed_partner_set, self.handle, identity.encode(), json.dumps(changes).encode())
@@ -334,6 +397,68 @@ class CtypesAbiTest(unittest.TestCase):
                 self.store.history(**query)
             self.assertEqual(caught.exception.code, code, str(caught.exception))
             self.assertIn(fact, str(caught.exception))
+
+    def test_list_records_decode_to_the_json_list(self):
+        self.assertEqual(self.store.list_records(), b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        self.store.new(Identity="A.Records.ORG.", AdditionalDomains=["y.records.net", "chat.a.records.org", "X.Records.NET."],
+                       Description='Café — 😀 "q" \\ tab\tline\nend', ProxyFqdn="Proxy.Records.NET", PartnerType="Federated",
+                       TlsNegotiation="Required", SaslNegotiation="Optional", SupportDialbackNegotiation=False,
+                       EnableKeepAlive=True, ConnectionLimit=1)
+        self.store.new(Identity="BÜCHER.records.net", PartnerType="PublicVerified", TlsNegotiation="Optional",
+                       SaslNegotiation="NotSupported", SupportDialbackNegotiation=True, EnableKeepAlive=False,
+                       ConnectionLimit=0x01020304)
+        self.store.new(Domain="C.Records.COM", AdditionalDomains=["only.records.com"], PartnerType="PublicUnverified",
+                       TlsNegotiation="NotSupported", SaslNegotiation="Required", ConnectionLimit=2**32 - 1)
+        self.store.new(Identity="d.records.org", Description="é" * 300, TlsNegotiation="Optional",
+                       SupportDialbackNegotiation=False, EnableKeepAlive=False)
+        self.store.set("c.records.com", Description="after set")
+
+        records = decode_records(self.store.list_records())
+        self.assertEqual(records, self.store.list())
+        self.assertEqual([p["Identity"] for p in records], ["a.records.org", "bücher.records.net", "c.records.com", "d.records.org"])
+        a = records[0]
+        self.assertEqual((a["AdditionalDomains"], a["Description"], a["ProxyFqdn"]),
+                         (["y.records.net", "chat.a.records.org", "x.records.net"], 'Café — 😀 "q" \\ tab\tline\nend', "proxy.records.net"))
+        self.assertEqual((records[1]["ConnectionLimit"], records[2]["ConnectionLimit"]), (0x01020304, 2**32 - 1))
+        self.assertEqual((records[2]["Description"], records[2]["Revision"]), ("after set", 5))
+        self.assertEqual([p["Revision"] for p in records], [1, 2, 5, 4])
+        self.assertEqual({p["PartnerType"] for p in records}, set(PARTNER_TYPES))
+        self.assertEqual({p["TlsNegotiation"] for p in records}, set(NEGOTIATIONS))
+        self.assertEqual({p["SaslNegotiation"] for p in records}, set(NEGOTIATIONS))
+        self.assertEqual({(p["SupportDialbackNegotiation"], p["EnableKeepAlive"]) for p in records},
+                         {(False, False), (False, True), (True, False), (True, True)})
+        for local in (False, True):
+            for filter in (None, "*.org", "BÜ*", "?.RECORDS.*", "[cd]*", "nothing*"):
+                with self.subTest(filter=filter, local=local):
+                    raw = self.store.list_records(filter, local)
+                    self.assertEqual(decode_records(raw), self.store.list(filter, local))
+                    if filter == "nothing*":
+                        self.assertEqual(raw, struct.pack("<II", RECORDS_FORMAT, 0))
+
+        # Failures: the JSON list's code, and the out pointers untouched (as every output).
+        unset = ctypes.c_uint8(7)
+        def records_call(store, filter, local=False):
+            buffer, size = ctypes.POINTER(ctypes.c_uint8)(unset), ctypes.c_size_t(1234)
+            code = self.lib.xmppfed_partner_list_records(store, filter, local, ctypes.byref(buffer), ctypes.byref(size))
+            if code == OK:
+                self.lib.xmppfed_bytes_free(buffer, size)
+            return code, ctypes.addressof(buffer.contents) == ctypes.addressof(unset), size.value
+
+        for filter in ("[abc", "[z-a]*"):
+            for local in (False, True):
+                with self.assertRaises(XmppFedError) as caught:
+                    self.store.list(filter, local)
+                self.assertEqual(caught.exception.code, INVALID_FILTER)
+                self.assertEqual(records_call(self.store.handle, filter.encode(), local), (INVALID_FILTER, True, 1234))
+                self.assertIn(filter, self.lib.xmppfed_last_error_message().decode())
+        self.assertEqual(records_call(None, None), (NULL_ARGUMENT, True, 1234))
+        self.assertEqual(records_call(self.store.handle, b"\xff\xfe"), (INVALID_UTF8, True, 1234))
+        self.assertEqual(self.lib.xmppfed_partner_list(self.store.handle, None, False, None), NULL_ARGUMENT)
+        size = ctypes.c_size_t(1234)
+        self.assertEqual(self.lib.xmppfed_partner_list_records(self.store.handle, None, False, None, ctypes.byref(size)), NULL_ARGUMENT)
+        self.assertEqual(size.value, 1234)
+        self.assertEqual(self.lib.xmppfed_partner_list_records(self.store.handle, None, False, None, None), NULL_ARGUMENT)
+        self.lib.xmppfed_bytes_free(None, 0)
 
     def test_null_and_invalid_utf8_arguments(self):
         out = ctypes.c_void_p(1234)

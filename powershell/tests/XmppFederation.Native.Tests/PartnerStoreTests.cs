@@ -227,37 +227,29 @@ public sealed class PartnerStoreTests : IDisposable
     }
 
     [Fact]
-    public void ListedRecordsCarryEveryPropertyAsTheJsonOfGetDoes()
+    public void RecordsCarryEveryPropertyAsTheJsonOfTheWritersDoes()
     {
         // Every enum value, both flags both ways, empty and non-ASCII texts, a proxy, several
-        // additional domains: the records and the JSON of xmppfed_partner_get must agree on all.
-        Store.New(Props(("Identity", "a.example.org"), ("PartnerType", "Federated"), ("TlsNegotiation", "Optional"),
-            ("SaslNegotiation", "NotSupported"), ("EnableKeepAlive", false), ("ConnectionLimit", 1),
-            ("Description", "é ✆ \"quoted\""), ("ProxyFqdn", "proxy.a.example.org"),
-            ("AdditionalDomains", new[] { "chat.a.example.org", "bücher.example", "x.a.example.org" })));
-        Store.New(Props(("Identity", "bücher-b.example"), ("PartnerType", "PublicVerified"), ("TlsNegotiation", "NotSupported"),
-            ("SaslNegotiation", "Optional"), ("ConnectionLimit", 4000000000u)));
+        // additional domains: List and Get (records) must agree on all with the partners New and
+        // Set returned (JSON).
+        var written = new Dictionary<string, PartnerData>
+        {
+            ["a.example.org"] = Store.New(Props(("Identity", "a.example.org"), ("PartnerType", "Federated"), ("TlsNegotiation", "Optional"),
+                ("SaslNegotiation", "NotSupported"), ("EnableKeepAlive", false), ("ConnectionLimit", 1),
+                ("Description", "é ✆ \"quoted\""), ("ProxyFqdn", "proxy.a.example.org"),
+                ("AdditionalDomains", new[] { "chat.a.example.org", "bücher.example", "x.a.example.org" }))).Partner,
+            ["bücher-b.example"] = Store.New(Props(("Identity", "bücher-b.example"), ("PartnerType", "PublicVerified"), ("TlsNegotiation", "NotSupported"),
+                ("SaslNegotiation", "Optional"), ("ConnectionLimit", 4000000000u))).Partner,
+        };
         Store.New(Props(("Identity", "c.example.org"), ("SupportDialbackNegotiation", false)));
-        Store.Set("c.example.org", Props(("Description", "changed")));
+        written["c.example.org"] = Store.Set("c.example.org", Props(("Description", "changed"))).Partner;
 
         IReadOnlyList<PartnerData> listed = Store.List();
         Assert.Equal(new[] { "a.example.org", "bücher-b.example", "c.example.org" }, listed.Select(p => p.Identity));
-        var properties = typeof(PartnerData).GetProperties();
-        foreach (PartnerData fromRecords in listed)
+        foreach (PartnerData fromList in listed)
         {
-            PartnerData fromJson = Store.Get(fromRecords.Identity);
-            foreach (var property in properties)
-            {
-                object? expected = property.GetValue(fromJson), actual = property.GetValue(fromRecords);
-                if (expected is DomainList domains)
-                {
-                    Assert.Equal(domains, (DomainList)actual!);
-                }
-                else
-                {
-                    Assert.True(Equals(expected, actual), $"{fromRecords.Identity}.{property.Name}: records {actual}, JSON {expected}");
-                }
-            }
+            AssertSameProperties(written[fromList.Identity], fromList);
+            AssertSameProperties(written[fromList.Identity], Store.Get(fromList.Identity));
         }
         Assert.Equal(new[] { PartnerType.Federated, PartnerType.PublicVerified, PartnerType.PublicUnverified }, listed.Select(p => p.PartnerType));
         Assert.Equal(new[] { TlsNegotiation.Optional, TlsNegotiation.NotSupported, TlsNegotiation.Required }, listed.Select(p => p.TlsNegotiation));
@@ -265,6 +257,22 @@ public sealed class PartnerStoreTests : IDisposable
         Assert.Equal(new[] { false, true, true }, listed.Select(p => p.EnableKeepAlive));
         Assert.Equal(new[] { true, true, false }, listed.Select(p => p.SupportDialbackNegotiation));
         Assert.Same(listed[0].Identity, listed[0].Domain);
+    }
+
+    private static void AssertSameProperties(PartnerData expected, PartnerData actual)
+    {
+        foreach (var property in typeof(PartnerData).GetProperties())
+        {
+            object? want = property.GetValue(expected), got = property.GetValue(actual);
+            if (want is DomainList domains)
+            {
+                Assert.Equal(domains, (DomainList)got!);
+            }
+            else
+            {
+                Assert.True(Equals(want, got), $"{expected.Identity}.{property.Name}: {got}, expected {want}");
+            }
+        }
     }
 
     /// <summary>
@@ -285,10 +293,7 @@ public sealed class PartnerStoreTests : IDisposable
     public unsafe void RecordsThisAssemblyCannotReadAreAnAbiMismatch(string what, int offset, byte value, bool atTheCall)
     {
         Store.New(Props(("Identity", "a.example.org"), ("AdditionalDomains", new[] { "b.example.org" })));
-        var handle = (StoreSafeHandle)typeof(PartnerStore)
-            .GetField("handle", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
-            .GetValue(Store)!;
-        Assert.Equal(XmppFedResult.Ok, NativeMethods.xmppfed_partner_list_records(handle, null, false, out IntPtr records, out nuint length));
+        (IntPtr records, nuint length) = RawListRecords();
         ((byte*)records)[offset] = value;
 
         NativeLibraryException e;
@@ -306,6 +311,28 @@ public sealed class PartnerStoreTests : IDisposable
         Assert.Equal(ErrorIds.NativeLibraryAbiMismatch, e.ErrorId);
         Assert.Contains("partner records", e.Message);
         Assert.True(e.Message.Length > 60, $"{what}: {e.Message}");
+    }
+
+    [Fact]
+    public void OneReadGivingOtherThanOneRecordIsAnAbiMismatch()
+    {
+        Store.New(Props(("Identity", "a.example.org")));
+        Store.New(Props(("Identity", "b.example.org")));
+        (IntPtr records, nuint length) = RawListRecords();
+        using var two = new PartnerSequence(new NativeBytes(records, length));
+        var e = Assert.Throws<NativeLibraryException>(() => two.Only());
+        Assert.Equal(ErrorIds.NativeLibraryAbiMismatch, e.ErrorId);
+        Assert.Contains("2 records where one partner was read", e.Message);
+    }
+
+    /// <summary>The library's own list records of <see cref="Store"/>, owned by the caller.</summary>
+    private (IntPtr Records, nuint Length) RawListRecords()
+    {
+        var handle = (StoreSafeHandle)typeof(PartnerStore)
+            .GetField("handle", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
+            .GetValue(Store)!;
+        Assert.Equal(XmppFedResult.Ok, NativeMethods.xmppfed_partner_list_records(handle, null, false, out IntPtr records, out nuint length));
+        return (records, length);
     }
 
     [Fact]
