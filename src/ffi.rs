@@ -584,8 +584,7 @@ pub unsafe extern "C" fn xmppfed_partner_list_records(
     records_len_out: *mut usize,
 ) -> xmppfed_result {
     boundary(|| {
-        check_out(records_out, "records_out")?;
-        check_out(records_len_out, "records_len_out")?;
+        check_records_out(records_out, records_len_out)?;
         let filter = optional_str(filter, "filter")?;
         let records = with_store(store, |s| s.list_with(filter, source(local_store), crate::records::encode))?;
         hand_out_records(records, records_out, records_len_out)
@@ -608,12 +607,18 @@ pub unsafe extern "C" fn xmppfed_partner_get_records(
     records_len_out: *mut usize,
 ) -> xmppfed_result {
     boundary(|| {
-        check_out(records_out, "records_out")?;
-        check_out(records_len_out, "records_len_out")?;
+        check_records_out(records_out, records_len_out)?;
         let identity = required_str(identity, "identity")?;
         let partner = with_store(store, |s| s.get(identity, source(local_store)))?;
         hand_out_records(crate::records::encode(&mut std::iter::once(&partner)), records_out, records_len_out)
     })
+}
+
+/// # Safety
+/// As `check_out`, for both outputs of a records call.
+unsafe fn check_records_out(records_out: *mut *mut u8, records_len_out: *mut usize) -> Outcome<()> {
+    check_out(records_out, "records_out")?;
+    check_out(records_len_out, "records_len_out")
 }
 
 /// Hands encoded records to the caller (freed with `xmppfed_bytes_free`), or refuses a list the

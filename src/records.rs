@@ -82,10 +82,6 @@ mod tests {
     use super::*;
     use crate::{PartnerType, SaslNegotiation, TlsNegotiation};
 
-    fn u32_at(b: &[u8], at: usize) -> u32 {
-        u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
-    }
-
     #[test]
     fn an_empty_list_is_the_format_and_a_zero_count() {
         let bytes = encode(&mut std::iter::empty()).unwrap();
@@ -107,36 +103,42 @@ mod tests {
         p.revision = 0x1122_3344_5566_7788;
         let bytes = encode(&mut [&p, &Partner::with_defaults("z.example".into())].into_iter()).unwrap();
 
-        assert_eq!(u32_at(&bytes, 0), FORMAT);
-        assert_eq!(u32_at(&bytes, 4), 2);
-        let r = &bytes[8..];
-        assert_eq!(&r[..8], &0x1122_3344_5566_7788u64.to_le_bytes());
-        assert_eq!(u32_at(r, 8), 0x0102_0304);
-        assert_eq!(&r[12..16], &[1, 2, 1, DIALBACK]);
-        let mut at = 16;
-        let mut text = || {
-            let len = u32_at(r, at) as usize;
-            let s = std::str::from_utf8(&r[at + 4..at + 4 + len]).unwrap().to_string();
-            at += 4 + len;
-            s
-        };
-        assert_eq!(text(), "café.example");
-        assert_eq!(text(), "café.example");
-        assert_eq!(text(), "d");
-        assert_eq!(text(), "proxy.example");
-        let n_at = at;
-        assert_eq!(u32_at(r, n_at), 2);
-        at += 4;
-        let mut text = || {
-            let len = u32_at(r, at) as usize;
-            let s = std::str::from_utf8(&r[at + 4..at + 4 + len]).unwrap().to_string();
-            at += 4 + len;
-            s
-        };
-        assert_eq!(text(), "a.example");
-        assert_eq!(text(), "b.example");
+        let mut r = Cursor { bytes: &bytes, at: 0 };
+        assert_eq!((r.u32(), r.u32()), (FORMAT, 2));
+        assert_eq!(r.take(8), &0x1122_3344_5566_7788u64.to_le_bytes());
+        assert_eq!(r.u32(), 0x0102_0304);
+        assert_eq!(r.take(4), &[1, 2, 1, DIALBACK]);
+        let texts: Vec<String> = (0..4).map(|_| r.text()).collect();
+        assert_eq!(texts, ["café.example", "café.example", "d", "proxy.example"]);
+        let n = r.u32();
+        let domains: Vec<String> = (0..n).map(|_| r.text()).collect();
+        assert_eq!(domains, ["a.example", "b.example"]);
         // The second record: the defaults (PublicUnverified, Required, Required, both flags).
-        assert_eq!(&r[at + 12..at + 16], &[2, 0, 0, DIALBACK | KEEP_ALIVE]);
+        r.take(12);
+        assert_eq!(r.take(4), &[2, 0, 0, DIALBACK | KEEP_ALIVE]);
+    }
+
+    /// Reads a record field by field, as the test expects the layout.
+    struct Cursor<'a> {
+        bytes: &'a [u8],
+        at: usize,
+    }
+
+    impl<'a> Cursor<'a> {
+        fn take(&mut self, len: usize) -> &'a [u8] {
+            let taken = &self.bytes[self.at..self.at + len];
+            self.at += len;
+            taken
+        }
+
+        fn u32(&mut self) -> u32 {
+            u32::from_le_bytes(self.take(4).try_into().unwrap())
+        }
+
+        fn text(&mut self) -> String {
+            let len = self.u32() as usize;
+            std::str::from_utf8(self.take(len)).unwrap().to_string()
+        }
     }
 
     #[test]
