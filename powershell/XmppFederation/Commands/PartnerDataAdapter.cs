@@ -75,9 +75,10 @@ public sealed class PartnerDataAdapter : PSPropertyAdapter
         }
         catch (PSInvalidCastException e)
         {
-            // A SetValueException reaches the user as it is ("Cannot convert ..."); PowerShell
-            // reports any other exception of an adapter as "The adapter cannot set the value".
-            throw new SetValueInvocationException(e.Message, e);
+            // A SetValueException reaches the user as it is, so it says what PowerShell says for
+            // a .NET property; any other exception of an adapter would read "The adapter cannot
+            // set the value", without the reason.
+            throw new SetValueInvocationException($"Exception setting \"{property.Name}\": \"{e.Message}\"", e);
         }
         property.SetValue(adaptedProperty.BaseObject, converted);
     }

@@ -73,7 +73,7 @@ Describe 'Output objects and views' {
             $p.ConnectionLimit | Should -Be 30
             $p.partnertype = 'Federated'
             $p.PartnerType | Should -Be ([XmppFederation.Native.PartnerType]::Federated)
-            { $p.ConnectionLimit = 'many' } | Should -Throw '*Cannot convert value "many" to type "System.UInt32"*'
+            { $p.ConnectionLimit = 'many' } | Should -Throw 'Exception setting "ConnectionLimit": "Cannot convert value "many" to type "System.UInt32"*'
             $p.ConnectionLimit | Should -Be 30
             $p | Set-CsXmppAllowedPartner -Confirm:$false
             (Get-CsXmppAllowedPartner contoso.com).ConnectionLimit | Should -Be 30
