@@ -22,6 +22,30 @@ internal static class Ensure
         throw ExceptionFor(result, errorId, message ?? $"libxmppfed failed with {errorId} ({(int)result}) and gave no message.", target);
     }
 
+    /// <summary>An output pointer the library set on success: NULL there is a library bug.</summary>
+    internal static void Output(IntPtr owned)
+    {
+        if (owned == IntPtr.Zero)
+        {
+            throw NoOutput();
+        }
+    }
+
+    /// <summary>The library reported success but gave no output.</summary>
+    internal static NativeLibraryException NoOutput() => new(XmppFedResult.Panic, "Panic",
+        "libxmppfed reported success but returned no output (a library bug).", target: null);
+
+    /// <summary>
+    /// The library writes its outputs itself: one this assembly cannot read (<paramref name="what"/>
+    /// says which) is a library/assembly mismatch.
+    /// </summary>
+    internal static NativeLibraryException Unreadable(string what, Exception e) => new(
+        XmppFedResult.Panic,
+        ErrorIds.NativeLibraryAbiMismatch,
+        $"The native library returned {what}: {e.Message}",
+        target: null,
+        e);
+
     /// <summary>The exception type for each result code; codes this assembly does not know get the base type.</summary>
     internal static XmppFedException ExceptionFor(XmppFedResult result, string errorId, string message, string? target) => result switch
     {

@@ -152,8 +152,7 @@ internal static class NativeMethods
         try
         {
             return Marshal.PtrToStringUTF8(owned)
-                ?? throw new NativeLibraryException(XmppFedResult.Panic, "Panic",
-                    "libxmppfed reported success but returned no output (a library bug).", target: null);
+                ?? throw Ensure.NoOutput();
         }
         finally
         {

@@ -27,6 +27,9 @@ public sealed class PartnerSequence : IEnumerable<PartnerData>, IDisposable
     /// <summary>The format and the count.</summary>
     private const int HeaderBytes = 8;
 
+    /// <summary>The smallest record: Revision, ConnectionLimit, three codes and the flags, four empty texts and no additional domains.</summary>
+    private const int MinRecordBytes = 8 + 4 + 4 + 4 * 4 + 4;
+
     private readonly NativeBytes records;
     private readonly int count;
 
@@ -42,8 +45,8 @@ public sealed class PartnerSequence : IEnumerable<PartnerData>, IDisposable
                 throw new FormatException($"records of format {format}, not {RecordsFormat}");
             }
             uint count = reader.U32();
-            // Every record takes at least 36 bytes: a count beyond what the buffer holds is a mismatch.
-            if (count > (uint)(records.Span.Length - HeaderBytes) / 36)
+            // A count of records more than the buffer can hold is a mismatch.
+            if (count > (uint)(records.Span.Length - HeaderBytes) / MinRecordBytes)
             {
                 throw new FormatException($"a count of {count} in {records.Span.Length} bytes");
             }
@@ -81,12 +84,8 @@ public sealed class PartnerSequence : IEnumerable<PartnerData>, IDisposable
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    private static NativeLibraryException Unreadable(FormatException e) => new(
-        XmppFedResult.Panic,
-        ErrorIds.NativeLibraryAbiMismatch,
-        $"The native library returned partner records this assembly cannot read: {e.Message}",
-        target: null,
-        e);
+    private static NativeLibraryException Unreadable(FormatException e) =>
+        Ensure.Unreadable("partner records this assembly cannot read", e);
 
     private sealed class Enumerator : IEnumerator<PartnerData>
     {
@@ -276,11 +275,7 @@ internal sealed class NativeBytes : IDisposable
     /// <summary>Take ownership of <paramref name="owned"/>; NULL (a library bug after success) is refused.</summary>
     internal NativeBytes(IntPtr owned, nuint length)
     {
-        if (owned == IntPtr.Zero)
-        {
-            throw new NativeLibraryException(XmppFedResult.Panic, "Panic",
-                "libxmppfed reported success but returned no output (a library bug).", target: null);
-        }
+        Ensure.Output(owned);
         pointer = owned;
         this.length = length;
         if (length > int.MaxValue)

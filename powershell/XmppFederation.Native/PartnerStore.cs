@@ -380,11 +380,7 @@ public sealed class PartnerStore : IDisposable
     /// <summary>A library-allocated text, copied and then freed with <c>xmppfed_string_free</c>, always.</summary>
     private static string TakeText(IntPtr owned)
     {
-        if (owned == IntPtr.Zero)
-        {
-            throw new NativeLibraryException(XmppFedResult.Panic, "Panic",
-                "libxmppfed reported success but returned no output (a library bug).", target: null);
-        }
+        Ensure.Output(owned);
 
         try
         {
@@ -426,11 +422,7 @@ public sealed class PartnerStore : IDisposable
     /// </summary>
     private static unsafe T Take<T>(IntPtr owned, JsonTypeInfo<T> type)
     {
-        if (owned == IntPtr.Zero)
-        {
-            throw new NativeLibraryException(XmppFedResult.Panic, "Panic",
-                "libxmppfed reported success but returned no output (a library bug).", target: null);
-        }
+        Ensure.Output(owned);
 
         try
         {
@@ -439,21 +431,13 @@ public sealed class PartnerStore : IDisposable
         }
         catch (JsonException e)
         {
-            throw Unreadable(typeof(T).Name, e);
+            throw Ensure.Unreadable($"JSON this assembly cannot read as {typeof(T).Name}", e);
         }
         finally
         {
             NativeMethods.xmppfed_string_free(owned);
         }
     }
-
-    /// <summary>The library writes this JSON itself: an unreadable document is a library/assembly mismatch.</summary>
-    internal static NativeLibraryException Unreadable(string typeName, JsonException e) => new(
-        XmppFedResult.Panic,
-        ErrorIds.NativeLibraryAbiMismatch,
-        $"The native library returned JSON this assembly cannot read as {typeName}: {e.Message}",
-        target: null,
-        e);
 
     private static PartnerOutcome Write(IReadOnlyDictionary<string, object?> properties, string? target, WriteCall call)
     {
