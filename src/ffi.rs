@@ -609,8 +609,8 @@ pub unsafe extern "C" fn xmppfed_partner_get_records(
     boundary(|| {
         check_records_out(records_out, records_len_out)?;
         let identity = required_str(identity, "identity")?;
-        let partner = with_store(store, |s| s.get(identity, source(local_store)))?;
-        hand_out_records(crate::records::encode(&mut std::iter::once(&partner)), records_out, records_len_out)
+        let records = with_store(store, |s| s.get_with(identity, source(local_store), |p| crate::records::encode(&mut std::iter::once(p))))?;
+        hand_out_records(records, records_out, records_len_out)
     })
 }
 

@@ -39,9 +39,14 @@ fn code<T: PartialEq>(all: &[T], value: &T) -> u8 {
 #[derive(Debug, PartialEq, Eq)]
 pub struct TooLarge(pub &'static str);
 
+/// About the size of one partner's record with short texts, for sizing the buffer up front.
+const TYPICAL_RECORD_BYTES: usize = 128;
+
 /// Encodes `partners` as they come (no list of them first), in one buffer.
 pub fn encode<'a>(partners: &mut dyn Iterator<Item = &'a Partner>) -> Result<Vec<u8>, TooLarge> {
-    let mut out = Vec::with_capacity(4096);
+    // Sized for the partners the iterator promises (a whole list; one for a get): a fixed large
+    // buffer made every get ask malloc for a block it first had to consolidate its free lists for.
+    let mut out = Vec::with_capacity(8 + partners.size_hint().0.saturating_mul(TYPICAL_RECORD_BYTES));
     out.extend_from_slice(&FORMAT.to_le_bytes());
     out.extend_from_slice(&0u32.to_le_bytes()); // the count, written once known
     let mut count: u32 = 0;

@@ -371,9 +371,14 @@ impl Store {
 
     /// Get -Identity.
     pub fn get(&mut self, identity: &str, source: Source) -> Result<Partner> {
+        self.get_with(identity, source, Partner::clone)
+    }
+
+    /// [`Store::get`] handed to `visit` in place, without a copy: for callers that only encode it.
+    pub fn get_with<R>(&mut self, identity: &str, source: Source, visit: impl FnOnce(&Partner) -> R) -> Result<R> {
         let identity = canonical_domain("Identity", identity)?;
         let state = self.read(source)?;
-        state.partners.get(&identity).cloned().ok_or(Error::NotFound(identity))
+        state.partners.get(&identity).map(visit).ok_or(Error::NotFound(identity))
     }
 
     /// Test-CsXmppAllowedPartner: what the list says about a remote domain (see [`crate::explain`]).
