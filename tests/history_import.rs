@@ -351,6 +351,73 @@ fn a_damaged_history_file_is_reported_and_the_list_still_served() {
     assert!(fresh.set("a.example", changes(r#"{"Description":"still writable"}"#)).is_ok());
 }
 
+/// The `history.<generation>.log` files in a central folder, by generation.
+fn history_files(dir: &Path) -> Vec<u64> {
+    let mut generations: Vec<u64> = fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().into_string().unwrap().strip_prefix("history.")?.strip_suffix(".log")?.parse().ok())
+        .collect();
+    generations.sort();
+    generations
+}
+
+/// Commits on one partner until the folder has compacted into `generation`.
+fn churn_until_generation(s: &mut Store, dir: &Path, generation: u64) {
+    let newest = dir.join(format!("partners.{generation}.log"));
+    let mut i = 0;
+    while !newest.exists() {
+        i += 1;
+        assert!(i < 5000, "no compaction into generation {generation}");
+        s.set("a.example", changes(&format!(r#"{{"ConnectionLimit":{}}}"#, i % 100 + 1))).unwrap();
+    }
+}
+
+/// Each compaction writes a history file holding everything retained, which supersedes the
+/// earlier ones: only the current generation's and the one before it (a reader may have just
+/// moved to it) stay, so a store that is changed forever does not fill its disk, and the
+/// history stays whole.
+#[test]
+fn compaction_keeps_two_history_files_and_the_history_whole() {
+    let c = Central::folder();
+    let mut s = c.open();
+    s.create(new(r#"{"Identity":"a.example"}"#)).unwrap();
+    churn_until_generation(&mut s, &c.location, 2);
+    assert_eq!(history_files(&c.location), [2]);
+    churn_until_generation(&mut s, &c.location, 3);
+    assert_eq!(history_files(&c.location), [2, 3]);
+    churn_until_generation(&mut s, &c.location, 4);
+    assert_eq!(history_files(&c.location), [3, 4], "the superseded history file of generation 2 is still there");
+    let top = s.get("a.example", Source::Central).unwrap().revision;
+    let h = c.open().history(&HistoryQuery::default()).unwrap();
+    let revisions: Vec<u64> = h.iter().map(|v| v.entry.revision).collect();
+    assert_eq!(revisions, (1..=top).rev().collect::<Vec<_>>(), "the history lost or repeated commits");
+}
+
+/// Superseded history files that earlier builds left after each compaction are deleted by the
+/// first commit of a handle; the current generation's and the one before it are kept, and so
+/// is the history.
+#[test]
+fn the_first_commit_clears_history_files_earlier_builds_left() {
+    let c = Central::folder();
+    let mut s = c.open();
+    s.create(new(r#"{"Identity":"a.example"}"#)).unwrap();
+    churn_until_generation(&mut s, &c.location, 4);
+    // What an earlier build left: the history files of generations 2 and 3 beside 4's.
+    let kept = fs::read(c.location.join("history.3.log")).unwrap();
+    write_private(&c.location.join("history.2.log"), &kept);
+    drop(s);
+    assert_eq!(history_files(&c.location), [2, 3, 4]);
+    let before = c.open().history(&HistoryQuery::default()).unwrap().len();
+
+    let mut reader = c.open();
+    assert_eq!(reader.list(None, Source::Central).unwrap().len(), 1);
+    assert_eq!(history_files(&c.location), [2, 3, 4], "a read deleted files");
+    let mut writer = c.open();
+    writer.set("a.example", changes(r#"{"Description":"first commit of this handle"}"#)).unwrap();
+    assert_eq!(history_files(&c.location), [3, 4]);
+    assert_eq!(c.open().history(&HistoryQuery::default()).unwrap().len(), before + 1);
+}
+
 /// A schema-1 database (log rows without commit details) is marked version 2 by Initialize, or
 /// by its first commit; its old rows are no history, its new ones are.
 #[cfg(feature = "postgres")]

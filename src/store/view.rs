@@ -206,7 +206,9 @@ pub struct LogView {
     pub state: State,
     pub known: Option<Known>,
     /// Lower generations or temporary files left by an interrupted compaction, for the writer to
-    /// clear away.
+    /// clear away. A central view starts with it set, so that each handle's first commit also
+    /// clears the superseded history files that earlier builds left after every compaction (one
+    /// listing of the folder per handle).
     pub leftovers: bool,
     /// How many of the newest commits a compaction keeps in the history.
     pub retained_commits: u64,
@@ -225,7 +227,7 @@ impl LogView {
             current: None,
             state: State::default(),
             known: None,
-            leftovers: false,
+            leftovers: true,
             retained_commits: crate::history::RETAINED_COMMITS,
             names_are_generations: true,
             settle: SETTLE,
@@ -611,6 +613,15 @@ impl LogView {
         if fs::remove_file(&old_path).is_err() {
             self.leftovers = true;
         }
+        // The new history file holds everything retained, so the older ones are superseded; the
+        // old generation's own stays until the next compaction (see `clear_leftovers`).
+        let generation = self.current.as_ref().map_or(0, |g| g.number);
+        if let Some(older) = generation.checked_sub(2).filter(|&g| g > 0) {
+            match fs::remove_file(history::file_path(&self.dir, older)) {
+                Err(e) if e.kind() != ErrorKind::NotFound => self.leftovers = true,
+                _ => {}
+            }
+        }
         let _ = files::sync_dir(&self.dir);
         Ok(())
     }
@@ -649,15 +660,19 @@ impl LogView {
     }
 
     /// Delete lower generations and temporary files of an interrupted compaction (under the lock).
+    /// The history file of the generation just below the current one stays: a reader that moved
+    /// to that generation just before the last compaction may be about to open it (readers take
+    /// no lock), and would otherwise find no history. The one before it is superseded twice over.
     fn clear_leftovers(&mut self) {
         let Some(current) = self.current.as_ref().map(|g| g.header.generation) else { return };
         let Ok(entries) = fs::read_dir(&self.dir) else { return };
         for entry in entries.flatten() {
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
-            let stale = match log::generation_of(name).or_else(|| history::generation_of(name)) {
-                Some(g) => g < current,
-                None => (name.starts_with("partners.") || name.starts_with(history::PREFIX)) && name.contains(".log.tmp-"),
+            let stale = match (log::generation_of(name), history::generation_of(name)) {
+                (Some(g), _) => g < current,
+                (None, Some(g)) => g + 1 < current,
+                (None, None) => (name.starts_with("partners.") || name.starts_with(history::PREFIX)) && name.contains(".log.tmp-"),
             };
             if stale {
                 let _ = fs::remove_file(entry.path());
