@@ -397,6 +397,69 @@ fn a_held_lock_gives_a_bounded_wait_and_a_clear_error() {
     new(&mut s, r#"{"Identity":"a.com"}"#).unwrap();
 }
 
+/// A handle keeps the folder it locks open between commits (Unix), and so its lock: while the
+/// path names that folder, another holder keeps it waiting as before; once another folder takes
+/// the path (a store restored by renaming, a share mounted over it), the lock it takes and the
+/// commit it writes are that folder's.
+#[cfg(unix)]
+#[test]
+fn a_handle_locks_the_folder_the_path_names_now() {
+    use std::os::unix::fs::DirBuilderExt;
+    let d = dirs();
+    let mut s = Store::open(StoreOptions {
+        central: Some(d.central.clone()),
+        replica: Some(d.replica.clone()),
+        lock_timeout: Some(std::time::Duration::from_millis(200)),
+        ..Default::default()
+    })
+    .unwrap();
+    new(&mut s, r#"{"Identity":"a.com"}"#).unwrap();
+    new(&mut s, r#"{"Identity":"b.com"}"#).unwrap();
+    let holder = support::lock_store_folder(&d.central);
+    assert!(matches!(new(&mut s, r#"{"Identity":"c.com"}"#), Err(Error::StoreLocked { .. })));
+    drop(holder);
+    new(&mut s, r#"{"Identity":"c.com"}"#).unwrap();
+    // A copy of the store takes the path; the old folder stays, renamed.
+    let old = d.central.with_extension("old");
+    fs::rename(&d.central, &old).unwrap();
+    fs::DirBuilder::new().mode(0o700).create(&d.central).unwrap();
+    for entry in fs::read_dir(&old).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), d.central.join(entry.file_name())).unwrap();
+    }
+    let holder = support::lock_store_folder(&d.central);
+    let outcome = new(&mut s, r#"{"Identity":"d.com"}"#);
+    assert!(matches!(outcome, Err(Error::StoreLocked { .. })), "the commit took the lock of the folder that was renamed away: {outcome:?}");
+    drop(holder);
+    new(&mut s, r#"{"Identity":"d.com"}"#).unwrap();
+    let mut fresh = open(&d);
+    assert_eq!(identities(&fresh.list(None, Source::Central).unwrap()), ["a.com", "b.com", "c.com", "d.com"]);
+    let old_log = fs::read_to_string(current_log(&old)).unwrap();
+    assert!(!old_log.contains("d.com"), "the commit was written to the folder that was renamed away");
+}
+
+/// The holder's note stays open between commits only while no name in the folder changed: a
+/// note deleted between two commits is written again by the next. (The settling time is made
+/// short, a hidden test knob, so that the folder's stamp counts at every commit below.)
+#[cfg(unix)]
+#[test]
+fn a_deleted_lock_note_is_written_again_by_the_next_commit() {
+    let pause = || std::thread::sleep(std::time::Duration::from_millis(60));
+    let d = dirs();
+    let mut s = open(&d);
+    s.settle_folders_after(std::time::Duration::from_millis(40));
+    new(&mut s, r#"{"Identity":"a.com"}"#).unwrap();
+    pause();
+    new(&mut s, r#"{"Identity":"b.com"}"#).unwrap();
+    pause();
+    let note = d.central.join("partners.lock");
+    fs::remove_file(&note).unwrap();
+    pause();
+    new(&mut s, r#"{"Identity":"c.com"}"#).unwrap();
+    let text = fs::read_to_string(&note).expect("the next commit writes the note again");
+    assert!(text.contains(&format!(r#""Pid":{}"#, std::process::id())), "{text}");
+}
+
 fn append(path: &Path, bytes: &[u8]) {
     use std::io::Write;
     fs::OpenOptions::new().append(true).open(path).unwrap().write_all(bytes).unwrap();

@@ -139,6 +139,18 @@ pub fn read_at(file: &mut File, path: &Path, offset: u64, len: usize) -> Result<
     Ok(bytes)
 }
 
+/// Write all of `bytes` at `offset` (one `pwrite` on Unix; the file position is left anywhere).
+pub fn write_at(file: &mut File, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
+    #[cfg(unix)]
+    return std::os::unix::fs::FileExt::write_all_at(&*file, bytes, offset);
+    #[cfg(not(unix))]
+    {
+        use std::io::Write;
+        file.seek(SeekFrom::Start(offset))?;
+        file.write_all(bytes)
+    }
+}
+
 /// Make a rename, link or unlink durable. Only meaningful (and only possible) on Unix.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]

@@ -11,7 +11,7 @@
 //! readable by the writers that wait (Windows refuses reads of a range another handle locked).
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -20,23 +20,52 @@ use fs2::FileExt;
 use serde::{Deserialize, Serialize};
 
 use super::files::{self, Access};
+use super::view::FolderStamp;
 use crate::error::{Error, Result};
 
 /// The holder's note, beside the logs.
 pub const NOTE_FILE: &str = "partners.lock";
 
-/// Held until dropped; the OS releases it too if the process dies, so a crash never wedges a store.
-pub struct LockGuard {
-    locked: File,
+/// One folder's writer lock, as a store handle keeps it between commits. On Unix the folder's
+/// open handle (which is the lock) and the holder's note stay open while the folder is the one
+/// the path names: a commit then takes the lock and leaves its note without opening anything
+/// (four fewer system calls each, which a commit of a few hundred microseconds feels). On
+/// Windows nothing stays open between commits: an open lock file would keep the folder from
+/// being deleted or renamed.
+#[derive(Default)]
+pub struct FolderLock {
+    /// The folder's handle (Unix) or the lock file (Windows, only while held).
+    target: Option<File>,
+    /// The device and inode of the folder `target` is (Unix).
+    folder: Option<(u64, u64)>,
+    /// The process that opened what is kept. A child of `fork` shares its parent's open
+    /// handles, and with them the parent's lock (a `flock` belongs to the open file, not to the
+    /// process): it must open its own.
+    pid: u32,
+    /// The folder's metadata, read through `target` once the lock was taken (Unix).
+    locked_meta: Option<std::fs::Metadata>,
+    /// The note, open, and the folder's settled stamp under which it was last found by its name:
+    /// while the folder shows that stamp, no name in it changed, so the name still names this
+    /// file (Unix).
+    note: Option<(File, FolderStamp)>,
 }
 
-impl Drop for LockGuard {
+/// Held until dropped; the OS releases it too if the process dies, so a crash never wedges a store.
+pub struct LockGuard<'a> {
+    lock: &'a mut FolderLock,
+}
+
+impl Drop for LockGuard<'_> {
     fn drop(&mut self) {
         // Closing the file releases the lock too; this is only the early, explicit release.
         #[cfg(unix)]
-        let _ = self.locked.unlock();
+        if let Some(target) = &self.lock.target {
+            let _ = target.unlock();
+        }
         #[cfg(windows)]
-        let _ = super::sys::unlock_range(&self.locked, super::sys::LOCK_BYTE, 1);
+        if let Some(target) = self.lock.target.take() {
+            let _ = super::sys::unlock_range(&target, super::sys::LOCK_BYTE, 1);
+        }
     }
 }
 
@@ -50,56 +79,109 @@ struct Note {
     since: u64,
 }
 
-/// Take the writer lock of `dir`, waiting at most `timeout`; `mode` is the mode of the lock file
-/// where the lock is a file (Windows).
-pub fn lock_folder(dir: &Path, timeout: Duration, mode: u32) -> Result<LockGuard> {
-    let start = Instant::now();
-    let mut pause = Duration::from_millis(1);
-    let locked = loop {
-        match lock_target(dir, mode) {
-            Ok(file) => break file,
-            // Windows: someone is deleting the lock file this moment (a clean-up tool, an admin),
-            // which blocks opening it for a while; wait as for a held lock, then report the error.
-            Err(e) if lock_target_busy(&e) && start.elapsed() < timeout => {
-                std::thread::sleep(pause.min(timeout.saturating_sub(start.elapsed())));
-                pause = (pause * 2).min(Duration::from_millis(20));
+impl FolderLock {
+    /// Take the writer lock of `dir`, waiting at most `timeout`. `folder` is the folder's
+    /// metadata, read by path just before (the kept handle is used only if it is that folder);
+    /// `mode` is the mode of the lock file where the lock is a file (Windows).
+    pub fn lock(&mut self, dir: &Path, folder: &std::fs::Metadata, timeout: Duration, mode: u32) -> Result<LockGuard<'_>> {
+        let pid = std::process::id();
+        if self.folder != folder_id(folder) || self.pid != pid {
+            self.forget();
+            self.pid = pid;
+        }
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(1);
+        let target = match self.target.take() {
+            Some(target) => target,
+            None => loop {
+                match lock_target(dir, mode) {
+                    Ok(file) => break file,
+                    // Windows: someone is deleting the lock file this moment (a clean-up tool, an
+                    // admin), which blocks opening it for a while; wait as for a held lock, then
+                    // report the error.
+                    Err(e) if lock_target_busy(&e) && start.elapsed() < timeout => {
+                        std::thread::sleep(pause.min(timeout.saturating_sub(start.elapsed())));
+                        pause = (pause * 2).min(Duration::from_millis(20));
+                    }
+                    Err(e) => return Err(e),
+                }
+            },
+        };
+        loop {
+            match try_lock(&target) {
+                Ok(true) => break,
+                Ok(false) => {}
+                Err(e) => return Err(Error::io(dir, e)),
             }
-            Err(e) => return Err(e),
+            if start.elapsed() >= timeout {
+                return Err(Error::StoreLocked {
+                    path: PathBuf::from(dir),
+                    waited_ms: start.elapsed().as_millis() as u64,
+                    holder: holder(dir),
+                });
+            }
+            std::thread::sleep(pause.min(timeout.saturating_sub(start.elapsed())));
+            pause = (pause * 2).min(Duration::from_millis(20));
         }
-    };
-    loop {
-        match try_lock(&locked) {
-            Ok(true) => break,
-            Ok(false) => {}
-            Err(e) => return Err(Error::io(dir, e)),
+        #[cfg(unix)]
+        {
+            // Read through the handle once it is held: what it says about the folder's names
+            // cannot be changed by this library's writers until the lock is released. The handle
+            // is kept only with the identity read through it.
+            let meta = target.metadata().map_err(|e| Error::io(dir, e))?;
+            self.folder = folder_id(&meta);
+            self.locked_meta = Some(meta);
         }
-        if start.elapsed() >= timeout {
-            return Err(Error::StoreLocked {
-                path: PathBuf::from(dir),
-                waited_ms: start.elapsed().as_millis() as u64,
-                holder: holder(dir),
-            });
-        }
-        std::thread::sleep(pause.min(timeout.saturating_sub(start.elapsed())));
-        pause = (pause * 2).min(Duration::from_millis(20));
+        self.target = Some(target);
+        Ok(LockGuard { lock: self })
     }
-    Ok(LockGuard { locked })
+
+    /// Close what is kept (the next lock opens the folder again).
+    pub fn forget(&mut self) {
+        *self = FolderLock::default();
+    }
 }
 
-impl LockGuard {
-    /// The locked folder's metadata, read through the lock's own handle once it is held (Unix,
+#[cfg(unix)]
+fn folder_id(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn folder_id(_meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
+}
+
+impl LockGuard<'_> {
+    /// The locked folder's metadata, read through the lock's own handle once it was held (Unix,
     /// where the lock is the folder): what it says about the folder's names cannot change by
-    /// this library's writers until the lock is released.
-    #[cfg(unix)]
-    pub fn folder_metadata(&self) -> std::io::Result<std::fs::Metadata> {
-        self.locked.metadata()
+    /// this library's writers until the lock is released. `None` on Windows.
+    pub fn folder_metadata(&self) -> Option<&std::fs::Metadata> {
+        self.lock.locked_meta.as_ref()
     }
 
     /// Leave the note that a waiting writer's timeout error quotes. Written once the holder has
     /// checked the folder holds its store (nothing is created in a folder that lost its files).
-    /// The note only informs; a failure to write it must not fail the commit.
-    pub fn leave_note(&self, dir: &Path, mode: u32) {
-        let _ = write_note(dir, mode);
+    /// The note only informs; a failure to write it must not fail the commit. `settle`: see
+    /// [`FolderStamp`].
+    pub fn leave_note(&mut self, dir: &Path, mode: u32, settle: Duration) {
+        let text = note_text(self.lock.pid);
+        let stamp = self.lock.locked_meta.as_ref().and_then(|meta| FolderStamp::settled(meta, settle));
+        if let (Some((note, seen)), Some(stamp)) = (&mut self.lock.note, stamp) {
+            if *seen == stamp && files::write_at(note, 0, &text).is_ok() {
+                return;
+            }
+        }
+        self.lock.note = None;
+        if let Ok(mut note) = open_note(dir, mode, text.len() as u64) {
+            if files::write_at(&mut note, 0, &text).is_ok() {
+                #[cfg(unix)]
+                if let Some(stamp) = stamp {
+                    self.lock.note = Some((note, stamp));
+                }
+            }
+        }
     }
 }
 
@@ -155,24 +237,28 @@ fn lock_target(dir: &Path, _mode: u32) -> Result<File> {
         .map_err(|e| Error::io(&path, e))
 }
 
-fn write_note(dir: &Path, mode: u32) -> Result<()> {
-    let path = dir.join(NOTE_FILE);
+/// The note as written: always the same length, written over the same bytes, so that it causes
+/// no truncation and no new block (and, on ext4, no ordered data write in the commit's fsync).
+/// JSON allows the trailing spaces.
+fn note_text(pid: u32) -> Vec<u8> {
     let since = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let note = Note { pid: std::process::id(), user: super::sys::user_name(), host: super::sys::host_name(), since };
+    let note = Note { pid, user: super::sys::user_name(), host: super::sys::host_name(), since };
     let mut text = serde_json::to_vec(&note).expect("a note always serializes");
-    // Always the same length, written over the same bytes: no truncation and no new block, so
-    // the note adds no allocation (and, on ext4, no ordered data write) to the commit's fsync.
-    // JSON allows the trailing spaces.
     text.resize(text.len().max(NOTE_LEN), b' ');
-    let (mut file, len) = match files::open_existing(&path, Access::Write)? {
+    text
+}
+
+/// Open the note (creating it if needed), `len` bytes long.
+fn open_note(dir: &Path, mode: u32, len: u64) -> Result<File> {
+    let path = dir.join(NOTE_FILE);
+    let (file, had) = match files::open_existing(&path, Access::Write)? {
         Some((f, meta)) => (f, meta.len()),
         None => (files::create_new(&path, mode)?, 0),
     };
-    let grew = len != text.len() as u64;
-    if grew {
-        file.set_len(text.len() as u64).map_err(|e| Error::io(&path, e))?;
+    if had != len {
+        file.set_len(len).map_err(|e| Error::io(&path, e))?;
     }
-    file.write_all(&text).map_err(|e| Error::io(&path, e))
+    Ok(file)
 }
 
 /// The note's length: room for any pid, user and machine name we write.
@@ -213,8 +299,10 @@ mod tests {
     #[test]
     fn the_lock_does_not_cover_the_holders_note() {
         let dir = tempfile::tempdir().unwrap();
-        let guard = lock_folder(dir.path(), Duration::from_secs(1), 0o600).unwrap();
-        guard.leave_note(dir.path(), 0o600);
+        let folder = std::fs::metadata(dir.path()).unwrap();
+        let mut lock = FolderLock::default();
+        let mut guard = lock.lock(dir.path(), &folder, Duration::from_secs(1), 0o600).unwrap();
+        guard.leave_note(dir.path(), 0o600, super::super::view::SETTLE);
         let note = dir.path().join(NOTE_FILE);
         let len = std::fs::metadata(&note).unwrap().len();
         assert!(len > 0, "no note was written");
@@ -222,9 +310,9 @@ mod tests {
         assert!(super::super::sys::try_lock_range(&other, 0, len).unwrap(), "the note's bytes are locked by the holder");
         super::super::sys::unlock_range(&other, 0, len).unwrap();
         // The lock itself holds: a second writer times out, and is told who holds it.
-        let err = lock_folder(dir.path(), Duration::from_millis(50), 0o600).err().expect("a second lock while the first is held");
+        let err = FolderLock::default().lock(dir.path(), &folder, Duration::from_millis(50), 0o600).err().expect("a second lock while the first is held");
         assert!(err.to_string().contains(&format!("held by process {}", std::process::id())), "{err}");
         drop(guard);
-        lock_folder(dir.path(), Duration::from_millis(50), 0o600).expect("the lock after its release");
+        FolderLock::default().lock(dir.path(), &folder, Duration::from_millis(50), 0o600).expect("the lock after its release");
     }
 }

@@ -132,6 +132,10 @@ pub struct Store {
     /// How this process last left the replica file (see `replica::Witness`); `None` makes the
     /// next refresh verify the whole replica.
     replica_witness: Option<replica::Witness>,
+    /// The writer locks of the central and the replica folder, kept between commits (see
+    /// [`lock::FolderLock`]).
+    central_lock: lock::FolderLock,
+    replica_lock: lock::FolderLock,
     /// Whether the last read of the central store succeeded.
     central_read: bool,
     /// A file system type (Linux `statfs` magic) to assume for the central folder instead of the
@@ -175,6 +179,8 @@ impl Store {
             replica_dir,
             lock_timeout,
             replica_witness: None,
+            central_lock: lock::FolderLock::default(),
+            replica_lock: lock::FolderLock::default(),
             central_read: false,
             assumed_fs_type: None,
             #[cfg(unix)]
@@ -480,13 +486,10 @@ impl Store {
             return Ok(()); // a store nobody has written to yet: an empty replica folder says so
         };
         let sharing = trust::check_folder_metadata(&self.replica_dir, &folder, Role::Replica)?;
-        let guard = lock::lock_folder(&self.replica_dir, self.lock_timeout, sharing.file_mode())?;
-        guard.leave_note(&self.replica_dir, sharing.file_mode());
+        let mut guard = self.replica_lock.lock(&self.replica_dir, &folder, self.lock_timeout, sharing.file_mode())?;
+        guard.leave_note(&self.replica_dir, sharing.file_mode(), self.replica.settle);
         // The folder's stamp under its lock, for `replica::newest_copy` (Windows: none).
-        #[cfg(unix)]
-        let stamp = guard.folder_metadata().ok().and_then(|meta| view::FolderStamp::settled(&meta, self.replica.settle));
-        #[cfg(not(unix))]
-        let stamp = None;
+        let stamp = guard.folder_metadata().and_then(|meta| view::FolderStamp::settled(meta, self.replica.settle));
         let central = match &mut self.central {
             Central::Folder(v) => v,
             #[cfg(feature = "postgres")]
@@ -604,9 +607,9 @@ impl Store {
         if central.known.is_some() && log::current_file(&self.central_dir)?.is_none() {
             central.refresh(sharing, None)?;
         }
-        let guard = lock::lock_folder(&self.central_dir, self.lock_timeout, sharing.file_mode())?;
-        central.prepare_for_append(sharing)?;
-        guard.leave_note(&self.central_dir, sharing.file_mode());
+        let mut guard = self.central_lock.lock(&self.central_dir, &folder, self.lock_timeout, sharing.file_mode())?;
+        central.prepare_for_append(sharing, guard.folder_metadata())?;
+        guard.leave_note(&self.central_dir, sharing.file_mode(), central.settle);
         // Only an edited file can hold the last number; wrapping to 0 would mean "never stored".
         let seq = central.state.seq.checked_add(1).ok_or_else(|| {
             Error::corrupt(central.path(), "the commit counter (Seq) is at its maximum; the file was not written by this library")
@@ -627,6 +630,11 @@ impl Store {
             }
         }
         drop(guard);
+        // A folder on a network file system is opened again for every commit: the server may
+        // give a deleted folder's number to a new one, which a kept handle would not notice.
+        if network_fs.is_some() {
+            self.central_lock.forget();
+        }
         result.warnings_mut().extend(network_fs);
         self.refresh_replica_after_commit(result.warnings_mut());
         Ok(result)

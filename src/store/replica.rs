@@ -16,7 +16,7 @@
 //! by a full disk) is replaced by a fresh copy. The replica is a cache: it is not fsynced.
 
 use std::fs::{self, File};
-use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
+use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -27,8 +27,21 @@ use crate::error::{Error, Result};
 
 /// What a refresh last left behind in this process: the replica file is trusted as unchanged
 /// while its identity, length and modification time are these.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Witness {
+    seen: Seen,
+    /// The replica folder's settled stamp, under its lock, when copy `number` was found to be the
+    /// newest (see [`newest_copy`]).
+    folder: Option<FolderStamp>,
+    /// The copy, open for writing, kept for the next refresh, which uses it while the folder
+    /// still shows `folder` (no name in it has changed, so the name still names this file). Only
+    /// with a settled stamp: never on Windows, where an open handle would keep the copy from
+    /// being replaced.
+    file: Option<File>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
     /// The replica file's number, and the central generation it holds a copy of.
     number: u64,
     generation: u64,
@@ -36,14 +49,11 @@ pub struct Witness {
     modified: Option<SystemTime>,
     #[cfg(unix)]
     inode: (u64, u64),
-    /// The replica folder's settled stamp, under its lock, when copy `number` was found to be the
-    /// newest (see [`newest_copy`]).
-    folder: Option<FolderStamp>,
 }
 
-impl Witness {
-    fn of(number: u64, generation: u64, meta: &fs::Metadata, folder: Option<FolderStamp>) -> Witness {
-        Witness {
+impl Seen {
+    fn of(number: u64, generation: u64, meta: &fs::Metadata) -> Seen {
+        Seen {
             number,
             generation,
             len: meta.len(),
@@ -53,13 +63,19 @@ impl Witness {
                 use std::os::unix::fs::MetadataExt;
                 (meta.dev(), meta.ino())
             },
-            folder,
         }
+    }
+}
+
+impl Witness {
+    /// Copy `number` of `generation` as it is now (`meta`), open as `file` if it is to be kept.
+    fn of(number: u64, generation: u64, meta: &fs::Metadata, folder: Option<FolderStamp>, file: Option<File>) -> Witness {
+        Witness { seen: Seen::of(number, generation, meta), file: file.filter(|_| folder.is_some()), folder }
     }
 
     /// Whether `meta` is copy `number` of `generation` exactly as this process left it.
     fn describes(&self, number: u64, generation: u64, meta: &fs::Metadata) -> bool {
-        *self == Witness::of(number, generation, meta, self.folder)
+        self.seen == Seen::of(number, generation, meta)
     }
 }
 
@@ -78,7 +94,7 @@ pub fn mirror(
     folder: Option<FolderStamp>,
     witness: &mut Option<Witness>,
 ) -> Result<()> {
-    let (listed, number, newest) = newest_copy(dir, folder, witness.as_ref())?;
+    let (listed, number, newest) = newest_copy(dir, folder, witness.as_mut())?;
     let target = log::numbered_path(dir, number);
     let reusable = match newest {
         Some((mut replica, meta)) => {
@@ -114,8 +130,7 @@ pub fn mirror(
                 // Only checked lines are copied (the central view verified them; this verifies
                 // that the bytes read now are still those).
                 log::split_lines(source_path, have, &tail)?;
-                replica.seek(SeekFrom::End(0)).map_err(|e| Error::io(&target, e))?;
-                if let Err(e) = replica.write_all(&tail) {
+                if let Err(e) = files::write_at(&mut replica, have, &tail) {
                     // A full disk: cut what was written, so no partial line stays behind.
                     let _ = replica.set_len(have);
                     *witness = None;
@@ -123,7 +138,7 @@ pub fn mirror(
                 }
             }
             let meta = replica.metadata().map_err(|e| Error::io(&target, e))?;
-            *witness = Some(Witness::of(number, generation, &meta, folder));
+            *witness = Some(Witness::of(number, generation, &meta, folder, Some(replica)));
             if listed.len() > 1 {
                 remove_other_copies(dir, number);
             }
@@ -144,11 +159,17 @@ pub fn mirror(
 /// which this process last found its copy to be the newest (`witness`): creating or deleting
 /// any name moves a folder's stamp, so no copy has appeared or gone since, and that copy is read
 /// without listing the folder. (No stamp on Windows, which always lists.)
-fn newest_copy(dir: &Path, folder: Option<FolderStamp>, witness: Option<&Witness>) -> Result<(Vec<u64>, u64, Option<(File, fs::Metadata)>)> {
+fn newest_copy(dir: &Path, folder: Option<FolderStamp>, witness: Option<&mut Witness>) -> Result<(Vec<u64>, u64, Option<(File, fs::Metadata)>)> {
     if let (Some(w), Some(stamp)) = (witness, folder) {
         if w.folder == Some(stamp) {
-            if let Some(found) = files::open_existing(&log::numbered_path(dir, w.number), Access::Write)? {
-                return Ok((vec![w.number], w.number, Some(found)));
+            let number = w.seen.number;
+            let path = log::numbered_path(dir, number);
+            if let Some(file) = w.file.take() {
+                let meta = file.metadata().map_err(|e| Error::io(&path, e))?;
+                return Ok((vec![number], number, Some((file, meta))));
+            }
+            if let Some(found) = files::open_existing(&path, Access::Write)? {
+                return Ok((vec![number], number, Some(found)));
             }
         }
     }
@@ -170,7 +191,7 @@ fn write_new_copy(dir: &Path, listed: &[u64], generation: u64, bytes: &[u8], wit
     let target = log::numbered_path(dir, number);
     files::publish_new(&target, bytes, 0o600, None)?;
     let meta = fs::symlink_metadata(&target).map_err(|e| Error::io(&target, e))?;
-    *witness = Some(Witness::of(number, generation, &meta, None));
+    *witness = Some(Witness::of(number, generation, &meta, None, None));
     if !listed.is_empty() {
         remove_other_copies(dir, number);
     }
@@ -191,7 +212,7 @@ pub fn write_records(
     new_records: Option<&[log::Record]>,
     witness: &mut Option<Witness>,
 ) -> Result<()> {
-    let (listed, number, newest) = newest_copy(dir, folder, witness.as_ref())?;
+    let (listed, number, newest) = newest_copy(dir, folder, witness.as_mut())?;
     let target = log::numbered_path(dir, number);
     if let (Some(records), Some(_), Some((mut replica, meta))) = (new_records, witness.as_ref(), newest) {
         if witness.as_ref().map_or(false, |w| w.describes(number, header.generation, &meta)) {
@@ -199,13 +220,13 @@ pub fn write_records(
             for r in records {
                 bytes.extend(log::encode_line(r));
             }
-            if let Err(e) = replica.seek(SeekFrom::End(0)).and_then(|_| replica.write_all(&bytes)) {
+            if let Err(e) = files::write_at(&mut replica, meta.len(), &bytes) {
                 let _ = replica.set_len(meta.len());
                 *witness = None;
                 return Err(Error::io(&target, e));
             }
             let meta = replica.metadata().map_err(|e| Error::io(&target, e))?;
-            *witness = Some(Witness::of(number, header.generation, &meta, folder));
+            *witness = Some(Witness::of(number, header.generation, &meta, folder, Some(replica)));
             return Ok(());
         }
     }

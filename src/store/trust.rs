@@ -22,7 +22,10 @@ use crate::error::Result;
 /// How a store folder is shared, which decides whose files are trusted and the mode of new files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sharing {
-    Private,
+    /// Private to the account this process runs as (its user id on Unix, asked once per folder
+    /// check and carried here so that the checks of the folder's files need not ask again; 0 on
+    /// Windows, where these checks do not apply).
+    Private(u32),
     /// Shared with the members of this group (a Unix group: never on Windows).
     #[cfg_attr(not(unix), allow(dead_code))]
     Group(u32),
@@ -32,7 +35,7 @@ impl Sharing {
     /// The mode of the files the store creates.
     pub fn file_mode(self) -> u32 {
         match self {
-            Sharing::Private => 0o600,
+            Sharing::Private(_) => 0o600,
             Sharing::Group(_) => 0o660,
         }
     }
@@ -56,7 +59,7 @@ pub fn check_folder(dir: &Path, role: Role) -> Result<Sharing> {
     #[cfg(not(unix))]
     {
         let _ = (dir, role);
-        Ok(Sharing::Private)
+        Ok(Sharing::Private(0))
     }
 }
 
@@ -98,20 +101,20 @@ pub fn check_folder_metadata(dir: &Path, meta: &fs::Metadata, role: Role) -> Res
             "use a folder of your own, or have its owner share it with a group (chmod 2770, chgrp <admins>)".to_string(),
         ));
     }
-    Ok(Sharing::Private)
+    Ok(Sharing::Private(me))
 }
 
 #[cfg(not(unix))]
 pub fn check_folder_metadata(_dir: &Path, _meta: &fs::Metadata, _role: Role) -> Result<Sharing> {
-    Ok(Sharing::Private)
+    Ok(Sharing::Private(0))
 }
 
 /// Check a store file the store is about to trust, from the metadata of the open file.
+/// `sharing` is what the check of its folder found, in the same operation.
 #[cfg(unix)]
 pub fn check_file(path: &Path, meta: &fs::Metadata, sharing: Sharing) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
     let mode = meta.mode();
-    let me = super::sys::effective_uid();
     let shown = path.display();
     if mode & 0o002 != 0 {
         return Err(Error::untrusted(
@@ -121,7 +124,7 @@ pub fn check_file(path: &Path, meta: &fs::Metadata, sharing: Sharing) -> Result<
         ));
     }
     match sharing {
-        Sharing::Private => {
+        Sharing::Private(me) => {
             if meta.uid() != me && meta.uid() != 0 {
                 return Err(Error::untrusted(
                     path,

@@ -262,10 +262,10 @@ impl LogView {
     }
 
     /// Bring the state up to date with the folder, under the folder's trust rule. `folder`: the
-    /// folder's metadata, taken before this call (`None`: look at the names whatever it says, as
-    /// a writer under the lock does). After a failure the view forgets the file it had open (not
-    /// what it knew): the next refresh reads the folder whole again, so a refused file is never
-    /// served from the state read before it.
+    /// folder's metadata, taken before this call (`None`: look at the names whatever it says).
+    /// After a failure the view forgets the file it had open (not what it knew): the next
+    /// refresh reads the folder whole again, so a refused file is never served from the state
+    /// read before it.
     pub fn refresh(&mut self, sharing: Sharing, folder: Option<&fs::Metadata>) -> Result<()> {
         let stamp = folder.and_then(|meta| FolderStamp::settled(meta, self.settle));
         let result = self.catch_up(sharing, stamp);
@@ -473,9 +473,10 @@ impl LogView {
     }
 
     /// For the writer holding the store lock: refresh, then cut off what a crashed writer left
-    /// half-written, and create the first generation if the store is new.
-    pub fn prepare_for_append(&mut self, sharing: Sharing) -> Result<()> {
-        self.refresh(sharing, None)?;
+    /// half-written, and create the first generation if the store is new. `folder`: the folder's
+    /// metadata read under the lock (`None`: look at the names whatever it says).
+    pub fn prepare_for_append(&mut self, sharing: Sharing, folder: Option<&fs::Metadata>) -> Result<()> {
+        self.refresh(sharing, folder)?;
         // A refresh with nothing appended trusts the file's size and identity; a writer also
         // checks the header and the last line it read, so that it never appends to a log that was
         // edited or copied over in place (same size) since it read it.
