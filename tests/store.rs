@@ -27,6 +27,17 @@ fn open(d: &Dirs) -> Store {
     Store::open(StoreOptions { central: Some(d.central.clone()), replica: Some(d.replica.clone()), lock_timeout: None, ..Default::default() }).unwrap()
 }
 
+/// A handle that waits at most `ms` milliseconds for another writer's lock.
+fn open_waiting(d: &Dirs, ms: u64) -> Store {
+    Store::open(StoreOptions {
+        central: Some(d.central.clone()),
+        replica: Some(d.replica.clone()),
+        lock_timeout: Some(std::time::Duration::from_millis(ms)),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
 fn new(store: &mut Store, json: &str) -> xmppfed::Result<Outcome> {
     store.create(serde_json::from_str::<NewPartner>(json).unwrap())
 }
@@ -360,13 +371,7 @@ fn store_files_are_private_to_their_owner() {
 #[test]
 fn a_held_lock_gives_a_bounded_wait_and_a_clear_error() {
     let d = dirs();
-    let mut s = Store::open(StoreOptions {
-        central: Some(d.central.clone()),
-        replica: Some(d.replica.clone()),
-        lock_timeout: Some(std::time::Duration::from_millis(200)),
-        ..Default::default()
-    })
-    .unwrap();
+    let mut s = open_waiting(&d, 200);
     let note = d.central.join("partners.lock");
     let note_text = r#"{"Pid":4242,"User":"alice","Host":"adm1","Since":0}"#;
     // On Unix the lock is the folder's; on Windows the note file, held open without
@@ -406,13 +411,7 @@ fn a_held_lock_gives_a_bounded_wait_and_a_clear_error() {
 fn a_handle_locks_the_folder_the_path_names_now() {
     use std::os::unix::fs::DirBuilderExt;
     let d = dirs();
-    let mut s = Store::open(StoreOptions {
-        central: Some(d.central.clone()),
-        replica: Some(d.replica.clone()),
-        lock_timeout: Some(std::time::Duration::from_millis(200)),
-        ..Default::default()
-    })
-    .unwrap();
+    let mut s = open_waiting(&d, 200);
     new(&mut s, r#"{"Identity":"a.com"}"#).unwrap();
     new(&mut s, r#"{"Identity":"b.com"}"#).unwrap();
     let holder = support::lock_store_folder(&d.central);
