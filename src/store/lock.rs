@@ -42,8 +42,6 @@ pub struct FolderLock {
     /// handles, and with them the parent's lock (a `flock` belongs to the open file, not to the
     /// process): it must open its own.
     pid: u32,
-    /// The folder's metadata, read through `target` once the lock was taken (Unix).
-    locked_meta: Option<std::fs::Metadata>,
     /// The note, open, and the folder's settled stamp under which it was last found by its name:
     /// while the folder shows that stamp, no name in it changed, so the name still names this
     /// file (Unix).
@@ -53,6 +51,8 @@ pub struct FolderLock {
 /// Held until dropped; the OS releases it too if the process dies, so a crash never wedges a store.
 pub struct LockGuard<'a> {
     lock: &'a mut FolderLock,
+    /// The folder's metadata, read through the lock's handle once it was held (Unix).
+    meta: Option<std::fs::Metadata>,
 }
 
 impl Drop for LockGuard<'_> {
@@ -123,17 +123,19 @@ impl FolderLock {
             std::thread::sleep(pause.min(timeout.saturating_sub(start.elapsed())));
             pause = (pause * 2).min(Duration::from_millis(20));
         }
+        // Read through the handle once it is held: what it says about the folder's names cannot
+        // be changed by this library's writers until the lock is released. The handle is kept
+        // only with the identity read through it.
         #[cfg(unix)]
-        {
-            // Read through the handle once it is held: what it says about the folder's names
-            // cannot be changed by this library's writers until the lock is released. The handle
-            // is kept only with the identity read through it.
+        let meta = {
             let meta = target.metadata().map_err(|e| Error::io(dir, e))?;
             self.folder = folder_id(&meta);
-            self.locked_meta = Some(meta);
-        }
+            Some(meta)
+        };
+        #[cfg(not(unix))]
+        let meta = None;
         self.target = Some(target);
-        Ok(LockGuard { lock: self })
+        Ok(LockGuard { lock: self, meta })
     }
 
     /// Close what is kept (the next lock opens the folder again).
@@ -158,7 +160,7 @@ impl LockGuard<'_> {
     /// where the lock is the folder): what it says about the folder's names cannot change by
     /// this library's writers until the lock is released. `None` on Windows.
     pub fn folder_metadata(&self) -> Option<&std::fs::Metadata> {
-        self.lock.locked_meta.as_ref()
+        self.meta.as_ref()
     }
 
     /// Leave the note that a waiting writer's timeout error quotes. Written once the holder has
@@ -167,7 +169,8 @@ impl LockGuard<'_> {
     /// [`FolderStamp`].
     pub fn leave_note(&mut self, dir: &Path, mode: u32, settle: Duration) {
         let text = note_text(self.lock.pid);
-        let stamp = self.lock.locked_meta.as_ref().and_then(|meta| FolderStamp::settled(meta, settle));
+        // No stamp on Windows (no metadata through the lock), so nothing is kept there.
+        let stamp = self.meta.as_ref().and_then(|meta| FolderStamp::settled(meta, settle));
         if let (Some((note, seen)), Some(stamp)) = (&mut self.lock.note, stamp) {
             if *seen == stamp && files::write_at(note, 0, &text).is_ok() {
                 return;
@@ -176,7 +179,6 @@ impl LockGuard<'_> {
         self.lock.note = None;
         if let Ok(mut note) = open_note(dir, mode, text.len() as u64) {
             if files::write_at(&mut note, 0, &text).is_ok() {
-                #[cfg(unix)]
                 if let Some(stamp) = stamp {
                     self.lock.note = Some((note, stamp));
                 }
