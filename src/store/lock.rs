@@ -51,8 +51,9 @@ pub struct FolderLock {
 /// Held until dropped; the OS releases it too if the process dies, so a crash never wedges a store.
 pub struct LockGuard<'a> {
     lock: &'a mut FolderLock,
-    /// The folder's metadata, read through the lock's handle once it was held (Unix).
-    meta: Option<std::fs::Metadata>,
+    /// The folder's metadata, read through the lock's handle once it was held, and a time taken
+    /// before it was read (Unix; see `FolderStamp::settled`).
+    meta: Option<(std::fs::Metadata, SystemTime)>,
 }
 
 impl Drop for LockGuard<'_> {
@@ -128,9 +129,10 @@ impl FolderLock {
         // only with the identity read through it.
         #[cfg(unix)]
         let meta = {
+            let asked_at = SystemTime::now();
             let meta = target.metadata().map_err(|e| Error::io(dir, e))?;
             self.folder = folder_id(&meta);
-            Some(meta)
+            Some((meta, asked_at))
         };
         #[cfg(not(unix))]
         let meta = None;
@@ -158,19 +160,19 @@ fn folder_id(_meta: &std::fs::Metadata) -> Option<(u64, u64)> {
 impl LockGuard<'_> {
     /// The locked folder's metadata, read through the lock's own handle once it was held (Unix,
     /// where the lock is the folder): what it says about the folder's names cannot change by
-    /// this library's writers until the lock is released. `None` on Windows.
-    pub fn folder_metadata(&self) -> Option<&std::fs::Metadata> {
-        self.meta.as_ref()
+    /// this library's writers until the lock is released; with a time taken before it was read
+    /// (see `FolderStamp::settled`). `None` on Windows.
+    pub fn folder_metadata(&self) -> Option<(&std::fs::Metadata, SystemTime)> {
+        self.meta.as_ref().map(|(meta, asked_at)| (meta, *asked_at))
     }
 
     /// Leave the note that a waiting writer's timeout error quotes. Written once the holder has
     /// checked the folder holds its store (nothing is created in a folder that lost its files).
-    /// The note only informs; a failure to write it must not fail the commit. `settle`: see
-    /// [`FolderStamp`].
-    pub fn leave_note(&mut self, dir: &Path, mode: u32, settle: Duration) {
+    /// The note only informs; a failure to write it must not fail the commit. `stamp`: the
+    /// folder's settled stamp under this lock (see [`FolderStamp`]), with which the note is kept
+    /// open (none on Windows, which has no metadata through the lock, so nothing is kept there).
+    pub fn leave_note(&mut self, dir: &Path, mode: u32, stamp: Option<FolderStamp>) {
         let text = note_text(self.lock.pid);
-        // No stamp on Windows (no metadata through the lock), so nothing is kept there.
-        let stamp = self.meta.as_ref().and_then(|meta| FolderStamp::settled(meta, settle));
         if let (Some((note, seen)), Some(stamp)) = (&mut self.lock.note, stamp) {
             if *seen == stamp && files::write_at(note, 0, &text).is_ok() {
                 return;
@@ -304,7 +306,7 @@ mod tests {
         let folder = std::fs::metadata(dir.path()).unwrap();
         let mut lock = FolderLock::default();
         let mut guard = lock.lock(dir.path(), &folder, Duration::from_secs(1), 0o600).unwrap();
-        guard.leave_note(dir.path(), 0o600, super::super::view::SETTLE);
+        guard.leave_note(dir.path(), 0o600, None);
         let note = dir.path().join(NOTE_FILE);
         let len = std::fs::metadata(&note).unwrap().len();
         assert!(len > 0, "no note was written");

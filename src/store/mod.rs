@@ -487,9 +487,9 @@ impl Store {
         };
         let sharing = trust::check_folder_metadata(&self.replica_dir, &folder, Role::Replica)?;
         let mut guard = self.replica_lock.lock(&self.replica_dir, &folder, self.lock_timeout, sharing.file_mode())?;
-        guard.leave_note(&self.replica_dir, sharing.file_mode(), self.replica.settle);
-        // The folder's stamp under its lock, for `replica::newest_copy` (Windows: none).
-        let stamp = guard.folder_metadata().and_then(|meta| view::FolderStamp::settled(meta, self.replica.settle));
+        // The folder's stamp under its lock, for the note and `replica::newest_copy` (Windows: none).
+        let stamp = guard.folder_metadata().and_then(|(meta, asked_at)| self.replica.settled_stamp(meta, asked_at));
+        guard.leave_note(&self.replica_dir, sharing.file_mode(), stamp);
         let central = match &mut self.central {
             Central::Folder(v) => v,
             #[cfg(feature = "postgres")]
@@ -542,12 +542,14 @@ impl Store {
             (Source::LocalReplica, _) => (&mut self.replica, Role::Replica),
         };
         // One `stat` of the folder serves the existence check, the trust check and the refresh.
+        let asked_at = std::time::SystemTime::now();
         let folder = match source {
             Source::Central => files::require_folder(&view.dir)?,
             Source::LocalReplica => files::folder_metadata(&view.dir).ok_or_else(|| Error::NoReplica { path: view.dir.clone() })?,
         };
         let sharing = trust::check_folder_metadata(&view.dir, &folder, role)?;
-        let refreshed = view.refresh(sharing, Some(&folder));
+        let stamp = view.settled_stamp(&folder, asked_at);
+        let refreshed = view.refresh(sharing, stamp);
         if source == Source::Central {
             self.central_read = refreshed.is_ok();
         }
@@ -608,8 +610,9 @@ impl Store {
             central.refresh(sharing, None)?;
         }
         let mut guard = self.central_lock.lock(&self.central_dir, &folder, self.lock_timeout, sharing.file_mode())?;
-        central.prepare_for_append(sharing, guard.folder_metadata())?;
-        guard.leave_note(&self.central_dir, sharing.file_mode(), central.settle);
+        let stamp = guard.folder_metadata().and_then(|(meta, asked_at)| central.settled_stamp(meta, asked_at));
+        central.prepare_for_append(sharing, stamp)?;
+        guard.leave_note(&self.central_dir, sharing.file_mode(), stamp);
         // Only an edited file can hold the last number; wrapping to 0 would mean "never stored".
         let seq = central.state.seq.checked_add(1).ok_or_else(|| {
             Error::corrupt(central.path(), "the commit counter (Seq) is at its maximum; the file was not written by this library")

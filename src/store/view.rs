@@ -12,7 +12,7 @@
 use std::fs::{self, File};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::files::{self, Access};
 use super::history;
@@ -111,9 +111,23 @@ fn identify(path: &Path) -> Result<Option<(FileId, fs::Metadata)>> {
 }
 
 /// How long a folder must have been left alone before its time stamps are trusted to show the
-/// next change: a change within the same tick of the file system's clock (a few milliseconds on
-/// Linux, 2 seconds on FAT, the server's clock on a share) could leave them as they were.
+/// next change: a change within the same tick of the file system's clock (2 seconds on FAT, a
+/// whole second where stamps keep no fraction, the server's clock on a share) could leave them
+/// as they were. See [`SETTLE_FINE`] for the file systems where a much shorter wait is enough.
 pub const SETTLE: Duration = Duration::from_secs(2);
+
+/// The settle time on local Linux file systems that stamp changes from the kernel's clock to the
+/// nanosecond ([`FINE_CLOCK_FILE_SYSTEMS`]), for a stamp that has a fraction of a second: the
+/// clock they read moves in ticks of at most 10 ms (HZ=100), and since Linux 6.13 a change after
+/// a stamp was looked at always gets a later one. Ten ticks: a reader right after a commit checks
+/// the names for a tenth of a second instead of two seconds.
+pub const SETTLE_FINE: Duration = Duration::from_millis(100);
+
+/// Linux `statfs` types of local file systems with nanosecond time stamps from the kernel's
+/// clock: ext2/3/4, XFS, Btrfs, tmpfs, F2FS, ZFS, overlayfs (which shows its upper folder's).
+/// FUSE and network file systems are not among them (their stamps come from elsewhere).
+#[cfg(target_os = "linux")]
+const FINE_CLOCK_FILE_SYSTEMS: &[u32] = &[0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994, 0xF2F5_2010, 0x2FC1_2FC1, 0x794C_7630];
 
 /// A folder's identity and its modification and change times. Creating, renaming or deleting any
 /// name in a folder moves them, so a view that checked its file under one stamp and sees the same
@@ -129,21 +143,64 @@ pub(super) struct FolderStamp {
 }
 
 impl FolderStamp {
-    /// The stamp of a folder whose metadata is `meta`, if it was last changed over `settle` ago.
+    /// The stamp of a folder whose metadata is `meta`, if it was last changed `settle` or more
+    /// before `asked_at`: a time taken before `meta` was read. A change after the read is stamped
+    /// no earlier than a tick before `asked_at`, so later than a settled stamp however long the
+    /// thread waited between the two (which a time taken after the read would not show).
     #[cfg(unix)]
-    pub(super) fn settled(meta: &fs::Metadata, settle: Duration) -> Option<FolderStamp> {
+    pub(super) fn settled(meta: &fs::Metadata, asked_at: SystemTime, settle: Duration) -> Option<FolderStamp> {
         use std::os::unix::fs::MetadataExt;
         let stamp = FolderStamp { dev: meta.dev(), ino: meta.ino(), modified: (meta.mtime(), meta.mtime_nsec()), changed: (meta.ctime(), meta.ctime_nsec()) };
         let (seconds, nanos) = stamp.modified.max(stamp.changed);
         let last_change = std::time::UNIX_EPOCH.checked_add(Duration::new(u64::try_from(seconds).ok()?, u32::try_from(nanos).ok()?))?;
         // A time in the future (another machine's clock) is not settled either.
-        let age = std::time::SystemTime::now().duration_since(last_change).ok()?;
+        let age = asked_at.duration_since(last_change).ok()?;
         (age >= settle).then_some(stamp)
     }
 
     #[cfg(not(unix))]
-    pub(super) fn settled(_meta: &fs::Metadata, _settle: Duration) -> Option<FolderStamp> {
+    pub(super) fn settled(_meta: &fs::Metadata, _asked_at: SystemTime, _settle: Duration) -> Option<FolderStamp> {
         None
+    }
+
+    /// Whether the stamp has a fraction of a second: one without (in both times) may come from a
+    /// file system that keeps whole seconds.
+    fn has_fraction(meta: &fs::Metadata) -> bool {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            meta.mtime_nsec() != 0 || meta.ctime_nsec() != 0
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            false
+        }
+    }
+}
+
+/// Whether `dir`, whose metadata is `meta`, is on a file system of [`FINE_CLOCK_FILE_SYSTEMS`],
+/// remembered in `known` for the folder's device and inode (a file system mounted over the
+/// folder is a new folder); a failed lookup is not remembered.
+fn on_fine_clock(dir: &Path, meta: &fs::Metadata, known: &mut Option<((u64, u64), bool)>) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let key = (meta.dev(), meta.ino());
+        if let Some((folder, fine)) = *known {
+            if folder == key {
+                return fine;
+            }
+        }
+        let Ok(f_type) = super::sys::file_system_type(dir) else { return false };
+        let fine = FINE_CLOCK_FILE_SYSTEMS.contains(&((f_type as u64 & 0xFFFF_FFFF) as u32));
+        *known = Some((key, fine));
+        fine
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (dir, meta, known);
+        false
     }
 }
 
@@ -215,8 +272,10 @@ pub struct LogView {
     /// Central folder: a file's name is its generation (checked). Replica folder: a local
     /// counter, the newest copy having the highest.
     names_are_generations: bool,
-    /// See [`SETTLE`].
+    /// The longest settle time (see [`SETTLE`], [`LogView::settled_stamp`]).
     pub settle: Duration,
+    /// Whether the folder (its device and inode) is on a file system of [`FINE_CLOCK_FILE_SYSTEMS`].
+    fine_clock: Option<((u64, u64), bool)>,
 }
 
 impl LogView {
@@ -231,6 +290,7 @@ impl LogView {
             retained_commits: crate::history::RETAINED_COMMITS,
             names_are_generations: true,
             settle: SETTLE,
+            fine_clock: None,
         }
     }
 
@@ -261,20 +321,31 @@ impl LogView {
         self.current.as_mut().map(|g| (&mut g.file, g.path.as_path(), g.offset))
     }
 
+    /// The folder's settled stamp (see [`FolderStamp`]) from its metadata `meta`, read after
+    /// `asked_at`: settled after [`SETTLE_FINE`] where the file system's stamps allow it, else after
+    /// `settle` ([`SETTLE`] unless a test shortened it).
+    pub(super) fn settled_stamp(&mut self, meta: &fs::Metadata, asked_at: SystemTime) -> Option<FolderStamp> {
+        let settle = if FolderStamp::has_fraction(meta) && on_fine_clock(&self.dir, meta, &mut self.fine_clock) {
+            self.settle.min(SETTLE_FINE)
+        } else {
+            self.settle
+        };
+        FolderStamp::settled(meta, asked_at, settle)
+    }
+
     /// Bring the state up to date with the folder, under the folder's trust rule. `folder`: the
-    /// folder's metadata, taken before this call (`None`: look at the names whatever it says).
-    /// After a failure the view forgets the file it had open (not what it knew): the next
+    /// folder's settled stamp, taken before this call (`None`: look at the names whatever it
+    /// says). After a failure the view forgets the file it had open (not what it knew): the next
     /// refresh reads the folder whole again, so a refused file is never served from the state
     /// read before it.
-    pub fn refresh(&mut self, sharing: Sharing, folder: Option<&fs::Metadata>) -> Result<()> {
-        let stamp = folder.and_then(|meta| FolderStamp::settled(meta, self.settle));
-        let result = self.catch_up(sharing, stamp);
+    pub fn refresh(&mut self, sharing: Sharing, folder: Option<FolderStamp>) -> Result<()> {
+        let result = self.catch_up(sharing, folder);
         match &result {
             Err(_) => self.forget(),
             // Taken before the names were looked at: a change after that moves the stamp.
             Ok(()) => {
                 if let Some(g) = &mut self.current {
-                    g.folder = stamp;
+                    g.folder = folder;
                 }
             }
         }
@@ -474,8 +545,8 @@ impl LogView {
 
     /// For the writer holding the store lock: refresh, then cut off what a crashed writer left
     /// half-written, and create the first generation if the store is new. `folder`: the folder's
-    /// metadata read under the lock (`None`: look at the names whatever it says).
-    pub fn prepare_for_append(&mut self, sharing: Sharing, folder: Option<&fs::Metadata>) -> Result<()> {
+    /// settled stamp read under the lock (`None`: look at the names whatever it says).
+    pub fn prepare_for_append(&mut self, sharing: Sharing, folder: Option<FolderStamp>) -> Result<()> {
         self.refresh(sharing, folder)?;
         // A refresh with nothing appended trusts the file's size and identity; a writer also
         // checks the header and the last line it read, so that it never appends to a log that was
@@ -726,5 +797,51 @@ fn describe(store_id: &Option<String>) -> String {
     match store_id {
         Some(id) => format!("store {id}"),
         None => "a store of format version 1".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder's metadata and a time taken before it was read.
+    fn look(dir: &Path) -> (fs::Metadata, SystemTime) {
+        let asked_at = SystemTime::now();
+        (fs::metadata(dir).unwrap(), asked_at)
+    }
+
+    /// On the local file systems that stamp from the kernel's clock, a folder left alone for a
+    /// tenth of a second counts as settled, where elsewhere it takes the full two seconds.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_folder_on_a_local_file_system_settles_after_a_tenth_of_a_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut view = LogView::central(dir.path().to_owned());
+        fs::write(dir.path().join("partners.1.log"), b"").unwrap();
+        let (meta, asked_at) = look(dir.path());
+        assert_eq!(view.settled_stamp(&meta, asked_at), None, "a folder changed just now");
+        std::thread::sleep(SETTLE_FINE + Duration::from_millis(20));
+        let (meta, asked_at) = look(dir.path());
+        // The test machines keep their temporary folder on a local disk or tmpfs.
+        assert!(view.settled_stamp(&meta, asked_at).is_some(), "not settled {SETTLE_FINE:?} after the last change");
+        // The same folder on a file system not known for fine stamps waits the full time.
+        use std::os::unix::fs::MetadataExt;
+        view.fine_clock = Some(((meta.dev(), meta.ino()), false));
+        assert_eq!(view.settled_stamp(&meta, asked_at), None);
+    }
+
+    /// What counts is a time taken before the metadata was read: a change after the read is
+    /// stamped no earlier than that time, whereas a time taken later (after the thread waited)
+    /// would let a stamp count as settled that a change in between could repeat.
+    #[test]
+    #[cfg(unix)]
+    fn a_stamp_is_settled_against_the_time_asked_before_it_was_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let before_change = SystemTime::now();
+        fs::write(dir.path().join("partners.1.log"), b"").unwrap();
+        let (meta, _) = look(dir.path());
+        let settle = Duration::from_millis(30);
+        assert_eq!(FolderStamp::settled(&meta, before_change, settle), None);
+        assert_eq!(FolderStamp::settled(&meta, before_change + settle * 10, settle).map(|s| s.ino), Some(std::os::unix::fs::MetadataExt::ino(&meta)));
     }
 }
