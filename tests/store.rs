@@ -769,6 +769,134 @@ fn a_replica_repair_never_replaces_a_file_another_handle_holds_open() {
     assert_eq!(copies.len(), 1, "{copies:?}");
 }
 
+/// Linux: a reader whose watch vouches for its state asks the file system nothing else, and still
+/// sees every change at its very next read, without waiting: appends and compaction by another
+/// handle, a file rolled back by renaming, a file or folder whose mode stopped being trusted, the
+/// store folder or a folder above it replaced by another store, the folder deleted. Events about
+/// other names beside the folders on the path change nothing.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_watched_reader_sees_every_change_at_its_next_read() {
+    use std::os::unix::fs::PermissionsExt;
+    // A reader on its store, read until its watch vouches for it (the second full check sets it).
+    fn watched_reader(d: &Dirs) -> Store {
+        let mut reader = open(d);
+        for _ in 0..3 {
+            reader.list(None, Source::Central).unwrap();
+        }
+        assert!(reader.central_reads_watched(), "the watch does not vouch for the reader's state");
+        reader
+    }
+    fn limit(reader: &mut Store) -> xmppfed::Result<u32> {
+        reader.get("a.example", Source::Central).map(|p| p.connection_limit)
+    }
+    let d = dirs();
+    let mut writer = open(&d);
+    new(&mut writer, r#"{"Identity":"a.example","ConnectionLimit":1}"#).unwrap();
+    let mut reader = watched_reader(&d);
+    assert_eq!(limit(&mut reader).unwrap(), 1);
+
+    // Appended by another handle.
+    writer.set("a.example", changes(r#"{"ConnectionLimit":2}"#)).unwrap();
+    assert_eq!(limit(&mut reader).unwrap(), 2);
+    // Other names created beside the folders on the path: still the same state, still vouched for.
+    fs::write(d.central.parent().unwrap().join("unrelated"), b"x").unwrap();
+    assert_eq!(limit(&mut reader).unwrap(), 2);
+    assert!(reader.central_reads_watched());
+
+    // Compacted by another handle: a new generation.
+    let before = log_path(&d);
+    for i in 0..1100 {
+        writer.set("a.example", changes(&format!(r#"{{"ConnectionLimit":{}}}"#, 10 + i))).unwrap();
+    }
+    assert_ne!(log_path(&d), before, "the writer compacted");
+    assert_eq!(limit(&mut reader).unwrap(), 1109);
+    for _ in 0..2 {
+        limit(&mut reader).unwrap();
+    }
+    assert!(reader.central_reads_watched(), "the new generation's file is watched");
+    writer.set("a.example", changes(r#"{"ConnectionLimit":7}"#)).unwrap();
+    assert_eq!(limit(&mut reader).unwrap(), 7);
+
+    // Rolled back: the current file set aside (still linked) and an older copy renamed into place.
+    let copy = d.central.join("older-copy");
+    fs::copy(log_path(&d), &copy).unwrap();
+    writer.set("a.example", changes(r#"{"ConnectionLimit":8}"#)).unwrap();
+    assert_eq!(limit(&mut reader).unwrap(), 8);
+    let current = log_path(&d);
+    fs::rename(&current, d.central.join("set-aside")).unwrap();
+    fs::rename(&copy, &current).unwrap();
+    assert!(matches!(limit(&mut reader), Err(Error::StoreMismatch { .. })), "a rolled-back file was served as current");
+
+    // A file, then a folder, that became writable by others: refused at once.
+    let d = dirs();
+    new(&mut open(&d), r#"{"Identity":"a.example"}"#).unwrap();
+    let mut reader = watched_reader(&d);
+    fs::set_permissions(log_path(&d), fs::Permissions::from_mode(0o602)).unwrap();
+    assert!(matches!(limit(&mut reader), Err(Error::StoreUntrusted { .. })), "a file writable by others was read");
+    let d = dirs();
+    new(&mut open(&d), r#"{"Identity":"a.example"}"#).unwrap();
+    let mut reader = watched_reader(&d);
+    fs::set_permissions(&d.central, fs::Permissions::from_mode(0o777)).unwrap();
+    assert!(matches!(limit(&mut reader), Err(Error::StoreUntrusted { .. })), "a folder writable by others was read");
+
+    // The store folder, then the folder above it, moved away and another store put in its place.
+    let other = dirs();
+    new(&mut open(&other), r#"{"Identity":"a.example","ConnectionLimit":5}"#).unwrap();
+    let d = dirs();
+    new(&mut open(&d), r#"{"Identity":"a.example","ConnectionLimit":1}"#).unwrap();
+    let mut reader = watched_reader(&d);
+    fs::rename(&d.central, d.central.with_file_name("moved")).unwrap();
+    fs::rename(&other.central, &d.central).unwrap();
+    assert!(matches!(limit(&mut reader), Err(Error::StoreMismatch { .. })), "another store was served as this one");
+    let root = tempfile::tempdir().unwrap();
+    let above = root.path().join("above");
+    let central = above.join("central");
+    fs::create_dir_all(&central).unwrap();
+    // Each store with its own replica folder.
+    let at = |central: &Path, replica: &str| Dirs { central: central.to_owned(), replica: root.path().join(replica), _root: tempfile::tempdir().unwrap() };
+    new(&mut open(&at(&central, "replica")), r#"{"Identity":"a.example","ConnectionLimit":1}"#).unwrap();
+    let mut reader = watched_reader(&at(&central, "replica"));
+    let elsewhere = root.path().join("elsewhere");
+    fs::create_dir_all(elsewhere.join("central")).unwrap();
+    new(&mut open(&at(&elsewhere.join("central"), "other-replica")), r#"{"Identity":"a.example","ConnectionLimit":5}"#).unwrap();
+    fs::rename(&above, root.path().join("above-moved")).unwrap();
+    fs::rename(&elsewhere, &above).unwrap();
+    assert!(matches!(limit(&mut reader), Err(Error::StoreMismatch { .. })), "the store under a replaced folder was served");
+
+    // The folder deleted.
+    let d = dirs();
+    new(&mut open(&d), r#"{"Identity":"a.example"}"#).unwrap();
+    let mut reader = watched_reader(&d);
+    fs::remove_dir_all(&d.central).unwrap();
+    assert!(matches!(limit(&mut reader), Err(Error::StoreUnreachable { .. })), "a deleted store was read");
+}
+
+/// Linux: a child of `fork` shares its parent's inotify queue, so its reads must not rely on the
+/// watch (and must not drain the parent's events): in the child the watch vouches for nothing.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_child_of_fork_does_not_rely_on_its_parents_watch() {
+    let d = dirs();
+    new(&mut open(&d), r#"{"Identity":"a.example"}"#).unwrap();
+    let mut reader = open(&d);
+    for _ in 0..3 {
+        reader.list(None, Source::Central).unwrap();
+    }
+    assert!(reader.central_reads_watched());
+    // SAFETY: the child only reads memory and exits without unwinding or running destructors.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let code = if reader.central_reads_watched() { 1 } else { 0 };
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "the child relied on its parent's watch");
+    assert!(reader.central_reads_watched(), "the parent's watch still vouches for it");
+}
+
 /// A commit appends to the newest copy in the replica folder, also when the copy it wrote last is
 /// still there beside a newer one that other processes of this machine wrote, numbered with a gap
 /// (copy 2 written and deleted again): a commit reads its own copy without listing the folder only
@@ -819,7 +947,8 @@ fn after_commits_the_files_can_be_opened_by_readers_that_share_only_reading() {
 /// in the folder moved, so the file is still the current generation); everything else is still
 /// seen at the next read: appends, compaction, a file rolled back by renaming, a file whose mode
 /// stopped being trusted. The settling time is made short (a hidden test knob) so that every read
-/// below, made after it, may take the cheap path.
+/// below, made after it, may take the cheap path; the readers rely on time stamps alone (another
+/// knob turns their watch off; see the next test for the watch).
 #[test]
 fn a_settled_folder_is_refreshed_from_the_open_file_and_every_change_is_still_seen() {
     use std::time::Duration;
@@ -830,6 +959,7 @@ fn a_settled_folder_is_refreshed_from_the_open_file_and_every_change_is_still_se
     new(&mut writer, r#"{"Identity":"a.example","ConnectionLimit":1}"#).unwrap();
     let mut reader = open(&d);
     reader.settle_folders_after(settle);
+    reader.watch_central_reads(false);
     settled();
     assert_eq!(reader.get("a.example", Source::Central).unwrap().connection_limit, 1);
 
@@ -876,6 +1006,7 @@ fn a_settled_folder_is_refreshed_from_the_open_file_and_every_change_is_still_se
         new(&mut open(&d), r#"{"Identity":"a.example"}"#).unwrap();
         let mut reader = open(&d);
         reader.settle_folders_after(settle);
+        reader.watch_central_reads(false);
         settled();
         assert!(reader.get("a.example", Source::Central).is_ok());
         settled();

@@ -25,6 +25,8 @@ pub(crate) mod state;
 mod sys;
 mod trust;
 mod view;
+#[cfg(target_os = "linux")]
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -535,12 +537,21 @@ impl Store {
     }
 
     fn view(&mut self, source: Source) -> Result<&mut LogView> {
+        // Nothing to ask the file system when the central view's watch vouches for it.
+        if let (Source::Central, Central::Folder(central)) = (source, &mut self.central) {
+            if central.unchanged() {
+                self.central_read = true;
+                let Central::Folder(central) = &mut self.central else { unreachable!("matched above") };
+                return Ok(central);
+            }
+        }
         let (view, role) = match (source, &mut self.central) {
             (Source::Central, Central::Folder(central)) => (central, Role::Central),
             #[cfg(feature = "postgres")]
             (Source::Central, Central::Postgres(_)) => unreachable!("a database is read through Store::read"),
             (Source::LocalReplica, _) => (&mut self.replica, Role::Replica),
         };
+        view.before_check();
         // One `stat` of the folder serves the existence check, the trust check and the refresh.
         let asked_at = std::time::SystemTime::now();
         let folder = match source {
@@ -554,6 +565,7 @@ impl Store {
             self.central_read = refreshed.is_ok();
         }
         refreshed?;
+        view.after_check();
         if source == Source::LocalReplica {
             // A replica folder without a copy is "no replica yet", not an empty list, unless this
             // handle has read the central store and found it empty too.
@@ -698,6 +710,22 @@ impl Store {
             Central::Postgres(_) => {}
         }
         self.replica.settle = settle;
+    }
+
+    /// Tests only: whether central reads may rely on a watch (Linux, see `watch`), so that the
+    /// refresh by the folder's time stamps can be tested on its own.
+    #[doc(hidden)]
+    pub fn watch_central_reads(&mut self, on: bool) {
+        if let Central::Folder(v) = &mut self.central {
+            v.watch_reads = on;
+        }
+    }
+
+    /// Tests only: whether the central view's watch vouches for its state now, so that a test of
+    /// the watch can tell that its reads rely on it.
+    #[doc(hidden)]
+    pub fn central_reads_watched(&self) -> bool {
+        matches!(&self.central, Central::Folder(v) if v.watched())
     }
 
     /// Tests only: assume the central folder is on the file system of Linux `statfs` type

@@ -129,6 +129,14 @@ pub const SETTLE_FINE: Duration = Duration::from_millis(100);
 #[cfg(target_os = "linux")]
 const FINE_CLOCK_FILE_SYSTEMS: &[u32] = &[0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994, 0xF2F5_2010, 0x2FC1_2FC1, 0x794C_7630];
 
+/// Whether `dir` is on a file system of [`FINE_CLOCK_FILE_SYSTEMS`] (`None`: it cannot be told):
+/// local, every change made by this kernel, which stamps it and reports it to inotify.
+#[cfg(target_os = "linux")]
+fn on_kernel_file_system(dir: &Path) -> Option<bool> {
+    let f_type = super::sys::file_system_type(dir).ok()?;
+    Some(FINE_CLOCK_FILE_SYSTEMS.contains(&((f_type as u64 & 0xFFFF_FFFF) as u32)))
+}
+
 /// A folder's identity and its modification and change times. Creating, renaming or deleting any
 /// name in a folder moves them, so a view that checked its file under one stamp and sees the same
 /// stamp again knows that no newer generation was published and that the path still names the
@@ -192,8 +200,7 @@ fn on_fine_clock(dir: &Path, meta: &fs::Metadata, known: &mut Option<((u64, u64)
                 return fine;
             }
         }
-        let Ok(f_type) = super::sys::file_system_type(dir) else { return false };
-        let fine = FINE_CLOCK_FILE_SYSTEMS.contains(&((f_type as u64 & 0xFFFF_FFFF) as u32));
+        let Some(fine) = on_kernel_file_system(dir) else { return false };
         *known = Some((key, fine));
         fine
     }
@@ -276,6 +283,11 @@ pub struct LogView {
     pub settle: Duration,
     /// Whether the folder (its device and inode) is on a file system of [`FINE_CLOCK_FILE_SYSTEMS`].
     fine_clock: Option<((u64, u64), bool)>,
+    /// Whether reads may rely on a [`Watch`](super::watch::Watch) (central views, until one
+    /// could not be set).
+    pub watch_reads: bool,
+    #[cfg(target_os = "linux")]
+    watch: Option<super::watch::Watch>,
 }
 
 impl LogView {
@@ -291,12 +303,15 @@ impl LogView {
             names_are_generations: true,
             settle: SETTLE,
             fine_clock: None,
+            watch_reads: true,
+            #[cfg(target_os = "linux")]
+            watch: None,
         }
     }
 
     /// A view of a replica folder.
     pub fn replica(dir: PathBuf) -> LogView {
-        LogView { names_are_generations: false, ..LogView::central(dir) }
+        LogView { names_are_generations: false, watch_reads: false, ..LogView::central(dir) }
     }
 
     /// The file the view reads, for messages.
@@ -331,6 +346,59 @@ impl LogView {
             self.settle
         };
         FolderStamp::settled(meta, asked_at, settle)
+    }
+
+    /// Whether the view's watch vouches that nothing its last full check relied on changed since
+    /// (see [`super::watch`]): then the state is current without asking the file system.
+    pub fn unchanged(&mut self) -> bool {
+        #[cfg(target_os = "linux")]
+        if self.current.is_some() {
+            return self.watch.as_mut().map_or(false, super::watch::Watch::quiet);
+        }
+        false
+    }
+
+    /// Before a full check of the folder (the caller's `stat` and trust check, then `refresh`):
+    /// set the watch up for it. It is set at the second full check, so that a handle read once
+    /// never takes an inotify instance (a per-user resource), and given up for good where it
+    /// cannot be set.
+    pub fn before_check(&mut self) {
+        #[cfg(target_os = "linux")]
+        {
+            if !self.watch_reads || self.current.is_none() {
+                return;
+            }
+            if !self.watch.as_ref().map_or(false, super::watch::Watch::usable) {
+                self.watch = match on_kernel_file_system(&self.dir) {
+                    Some(true) => super::watch::Watch::new(&self.dir),
+                    _ => None,
+                };
+                if self.watch.is_none() {
+                    self.watch_reads = false;
+                    return;
+                }
+            }
+            let log = self.current.as_ref().map(|g| g.path.as_path());
+            if let Some(w) = &mut self.watch {
+                w.before_check(log);
+            }
+        }
+    }
+
+    /// Whether a watch vouches for the state now (tests).
+    pub fn watched(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        return self.watch.as_ref().map_or(false, super::watch::Watch::vouches);
+        #[cfg(not(target_os = "linux"))]
+        false
+    }
+
+    /// After a full check that succeeded (see [`LogView::before_check`]).
+    pub fn after_check(&mut self) {
+        #[cfg(target_os = "linux")]
+        if let Some(w) = &mut self.watch {
+            w.after_check(self.current.as_ref().map(|g| g.path.as_path()));
+        }
     }
 
     /// Bring the state up to date with the folder, under the folder's trust rule. `folder`: the

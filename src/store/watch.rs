@@ -1,0 +1,246 @@
+//! Linux: tells a reader with one `poll` that nothing its last full check relied on has changed
+//! since, so that a read of an unchanged store asks the file system nothing else. The kernel
+//! reports every change that could matter as it is made, before the call that makes it returns:
+//!
+//! - inotify watches on the open log (appended to, cut, edited, its mode or links changed), on its
+//!   folder (any name created, deleted or renamed, its mode or owner changed, the folder moved)
+//!   and on every folder above it (the next name on the path replaced, or its permissions);
+//! - `/proc/self/mounts`, which polls as changed when anything is mounted or unmounted (a mount
+//!   over the path changes where it leads without any inotify event).
+//!
+//! Anything the watch cannot vouch for sends the reader through the full check: any event on the
+//! log or the folder, an event about the path's names, a full event queue, a mount, a log that
+//! changed its name since the watch was set (until the next full check with it in place), a child
+//! of `fork` (which shares the parent's queue and must not drain it). A watch is set only where the
+//! kernel makes every change itself: an absolute path without links, on a local file system of
+//! [`super::view::FINE_CLOCK_FILE_SYSTEMS`]. Where it cannot be set (inotify limits, no `/proc`),
+//! reads check as before.
+
+use std::ffi::{CString, OsString};
+use std::fs::File;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Once;
+
+/// Counts the `fork`s of this process that created children: a watch set under another count
+/// belongs to the parent (`pthread_atfork`, so no system call per read asks the process id).
+static FORKS: AtomicU64 = AtomicU64::new(0);
+static COUNT_FORKS: Once = Once::new();
+
+extern "C" fn forked_child() {
+    FORKS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// What a watch descriptor watches.
+enum Watched {
+    /// A folder above the store folder, and the name on the path inside it.
+    Above(OsString),
+    Folder,
+    Log,
+}
+
+const ABOVE_MASK: u32 = libc::IN_CREATE | libc::IN_DELETE | libc::IN_MOVED_FROM | libc::IN_MOVED_TO | libc::IN_ATTRIB | libc::IN_DELETE_SELF | libc::IN_MOVE_SELF | libc::IN_ONLYDIR;
+/// Not IN_MODIFY: the holder's note in the folder is rewritten in place at every commit, which
+/// says nothing about the log (whose own watch reports its changes).
+const FOLDER_MASK: u32 = ABOVE_MASK;
+const LOG_MASK: u32 = libc::IN_MODIFY | libc::IN_ATTRIB | libc::IN_DELETE_SELF | libc::IN_MOVE_SELF;
+
+pub struct Watch {
+    inotify: OwnedFd,
+    mounts: File,
+    forks: u64,
+    watched: Vec<(i32, Watched)>,
+    /// The log file watched, and its watch descriptor.
+    log: Option<(PathBuf, i32)>,
+    /// A full check found the store as it was, with every watch in place before it began, and no
+    /// event that matters arrived since.
+    clean: bool,
+    /// The watches no longer cover the path (a name on it or a mount changed, events were lost):
+    /// set up a new watch before the next full check.
+    stale: bool,
+}
+
+impl Watch {
+    /// A watch of the store folder `dir` and every folder above it, or `None` where it cannot be
+    /// set (see the module's documentation).
+    pub fn new(dir: &Path) -> Option<Watch> {
+        if !dir.is_absolute() || std::fs::canonicalize(dir).ok()?.as_path() != dir {
+            return None;
+        }
+        COUNT_FORKS.call_once(|| {
+            // SAFETY: registers a handler that only increments an atomic (async-signal-safe).
+            unsafe { libc::pthread_atfork(None, None, Some(forked_child)) };
+        });
+        let forks = FORKS.load(Ordering::Relaxed);
+        // SAFETY: plain system call; the descriptor it returns is owned below.
+        let fd = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
+        if fd < 0 {
+            return None;
+        }
+        // SAFETY: a fresh descriptor nothing else owns.
+        let inotify = unsafe { OwnedFd::from_raw_fd(fd) };
+        let mounts = File::open("/proc/self/mounts").ok()?;
+        let mut watch = Watch { inotify, mounts, forks, watched: Vec::new(), log: None, clean: false, stale: false };
+        // From the root down: a name replaced after its folder's watch was set is an event there.
+        let mut folder = PathBuf::from("/");
+        for component in dir.components() {
+            let Component::Normal(name) = component else { continue };
+            let wd = watch.add(&folder, ABOVE_MASK)?;
+            watch.watched.push((wd, Watched::Above(name.to_owned())));
+            folder.push(name);
+        }
+        let wd = watch.add(dir, FOLDER_MASK)?;
+        watch.watched.push((wd, Watched::Folder));
+        Some(watch)
+    }
+
+    fn add(&self, path: &Path, mask: u32) -> Option<i32> {
+        let c_path = CString::new(path.as_os_str().as_bytes()).ok()?;
+        // SAFETY: a NUL-terminated path and our own inotify descriptor.
+        let wd = unsafe { libc::inotify_add_watch(self.inotify.as_raw_fd(), c_path.as_ptr(), mask) };
+        (wd >= 0).then_some(wd)
+    }
+
+    /// Whether this watch can still be used by this process for the path it was set for.
+    pub fn usable(&self) -> bool {
+        !self.stale && self.forks == FORKS.load(Ordering::Relaxed)
+    }
+
+    /// Whether the last full check was made with every watch in place and nothing has been
+    /// reported since (as far as read: `quiet` reads what is queued).
+    pub fn vouches(&self) -> bool {
+        self.clean && self.usable()
+    }
+
+    /// Whether nothing the last full check relied on can have changed: one `poll`, and a `read`
+    /// of the events when there are any (events about other names above the folder do not count).
+    pub fn quiet(&mut self) -> bool {
+        if !self.clean || !self.usable() {
+            return false;
+        }
+        let mut fds = [
+            libc::pollfd { fd: self.inotify.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: self.mounts.as_raw_fd(), events: libc::POLLPRI, revents: 0 },
+        ];
+        // SAFETY: two valid pollfd structures and their count; no waiting.
+        let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 0) };
+        if ready == 0 {
+            return true;
+        }
+        if ready < 0 || fds[1].revents != 0 {
+            self.clean = false;
+            self.stale = true;
+            return false;
+        }
+        if !self.drain() {
+            self.clean = false;
+        }
+        self.clean
+    }
+
+    /// Before a full check: take every event queued so far (a change after this shows as a new
+    /// one) and watch the log the view has open, `log` (`None`: none yet).
+    pub fn before_check(&mut self, log: Option<&Path>) {
+        self.drain();
+        self.clean = false;
+        if self.log.as_ref().map(|(p, _)| Some(p.as_path())) == Some(log) {
+            return;
+        }
+        if let Some((_, wd)) = self.log.take() {
+            // SAFETY: our own descriptors; a descriptor the kernel already dropped fails harmlessly.
+            unsafe { libc::inotify_rm_watch(self.inotify.as_raw_fd(), wd) };
+            self.watched.retain(|(w, _)| *w != wd);
+        }
+        if let Some(log) = log {
+            match self.add(log, LOG_MASK) {
+                Some(wd) => {
+                    self.log = Some((log.to_owned(), wd));
+                    self.watched.push((wd, Watched::Log));
+                }
+                None => self.stale = true,
+            }
+        }
+    }
+
+    /// After a full check that succeeded reading `log`: the watch vouches for the store from now
+    /// on if that log was watched before the check began; otherwise the next read checks again,
+    /// with the new log watched (`before_check`).
+    pub fn after_check(&mut self, log: Option<&Path>) {
+        self.clean = log.is_some() && self.log.as_ref().map(|(p, _)| p.as_path()) == log && self.usable();
+    }
+
+    /// Read every queued event; false if one of them matters.
+    fn drain(&mut self) -> bool {
+        let mut quiet = true;
+        // Aligned for inotify_event; room for many events with names.
+        let mut buf = [0u64; 1024];
+        loop {
+            // SAFETY: reads into our own buffer of the length given.
+            let n = unsafe { libc::read(self.inotify.as_raw_fd(), buf.as_mut_ptr().cast(), std::mem::size_of_val(&buf)) };
+            if n <= 0 {
+                // EAGAIN: nothing more queued. Any other failure: the queue cannot be trusted.
+                if n < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::WouldBlock {
+                    self.stale = true;
+                    quiet = false;
+                }
+                return quiet;
+            }
+            let bytes = &bytemuck_bytes(&buf)[..n as usize];
+            let mut at = 0;
+            while at + EVENT_HEADER <= bytes.len() {
+                let wd = i32::from_ne_bytes(bytes[at..at + 4].try_into().unwrap());
+                let mask = u32::from_ne_bytes(bytes[at + 4..at + 8].try_into().unwrap());
+                let len = u32::from_ne_bytes(bytes[at + 12..at + 16].try_into().unwrap()) as usize;
+                let name = bytes.get(at + EVENT_HEADER..at + EVENT_HEADER + len).unwrap_or(&[]);
+                let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+                if !self.irrelevant(wd, mask, name) {
+                    quiet = false;
+                }
+                at += EVENT_HEADER + len;
+            }
+        }
+    }
+
+    /// Whether an event cannot have changed what the store's path leads to or what the open log
+    /// holds: only events about other names in the folders above the store folder.
+    fn irrelevant(&mut self, wd: i32, mask: u32, name: &[u8]) -> bool {
+        if mask & libc::IN_Q_OVERFLOW != 0 {
+            self.stale = true;
+            return false;
+        }
+        let Some(what) = self.watched.iter().find(|(w, _)| *w == wd).map(|(_, what)| what) else {
+            // A log watch removed since (its last events, and the IN_IGNORED that ends it).
+            return true;
+        };
+        if mask & (libc::IN_IGNORED | libc::IN_UNMOUNT) != 0 {
+            self.stale = true;
+            return false;
+        }
+        match what {
+            Watched::Above(next) => {
+                if name == next.as_bytes() || mask & (libc::IN_DELETE_SELF | libc::IN_MOVE_SELF) != 0 || name.is_empty() {
+                    self.stale = true;
+                    return false;
+                }
+                true
+            }
+            Watched::Folder => {
+                if mask & (libc::IN_DELETE_SELF | libc::IN_MOVE_SELF) != 0 {
+                    self.stale = true;
+                }
+                false
+            }
+            Watched::Log => false,
+        }
+    }
+}
+
+/// The fixed part of `struct inotify_event` (wd, mask, cookie, len).
+const EVENT_HEADER: usize = 16;
+
+fn bytemuck_bytes(buf: &[u64]) -> &[u8] {
+    // SAFETY: u64 has no padding; the byte view covers exactly the same memory.
+    unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), std::mem::size_of_val(buf)) }
+}
