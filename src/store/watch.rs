@@ -8,6 +8,10 @@
 //! - `/proc/self/mounts`, which polls as changed when anything is mounted or unmounted (a mount
 //!   over the path changes where it leads without any inotify event).
 //!
+//! The trust checks of [`super::trust`] are made at each full check; a change of the folder's or
+//! the log's mode or owner is an event, so no read relies on a decision about a file that changed
+//! since. (A process that changes its own user id is judged as the user of its last full check.)
+//!
 //! Anything the watch cannot vouch for sends the reader through the full check: any event on the
 //! log or the folder, an event about the path's names, a full event queue, a mount, a log that
 //! changed its name since the watch was set (until the next full check with it in place), a child
