@@ -538,12 +538,18 @@ impl Store {
 
     fn view(&mut self, source: Source) -> Result<&mut LogView> {
         // Nothing to ask the file system when the central view's watch vouches for it.
-        if let (Source::Central, Central::Folder(central)) = (source, &mut self.central) {
-            if central.unchanged() {
-                self.central_read = true;
-                let Central::Folder(central) = &mut self.central else { unreachable!("matched above") };
-                return Ok(central);
-            }
+        let unchanged = match &mut self.central {
+            Central::Folder(central) => source == Source::Central && central.unchanged(),
+            #[cfg(feature = "postgres")]
+            Central::Postgres(_) => false,
+        };
+        if unchanged {
+            self.central_read = true;
+            return match &mut self.central {
+                Central::Folder(central) => Ok(central),
+                #[cfg(feature = "postgres")]
+                Central::Postgres(_) => unreachable!("a database has no watch"),
+            };
         }
         let (view, role) = match (source, &mut self.central) {
             (Source::Central, Central::Folder(central)) => (central, Role::Central),
@@ -716,8 +722,10 @@ impl Store {
     /// refresh by the folder's time stamps can be tested on its own.
     #[doc(hidden)]
     pub fn watch_central_reads(&mut self, on: bool) {
-        if let Central::Folder(v) = &mut self.central {
-            v.watch_reads = on;
+        match &mut self.central {
+            Central::Folder(v) => v.watch_reads = on,
+            #[cfg(feature = "postgres")]
+            Central::Postgres(_) => {}
         }
     }
 
