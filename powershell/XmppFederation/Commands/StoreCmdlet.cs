@@ -31,6 +31,8 @@ public abstract class StoreCmdlet : PSCmdlet
     private static PartnerStore? shared;
     /// <summary>The values of <see cref="PartnerStore.EnvironmentVariableNames"/> <see cref="shared"/> was opened with (null: unset).</summary>
     private static string?[] sharedValues = Array.Empty<string?>();
+    /// <summary>The verbose line naming <see cref="shared"/>'s folders, made once per handle, not per call.</summary>
+    private static string sharedDescription = string.Empty;
 
     private PartnerStore? store;
 
@@ -47,9 +49,10 @@ public abstract class StoreCmdlet : PSCmdlet
         {
             return;
         }
+        string description;
         try
         {
-            store = SharedStore();
+            store = SharedStore(out description);
         }
         catch (Exception e) when (IsReportable(e) || e is TypeInitializationException)
         {
@@ -57,7 +60,7 @@ public abstract class StoreCmdlet : PSCmdlet
             ThrowTerminatingError(ErrorRecords.From(e, null));
             return; // never reached; PowerShell 5.1's reference assembly does not mark ThrowTerminatingError [DoesNotReturn]
         }
-        WriteVerbose($"Central store: {store.Paths.Central}; local replica: {store.Paths.Replica}");
+        WriteVerbose(description);
     }
 
     /// <summary>The store of this process for the session's current XMPPFED_* settings (also used by tab completion).</summary>
@@ -66,13 +69,18 @@ public abstract class StoreCmdlet : PSCmdlet
     /// names and compares them with the values the handle was opened with: no copy of the whole
     /// environment (GetEnvironmentVariables: ~10 us), no allocation.
     /// </remarks>
-    internal static PartnerStore SharedStore()
+    internal static PartnerStore SharedStore() => SharedStore(out _);
+
+    /// <inheritdoc cref="SharedStore()"/>
+    /// <param name="description">The verbose line that names the handle's folders.</param>
+    private static PartnerStore SharedStore(out string description)
     {
         IReadOnlyList<string> names = PartnerStore.EnvironmentVariableNames;
         lock (Gate)
         {
             if (shared is not null && Unchanged(names, sharedValues))
             {
+                description = sharedDescription;
                 return shared;
             }
             var values = new string?[names.Count];
@@ -89,6 +97,8 @@ public abstract class StoreCmdlet : PSCmdlet
             // its SafeHandle closes it once nothing refers to it.
             shared = PartnerStore.Open(null, null, variables);
             sharedValues = values;
+            sharedDescription = $"Central store: {shared.Paths.Central}; local replica: {shared.Paths.Replica}";
+            description = sharedDescription;
             return shared;
         }
     }
