@@ -204,6 +204,10 @@ impl Watch {
                 }
                 at += EVENT_HEADER + len;
             }
+            // Room was left for the largest event: the queue was empty (no second read to hear so).
+            if (n as usize) <= std::mem::size_of_val(&buf) - (EVENT_HEADER + NAME_MAX + 1) {
+                return quiet;
+            }
         }
     }
 
@@ -243,6 +247,8 @@ impl Watch {
 
 /// The fixed part of `struct inotify_event` (wd, mask, cookie, len).
 const EVENT_HEADER: usize = 16;
+/// The longest name an event carries (Linux `NAME_MAX`), before its NUL.
+const NAME_MAX: usize = 255;
 
 fn bytemuck_bytes(buf: &[u64]) -> &[u8] {
     // SAFETY: u64 has no padding; the byte view covers exactly the same memory.
