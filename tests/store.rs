@@ -818,6 +818,22 @@ fn a_watched_reader_sees_every_change_at_its_next_read() {
     writer.set("a.example", changes(r#"{"ConnectionLimit":7}"#)).unwrap();
     assert_eq!(limit(&mut reader).unwrap(), 7);
 
+    // The log replaced by an identical copy (the newest backup restored, an editor's save) while
+    // another process still holds the old file open: the reader reads the copy, and an append to
+    // the copy is seen too (the watch is on the file read, not on its name).
+    let current = log_path(&d);
+    let _held = fs::File::open(&current).unwrap();
+    let same = d.central.join("identical-copy");
+    fs::copy(&current, &same).unwrap();
+    fs::rename(&same, &current).unwrap();
+    assert_eq!(limit(&mut reader).unwrap(), 7);
+    for _ in 0..2 {
+        limit(&mut reader).unwrap();
+    }
+    assert!(reader.central_reads_watched(), "the copy is watched");
+    writer.set("a.example", changes(r#"{"ConnectionLimit":9}"#)).unwrap();
+    assert_eq!(limit(&mut reader).unwrap(), 9, "an append to the copy was missed");
+
     // Rolled back: the current file set aside (still linked) and an older copy renamed into place.
     let copy = d.central.join("older-copy");
     fs::copy(log_path(&d), &copy).unwrap();

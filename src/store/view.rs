@@ -129,12 +129,12 @@ pub const SETTLE_FINE: Duration = Duration::from_millis(100);
 #[cfg(target_os = "linux")]
 const FINE_CLOCK_FILE_SYSTEMS: &[u32] = &[0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994, 0xF2F5_2010, 0x2FC1_2FC1, 0x794C_7630];
 
-/// Whether `dir` is on a file system of [`FINE_CLOCK_FILE_SYSTEMS`] (`None`: it cannot be told):
-/// local, every change made by this kernel, which stamps it and reports it to inotify.
+/// The `statfs` type of the file system `dir` is on (`None`: it cannot be told).
 #[cfg(target_os = "linux")]
-fn on_kernel_file_system(dir: &Path) -> Option<bool> {
+fn file_system_type(dir: &Path) -> Option<u32> {
     let f_type = super::sys::file_system_type(dir).ok()?;
-    Some(FINE_CLOCK_FILE_SYSTEMS.contains(&((f_type as u64 & 0xFFFF_FFFF) as u32)))
+    // f_type is a signed word: a magic number with the top bit set may arrive sign-extended.
+    Some((f_type as u64 & 0xFFFF_FFFF) as u32)
 }
 
 /// A folder's identity and its modification and change times. Creating, renaming or deleting any
@@ -200,7 +200,7 @@ fn on_fine_clock(dir: &Path, meta: &fs::Metadata, known: &mut Option<((u64, u64)
                 return fine;
             }
         }
-        let Some(fine) = on_kernel_file_system(dir) else { return false };
+        let Some(fine) = file_system_type(dir).map(|f_type| FINE_CLOCK_FILE_SYSTEMS.contains(&f_type)) else { return false };
         *known = Some((key, fine));
         fine
     }
@@ -352,7 +352,7 @@ impl LogView {
     /// (see [`super::watch`]): then the state is current without asking the file system.
     pub fn unchanged(&mut self) -> bool {
         #[cfg(target_os = "linux")]
-        if self.current.is_some() {
+        if self.watch_reads && self.current.is_some() {
             return self.watch.as_mut().map_or(false, super::watch::Watch::quiet);
         }
         false
@@ -369,8 +369,8 @@ impl LogView {
                 return;
             }
             if !self.watch.as_ref().map_or(false, super::watch::Watch::usable) {
-                self.watch = match on_kernel_file_system(&self.dir) {
-                    Some(true) => super::watch::Watch::new(&self.dir),
+                self.watch = match file_system_type(&self.dir) {
+                    Some(f_type) if super::watch::WATCHED_FILE_SYSTEMS.contains(&f_type) => super::watch::Watch::new(&self.dir),
                     _ => None,
                 };
                 if self.watch.is_none() {
@@ -378,9 +378,8 @@ impl LogView {
                     return;
                 }
             }
-            let log = self.current.as_ref().map(|g| g.path.as_path());
-            if let Some(w) = &mut self.watch {
-                w.before_check(log);
+            if let (Some(w), Some(g)) = (&mut self.watch, &self.current) {
+                w.before_check(&g.file, (g.id.0, g.id.1));
             }
         }
     }
@@ -397,7 +396,7 @@ impl LogView {
     pub fn after_check(&mut self) {
         #[cfg(target_os = "linux")]
         if let Some(w) = &mut self.watch {
-            w.after_check(self.current.as_ref().map(|g| g.path.as_path()));
+            w.after_check(self.current.as_ref().map(|g| (g.id.0, g.id.1)));
         }
     }
 

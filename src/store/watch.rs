@@ -16,9 +16,14 @@
 //! log or the folder, an event about the path's names, a full event queue, a mount, a log that
 //! changed its name since the watch was set (until the next full check with it in place), a child
 //! of `fork` (which shares the parent's queue and must not drain it). A watch is set only where the
-//! kernel makes every change itself: an absolute path without links, on a local file system of
-//! [`super::view::FINE_CLOCK_FILE_SYSTEMS`]. Where it cannot be set (inotify limits, no `/proc`),
-//! reads check as before.
+//! kernel makes every change itself and reports it: an absolute path without links, on a local
+//! file system of [`WATCHED_FILE_SYSTEMS`] (not ZFS, whose rollback and receive change files
+//! without events, nor overlayfs, whose layers can be changed underneath it). Where it cannot be
+//! set (inotify limits, no `/proc`, a folder that appears twice on the path), reads check as before.
+//!
+//! The log is watched through the handle the view reads it by (`/proc/self/fd/N`), so the watch is
+//! on exactly the file that was read, and a full check vouches for the store only if the file it
+//! ended up reading is the one watched before it began.
 
 use std::ffi::{CString, OsString};
 use std::fs::File;
@@ -45,6 +50,12 @@ enum Watched {
     Log,
 }
 
+/// Linux `statfs` types of the file systems a watch is set on: ext2/3/4, XFS, Btrfs, tmpfs, F2FS.
+pub const WATCHED_FILE_SYSTEMS: &[u32] = &[0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994, 0xF2F5_2010];
+
+/// Every watch is new (a folder met twice on the path, through a bind mount, would otherwise share
+/// one watch and its events be read for the wrong name) and never follows a link.
+const NEW_WATCH: u32 = libc::IN_MASK_CREATE | libc::IN_DONT_FOLLOW;
 const ABOVE_MASK: u32 = libc::IN_CREATE | libc::IN_DELETE | libc::IN_MOVED_FROM | libc::IN_MOVED_TO | libc::IN_ATTRIB | libc::IN_DELETE_SELF | libc::IN_MOVE_SELF | libc::IN_ONLYDIR;
 /// Not IN_MODIFY: the holder's note in the folder is rewritten in place at every commit, which
 /// says nothing about the log (whose own watch reports its changes).
@@ -56,8 +67,8 @@ pub struct Watch {
     mounts: File,
     forks: u64,
     watched: Vec<(i32, Watched)>,
-    /// The log file watched, and its watch descriptor.
-    log: Option<(PathBuf, i32)>,
+    /// The log file watched (its device and inode), and its watch descriptor.
+    log: Option<((u64, u64), i32)>,
     /// A full check found the store as it was, with every watch in place before it began, and no
     /// event that matters arrived since.
     clean: bool,
@@ -70,7 +81,7 @@ impl Watch {
     /// A watch of the store folder `dir` and every folder above it, or `None` where it cannot be
     /// set (see the module's documentation).
     pub fn new(dir: &Path) -> Option<Watch> {
-        if !dir.is_absolute() || std::fs::canonicalize(dir).ok()?.as_path() != dir {
+        if !dir.is_absolute() {
             return None;
         }
         COUNT_FORKS.call_once(|| {
@@ -91,12 +102,16 @@ impl Watch {
         let mut folder = PathBuf::from("/");
         for component in dir.components() {
             let Component::Normal(name) = component else { continue };
-            let wd = watch.add(&folder, ABOVE_MASK)?;
+            let wd = watch.add(&folder, ABOVE_MASK | NEW_WATCH)?;
             watch.watched.push((wd, Watched::Above(name.to_owned())));
             folder.push(name);
         }
-        let wd = watch.add(dir, FOLDER_MASK)?;
+        let wd = watch.add(dir, FOLDER_MASK | NEW_WATCH)?;
         watch.watched.push((wd, Watched::Folder));
+        // Checked once the watches are set: a link put on the path after this is an event.
+        if std::fs::canonicalize(dir).ok()?.as_path() != dir {
+            return None;
+        }
         Some(watch)
     }
 
@@ -145,11 +160,11 @@ impl Watch {
     }
 
     /// Before a full check: take every event queued so far (a change after this shows as a new
-    /// one) and watch the log the view has open, `log` (`None`: none yet).
-    pub fn before_check(&mut self, log: Option<&Path>) {
+    /// one) and watch the log the view has open, `log`: the open file and its device and inode.
+    pub fn before_check(&mut self, log: &File, id: (u64, u64)) {
         self.drain();
         self.clean = false;
-        if self.log.as_ref().map(|(p, _)| Some(p.as_path())) == Some(log) {
+        if self.log.map(|(watched, _)| watched) == Some(id) {
             return;
         }
         if let Some((_, wd)) = self.log.take() {
@@ -157,22 +172,21 @@ impl Watch {
             unsafe { libc::inotify_rm_watch(self.inotify.as_raw_fd(), wd) };
             self.watched.retain(|(w, _)| *w != wd);
         }
-        if let Some(log) = log {
-            match self.add(log, LOG_MASK) {
-                Some(wd) => {
-                    self.log = Some((log.to_owned(), wd));
-                    self.watched.push((wd, Watched::Log));
-                }
-                None => self.stale = true,
+        // Through the open handle: exactly the file read, whatever its name leads to now.
+        match self.add(Path::new(&format!("/proc/self/fd/{}", log.as_raw_fd())), LOG_MASK | libc::IN_MASK_CREATE) {
+            Some(wd) => {
+                self.log = Some((id, wd));
+                self.watched.push((wd, Watched::Log));
             }
+            None => self.stale = true,
         }
     }
 
-    /// After a full check that succeeded reading `log`: the watch vouches for the store from now
-    /// on if that log was watched before the check began; otherwise the next read checks again,
-    /// with the new log watched (`before_check`).
-    pub fn after_check(&mut self, log: Option<&Path>) {
-        self.clean = log.is_some() && self.log.as_ref().map(|(p, _)| p.as_path()) == log && self.usable();
+    /// After a full check that succeeded reading the log with device and inode `log`: the watch
+    /// vouches for the store from now on if that file was watched before the check began;
+    /// otherwise the next read checks again, with the file it read watched (`before_check`).
+    pub fn after_check(&mut self, log: Option<(u64, u64)>) {
+        self.clean = log.is_some() && self.log.map(|(watched, _)| watched) == log && self.usable();
     }
 
     /// Read every queued event; false if one of them matters.
