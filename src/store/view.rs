@@ -872,6 +872,7 @@ mod tests {
     use super::*;
 
     /// A folder's metadata and a time taken before it was read.
+    #[cfg(unix)]
     fn look(dir: &Path) -> (fs::Metadata, SystemTime) {
         let asked_at = SystemTime::now();
         (fs::metadata(dir).unwrap(), asked_at)
