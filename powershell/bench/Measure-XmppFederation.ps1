@@ -215,6 +215,8 @@ foreach ($k in @('Get -Identity', 'floor Get', 'New', 'Set', 'Remove', 'floor Ne
     $perCall[$k] = [System.Collections.Generic.List[double]]::new()
     $perCallCpu[$k] = [System.Collections.Generic.List[double]]::new()
 }
+# Per-call figures: a round's time over the calls of its loop.
+$calls = { param($k) if ($k -in 'Get -Identity', 'floor Get') { $GetCallsPerLoop } else { $CallsPerLoop } }
 Initialize-BenchFloor -Count 1
 for ($r = 0; $r -lt $Repeats + 2; $r++) {
     $writeIds = [string[]](0..($CallsPerLoop - 1) | ForEach-Object { "w$r-$_.example.net" })
@@ -253,7 +255,6 @@ for ($r = 0; $r -lt $Repeats + 2; $r++) {
         }
     }
     if ($r -lt 2) { continue }   # two rounds warm up (JIT tiers, page cache)
-    $calls = { param($k) if ($k -in 'Get -Identity', 'floor Get') { $GetCallsPerLoop } else { $CallsPerLoop } }
     foreach ($k in $round.Keys) { $perCall[$k].Add($round[$k] / (& $calls $k)) }
     foreach ($k in $roundCpu.Keys) { $perCallCpu[$k].Add($roundCpu[$k] / (& $calls $k)) }
 }

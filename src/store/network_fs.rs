@@ -30,8 +30,7 @@ const LINUX_NETWORK_FILE_SYSTEMS: &[(u32, &str)] = &[
 
 /// The name of the network file system with Linux `statfs` type `f_type`, if it is one.
 pub fn linux_network_fs(f_type: i64) -> Option<&'static str> {
-    // f_type is a signed word: 0xFF534D42 may arrive sign-extended on 32-bit systems.
-    let magic = (f_type as u64 & 0xFFFF_FFFF) as u32;
+    let magic = super::sys::statfs_magic(f_type);
     LINUX_NETWORK_FILE_SYSTEMS.iter().find(|(m, _)| *m == magic).map(|(_, name)| *name)
 }
 

@@ -268,6 +268,12 @@ pub fn unlock_range(file: &std::fs::File, offset: u64, len: u64) -> std::io::Res
     }
 }
 
+/// A `statfs` type as the 32-bit magic number the file systems' headers give: `f_type` is a
+/// signed word, so a magic with the top bit set (0xFF534D42) may arrive sign-extended.
+pub fn statfs_magic(f_type: i64) -> u32 {
+    (f_type as u64 & 0xFFFF_FFFF) as u32
+}
+
 /// The `statfs` type (`f_type`) of the file system `path` is on (Linux).
 #[cfg(target_os = "linux")]
 pub fn file_system_type(path: &std::path::Path) -> std::io::Result<i64> {

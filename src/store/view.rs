@@ -129,12 +129,10 @@ pub const SETTLE_FINE: Duration = Duration::from_millis(100);
 #[cfg(target_os = "linux")]
 const FINE_CLOCK_FILE_SYSTEMS: &[u32] = &[0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994, 0xF2F5_2010, 0x2FC1_2FC1, 0x794C_7630];
 
-/// The `statfs` type of the file system `dir` is on (`None`: it cannot be told).
+/// The `statfs` magic of the file system `dir` is on (`None`: it cannot be told).
 #[cfg(target_os = "linux")]
 fn file_system_type(dir: &Path) -> Option<u32> {
-    let f_type = super::sys::file_system_type(dir).ok()?;
-    // f_type is a signed word: a magic number with the top bit set may arrive sign-extended.
-    Some((f_type as u64 & 0xFFFF_FFFF) as u32)
+    super::sys::file_system_type(dir).ok().map(super::sys::statfs_magic)
 }
 
 /// A folder's identity and its modification and change times. Creating, renaming or deleting any

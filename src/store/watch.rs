@@ -136,7 +136,7 @@ impl Watch {
     /// Whether nothing the last full check relied on can have changed: one `poll`, and a `read`
     /// of the events when there are any (events about other names above the folder do not count).
     pub fn quiet(&mut self) -> bool {
-        if !self.clean || !self.usable() {
+        if !self.vouches() {
             return false;
         }
         let mut fds = [
@@ -205,7 +205,7 @@ impl Watch {
                 }
                 return quiet;
             }
-            let bytes = &bytemuck_bytes(&buf)[..n as usize];
+            let bytes = &as_bytes(&buf)[..n as usize];
             let mut at = 0;
             while at + EVENT_HEADER <= bytes.len() {
                 let wd = i32::from_ne_bytes(bytes[at..at + 4].try_into().unwrap());
@@ -264,7 +264,7 @@ const EVENT_HEADER: usize = 16;
 /// The longest name an event carries (Linux `NAME_MAX`), before its NUL.
 const NAME_MAX: usize = 255;
 
-fn bytemuck_bytes(buf: &[u64]) -> &[u8] {
+fn as_bytes(buf: &[u64]) -> &[u8] {
     // SAFETY: u64 has no padding; the byte view covers exactly the same memory.
     unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), std::mem::size_of_val(buf)) }
 }
