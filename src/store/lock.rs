@@ -38,9 +38,11 @@ pub struct FolderLock {
     target: Option<File>,
     /// The device and inode of the folder `target` is (Unix).
     folder: Option<(u64, u64)>,
-    /// The process that opened what is kept. A child of `fork` shares its parent's open
-    /// handles, and with them the parent's lock (a `flock` belongs to the open file, not to the
-    /// process): it must open its own.
+    /// The count of forks (`sys::forks`) under which what is kept was opened. A child of `fork`
+    /// shares its parent's open handles, and with them the parent's lock (a `flock` belongs to
+    /// the open file, not to the process): it must open its own.
+    forks: Option<u64>,
+    /// This process's id, for the note; asked again after a fork.
     pid: u32,
     /// The note, open, and the folder's settled stamp under which it was last found by its name:
     /// while the folder shows that stamp, no name in it changed, so the name still names this
@@ -85,10 +87,11 @@ impl FolderLock {
     /// metadata, read by path just before (the kept handle is used only if it is that folder);
     /// `mode` is the mode of the lock file where the lock is a file (Windows).
     pub fn lock(&mut self, dir: &Path, folder: &std::fs::Metadata, timeout: Duration, mode: u32) -> Result<LockGuard<'_>> {
-        let pid = std::process::id();
-        if self.folder != folder_id(folder) || self.pid != pid {
+        let forks = super::sys::forks();
+        if self.folder != folder_id(folder) || self.forks != Some(forks) {
             self.forget();
-            self.pid = pid;
+            self.forks = Some(forks);
+            self.pid = std::process::id();
         }
         let start = Instant::now();
         let mut pause = Duration::from_millis(1);

@@ -452,10 +452,10 @@ impl Store {
         let state = self.read(source)?;
         Ok(state
             .partners
-            .range::<str, _>((std::ops::Bound::Included(prefix.as_str()), std::ops::Bound::Unbounded))
-            .take_while(|(identity, _)| identity.starts_with(&prefix))
+            .identities_from(&prefix)
+            .take_while(|identity| identity.starts_with(&prefix))
             .take(max)
-            .map(|(identity, _)| identity.clone())
+            .map(str::to_owned)
             .collect())
     }
 

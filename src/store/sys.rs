@@ -3,6 +3,30 @@
 //! handle is, and which file system a folder is on. The only `unsafe` outside `ffi` (and libpq's
 //! wrapper `pq`): plain system calls with no pointers kept.
 
+/// How many times this process has forked since this was first asked (Unix; counted by a
+/// `pthread_atfork` handler): a lock or a watch kept from before a `fork` belongs to the parent
+/// when the count differs, which this tells without a `getpid` per call.
+#[cfg(unix)]
+pub fn forks() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static FORKS: AtomicU64 = AtomicU64::new(0);
+    static COUNT_FORKS: std::sync::Once = std::sync::Once::new();
+    extern "C" fn forked_child() {
+        FORKS.fetch_add(1, Ordering::Relaxed);
+    }
+    COUNT_FORKS.call_once(|| {
+        // SAFETY: registers a handler that only increments an atomic (async-signal-safe).
+        unsafe { libc::pthread_atfork(None, None, Some(forked_child)) };
+    });
+    FORKS.load(Ordering::Relaxed)
+}
+
+/// No `fork` on Windows.
+#[cfg(not(unix))]
+pub fn forks() -> u64 {
+    0
+}
+
 /// The effective user id (Unix).
 #[cfg(unix)]
 pub fn effective_uid() -> u32 {
@@ -84,6 +108,16 @@ fn passwd_name(uid: u32) -> String {
 /// note. On Windows `GetComputerNameW`, not `%COMPUTERNAME%`, which any process can set (as
 /// [`account_name`] does not read `$USER`).
 pub fn host_name() -> String {
+    // Asked once per process: every commit names its machine twice (the history and the lock
+    // holder's note, and the replica's note), a system call each. A machine renamed while a
+    // process runs is named as it was when that process first committed (Windows reads its
+    // computer name at boot anyway).
+    static NAME: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+    let mut name = NAME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    name.get_or_insert_with(ask_host_name).clone()
+}
+
+fn ask_host_name() -> String {
     #[cfg(windows)]
     {
         #[link(name = "kernel32")]

@@ -30,17 +30,6 @@ use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Once;
-
-/// Counts the `fork`s of this process that created children: a watch set under another count
-/// belongs to the parent (`pthread_atfork`, so no system call per read asks the process id).
-static FORKS: AtomicU64 = AtomicU64::new(0);
-static COUNT_FORKS: Once = Once::new();
-
-extern "C" fn forked_child() {
-    FORKS.fetch_add(1, Ordering::Relaxed);
-}
 
 /// What a watch descriptor watches.
 enum Watched {
@@ -84,11 +73,8 @@ impl Watch {
         if !dir.is_absolute() {
             return None;
         }
-        COUNT_FORKS.call_once(|| {
-            // SAFETY: registers a handler that only increments an atomic (async-signal-safe).
-            unsafe { libc::pthread_atfork(None, None, Some(forked_child)) };
-        });
-        let forks = FORKS.load(Ordering::Relaxed);
+        // A watch set under another count of forks belongs to the parent.
+        let forks = super::sys::forks();
         // SAFETY: plain system call; the descriptor it returns is owned below.
         let fd = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
         if fd < 0 {
@@ -124,7 +110,7 @@ impl Watch {
 
     /// Whether this watch can still be used by this process for the path it was set for.
     pub fn usable(&self) -> bool {
-        !self.stale && self.forks == FORKS.load(Ordering::Relaxed)
+        !self.stale && self.forks == super::sys::forks()
     }
 
     /// Whether the last full check was made with every watch in place and nothing has been
