@@ -8,10 +8,13 @@ namespace XmppFederation.Commands;
 
 /// <summary>New-CsXmppAllowedPartner: creates an XMPP allowed partner (or, with -InMemory, only builds it).</summary>
 [Cmdlet(VerbsCommon.New, "CsXmppAllowedPartner", DefaultParameterSetName = IdentitySet,
-    SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    SupportsShouldProcess = true, ConfirmImpact = Impact)]
 [OutputType(typeof(PartnerData))]
 public sealed class NewCsXmppAllowedPartnerCommand : StoreCmdlet
 {
+    /// <summary>The cmdlet's ConfirmImpact: -Confirm is asked for when $ConfirmPreference is Medium or Low.</summary>
+    private const ConfirmImpact Impact = ConfirmImpact.Medium;
+
     /// <summary>Parameter set naming the partner by -Identity.</summary>
     public const string IdentitySet = "Identity";
     /// <summary>Parameter set naming the partner by -Domain.</summary>
@@ -124,10 +127,10 @@ public sealed class NewCsXmppAllowedPartnerCommand : StoreCmdlet
                 WritePartner(built.Partner);
                 return;
             }
-            // Decided by the library first, so that -WhatIf and -Confirm never offer a change
-            // that would be refused.
-            var preview = Store.PreviewNew(properties);
-            if (!ShouldProcess(preview.Partner.Identity, "Create XMPP allowed partner"))
+            // Decided by the library first when ShouldProcess may show it, so that -WhatIf and
+            // -Confirm never offer a change that would be refused.
+            string target = ShouldProcessMayShow(Impact) ? Store.PreviewNew(properties).Partner.Identity : name;
+            if (!ShouldProcess(target, "Create XMPP allowed partner"))
             {
                 return;
             }

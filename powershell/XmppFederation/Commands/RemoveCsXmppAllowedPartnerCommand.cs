@@ -4,10 +4,13 @@ using XmppFederation.Native;
 namespace XmppFederation.Commands;
 
 /// <summary>Remove-CsXmppAllowedPartner: removes allowed partners by identity (from the pipeline too).</summary>
-[Cmdlet(VerbsCommon.Remove, "CsXmppAllowedPartner", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Remove, "CsXmppAllowedPartner", SupportsShouldProcess = true, ConfirmImpact = Impact)]
 [OutputType(typeof(PartnerData))]
 public sealed class RemoveCsXmppAllowedPartnerCommand : StoreCmdlet
 {
+    /// <summary>The cmdlet's ConfirmImpact: -Confirm is asked for when $ConfirmPreference is Medium or Low.</summary>
+    private const ConfirmImpact Impact = ConfirmImpact.Medium;
+
     /// <summary>The identity (primary domain) of the partner to remove; partner objects bind by their Identity property.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [PartnerIdentityTransformation]
@@ -30,8 +33,9 @@ public sealed class RemoveCsXmppAllowedPartnerCommand : StoreCmdlet
         {
             try
             {
-                var preview = Store.PreviewRemove(Identity);
-                if (!ShouldProcess(preview.Partner.Identity, "Remove XMPP allowed partner"))
+                // Decided by the library first when ShouldProcess may show it (see New).
+                string target = ShouldProcessMayShow(Impact) ? Store.PreviewRemove(Identity).Partner.Identity : Identity;
+                if (!ShouldProcess(target, "Remove XMPP allowed partner"))
                 {
                     return;
                 }

@@ -8,10 +8,13 @@ namespace XmppFederation.Commands;
 /// object (-Instance, from the pipeline) with any property parameters applied to it.
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "CsXmppAllowedPartner", DefaultParameterSetName = IdentitySet,
-    SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    SupportsShouldProcess = true, ConfirmImpact = Impact)]
 [OutputType(typeof(PartnerData))]
 public sealed class SetCsXmppAllowedPartnerCommand : StoreCmdlet
 {
+    /// <summary>The cmdlet's ConfirmImpact: -Confirm is asked for when $ConfirmPreference is Medium or Low.</summary>
+    private const ConfirmImpact Impact = ConfirmImpact.Medium;
+
     /// <summary>Parameter set naming the partner to change.</summary>
     public const string IdentitySet = "Identity";
     /// <summary>Parameter set writing a whole partner object.</summary>
@@ -97,10 +100,16 @@ public sealed class SetCsXmppAllowedPartnerCommand : StoreCmdlet
         ForItem(target, () =>
         {
             var changes = PropertyBag.ForSet(MyInvocation.BoundParameters);
-            var preview = instance is null
-                ? Store.PreviewSet(Identity, changes)
-                : Store.PreviewSetInstance(instance, Force, changes);
-            if (!ShouldProcess(preview.Partner.Identity, "Set XMPP allowed partner"))
+            // Decided by the library first when ShouldProcess may show it (see New).
+            string shown = target;
+            if (ShouldProcessMayShow(Impact))
+            {
+                var preview = instance is null
+                    ? Store.PreviewSet(Identity, changes)
+                    : Store.PreviewSetInstance(instance, Force, changes);
+                shown = preview.Partner.Identity;
+            }
+            if (!ShouldProcess(shown, "Set XMPP allowed partner"))
             {
                 return;
             }

@@ -157,6 +157,45 @@ public abstract class StoreCmdlet : PSCmdlet
         }
     }
 
+    /// <summary>
+    /// Whether ShouldProcess may show anything for this call of a cmdlet of impact
+    /// <paramref name="impact"/>: -WhatIf, a confirmation (-Confirm, or a $ConfirmPreference at or
+    /// below the impact), or its verbose line (-Verbose, $VerbosePreference). Only then do the
+    /// writers have the library decide the change first (a preview), so that what is shown names
+    /// the partner as it would be stored and a change that would be refused is never offered.
+    /// Otherwise ShouldProcess only says yes, and the preview would read the store a second time
+    /// for nothing (7 of a New's 32 system calls). A preference that does not convert counts as
+    /// one that shows.
+    /// </summary>
+    protected bool ShouldProcessMayShow(ConfirmImpact impact)
+    {
+        var bound = MyInvocation.BoundParameters;
+        if (bound.ContainsKey("WhatIf") || bound.ContainsKey("Confirm") || bound.ContainsKey("Verbose")
+            || LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")))
+        {
+            return true;
+        }
+        // Unset preference variables mean PowerShell's defaults: High, SilentlyContinue.
+        if (!Preference("ConfirmPreference", ConfirmImpact.High, out ConfirmImpact confirm)
+            || (confirm != ConfirmImpact.None && confirm <= impact))
+        {
+            return true;
+        }
+        return !Preference("VerbosePreference", ActionPreference.SilentlyContinue, out ActionPreference verbose)
+            || (verbose != ActionPreference.SilentlyContinue && verbose != ActionPreference.Ignore);
+    }
+
+    private bool Preference<T>(string name, T unset, out T value)
+    {
+        object? set = GetVariableValue(name);
+        if (set is null)
+        {
+            value = unset;
+            return true;
+        }
+        return LanguagePrimitives.TryConvertTo(set, out value);
+    }
+
     /// <summary>Exceptions that are reports about the request, the store or the library, not bugs of this module.</summary>
     private static bool IsReportable(Exception e) => e is XmppFedException or ArgumentException or DllNotFoundException;
 

@@ -281,6 +281,31 @@ Show-Errors $Error
             $child.ErrorLines | Should -BeNullOrEmpty -Because ($child.Output + $child.Errors)
             $child.Lines | Should -Contain 'IDS=a.com,b.com'
         }
+
+        # The library decides the change before ShouldProcess only when ShouldProcess may show it;
+        # whenever it does, it names the partner as it would be stored and never offers a refusal.
+        It 'asks under $ConfirmPreference = ''Medium'' naming the partner as stored, and never offers a change that would be refused' {
+            $null = New-CsXmppAllowedPartner contoso.com
+            $r = Invoke-WithPromptHost -Answer 0 -Script @'
+$ConfirmPreference = 'Medium'
+$null = New-CsXmppAllowedPartner 'Fabrikam.COM' -WarningAction SilentlyContinue
+$null = New-CsXmppAllowedPartner 'CONTOSO.com'
+'@
+            $r.Prompts.Count | Should -Be 1 -Because ($r.Prompts -join "`n")
+            $r.Prompts[0] | Should -BeLike '*"Create XMPP allowed partner" on target "fabrikam.com"*'
+            @($r.Errors | ForEach-Object { $_.FullyQualifiedErrorId }) | Should -Be @('AlreadyExists,XmppFederation.Commands.NewCsXmppAllowedPartnerCommand')
+            (Get-CsXmppAllowedPartner).Identity | Should -Be @('contoso.com', 'fabrikam.com')
+        }
+
+        It '-Verbose: ShouldProcess''s line names the partner as stored; without it, the same partner and errors' {
+            $verbose = @(New-CsXmppAllowedPartner 'Fabrikam.COM' -Verbose -WarningAction SilentlyContinue 4>&1 |
+                Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+            $verbose | Should -Contain 'Performing the operation "Create XMPP allowed partner" on target "fabrikam.com".'
+            (New-CsXmppAllowedPartner 'Northwind.COM' -WarningAction SilentlyContinue).Identity | Should -BeExactly 'northwind.com'
+            $null = New-CsXmppAllowedPartner 'FABRIKAM.com' -ErrorVariable ev -ErrorAction SilentlyContinue
+            Assert-XmppError $ev -Id AlreadyExists -Verb New -Category ResourceExists -Target 'FABRIKAM.com'
+            (Get-CsXmppAllowedPartner).Identity | Should -Be @('fabrikam.com', 'northwind.com')
+        }
     }
 
     Context 'parameter values that are not what they seem (bug 2)' {
