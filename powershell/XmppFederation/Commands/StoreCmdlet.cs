@@ -164,7 +164,7 @@ public abstract class StoreCmdlet : PSCmdlet
     /// writers have the library decide the change first (a preview), so that what is shown names
     /// the partner as it would be stored and a change that would be refused is never offered.
     /// Otherwise ShouldProcess only says yes, and the preview would read the store a second time
-    /// for nothing (7 of a New's 32 system calls). A preference that does not convert counts as
+    /// for nothing (6 of a New's 32 system calls). A preference that does not convert counts as
     /// one that shows.
     /// </summary>
     protected bool ShouldProcessMayShow(ConfirmImpact impact)
