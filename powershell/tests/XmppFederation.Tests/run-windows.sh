@@ -33,7 +33,24 @@ dotnet publish "$repo/powershell/tests/PwshWindows" -c Release -r win-x64 --self
     --artifacts-path "$repo/target/windows/dotnet" -o "$pwsh_dir"
 cp -r "$packages/microsoft.powershell.sdk/7.6.9/contentFiles/any/any/runtimes/win/lib/net10.0/Modules" "$pwsh_dir/"
 
-windows_path() { WINEDEBUG=-all "$wine" winepath -w "$1" 2>/dev/null | tr -d '\r'; }
+# Wine's winepath has printed nothing now and then, right after another Wine program ended (a CI
+# run gave pwsh an empty -File); asked again, it answers. An empty answer is never passed on.
+windows_path() {
+    local path attempt
+    for attempt in 1 2 3 4 5; do
+        path="$(WINEDEBUG=-all "$wine" winepath -w "$1" 2>/dev/null | tr -d '\r')" || true
+        if [ -n "$path" ]; then
+            printf '%s\n' "$path"
+            return 0
+        fi
+        sleep "$attempt"
+    done
+    echo "run-windows.sh: winepath gave no Windows path for $1" >&2
+    return 1
+}
+tests_win="$(windows_path "$here/Invoke-Tests.ps1")"
+module_win="$(windows_path "$module")"
+pester_win="$(windows_path "$pester")"
 
 unset_args=()
 while read -r name; do unset_args+=(-u "$name"); done < <(compgen -e | grep '^XMPPFED_' || true)
@@ -46,6 +63,5 @@ env "${unset_args[@]}" -u PSModulePath \
     POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off \
     XMPPFED_TEST_SANDBOX='C:\users' \
     script -qec "$(printf '%q ' "$wine" "$pwsh_dir/pwsh.exe" -NoProfile -NonInteractive -File \
-        "$(windows_path "$here/Invoke-Tests.ps1")" -ModulePath "$(windows_path "$module")" \
-        -PesterManifest "$(windows_path "$pester")" -Only "${PESTER_ONLY:-*}")" /dev/null || status=$?
+        "$tests_win" -ModulePath "$module_win" -PesterManifest "$pester_win" -Only "${PESTER_ONLY:-*}")" /dev/null || status=$?
 exit "$status"
