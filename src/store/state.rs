@@ -73,9 +73,9 @@ impl State {
 
 /// The partners by identity: in order for lists, exports and completion, and hashed for the
 /// lookups of Get and of every write. A sorted map alone costs a lookup one string comparison
-/// per level of the tree, each a cache miss once the caller's own work has evicted the tree:
-/// about a microsecond of a Get at 10,000 partners, a quarter of what the library adds to a
-/// PowerShell call. Both maps share each identity and each partner.
+/// per level of the tree, each a cache miss once the caller's own work has evicted the tree
+/// (`perf` of a PowerShell Get loop at 10,000 partners: about 1 µs of each call). Both maps share
+/// each identity and each partner.
 #[derive(Debug, Default, Clone)]
 pub struct Partners {
     sorted: BTreeMap<Arc<str>, Arc<Partner>>,

@@ -108,8 +108,8 @@ fn passwd_name(uid: u32) -> String {
 /// note. On Windows `GetComputerNameW`, not `%COMPUTERNAME%`, which any process can set (as
 /// [`account_name`] does not read `$USER`).
 pub fn host_name() -> String {
-    // Asked once per process: every commit names its machine twice (the history and the lock
-    // holder's note, and the replica's note), a system call each. A machine renamed while a
+    // Asked once per process: every commit names its machine three times (the history, the lock
+    // holder's note and the replica's), a system call each. A machine renamed while a
     // process runs is named as it was when that process first committed (Windows reads its
     // computer name at boot anyway).
     static NAME: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
