@@ -192,16 +192,6 @@ public sealed class ImportCsXmppAllowedPartnerCommand : StoreCmdlet
         return $"-RemoveMissing removes {plan.Removed.Count} partner(s) that the input does not name: {string.Join(", ", names)}{more}. Remove them?";
     }
 
-    /// <summary>Whether -WhatIf is in effect (the parameter, or $WhatIfPreference).</summary>
-    private bool WhatIfActive()
-    {
-        if (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? bound))
-        {
-            return bound is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(bound);
-        }
-        return LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
-    }
-
     /// <summary>
     /// A removal is a high-impact change: it is confirmed as ConfirmImpact High would be. That is,
     /// unless -Confirm (ShouldProcess has asked already), -Confirm:$false, or a $ConfirmPreference

@@ -170,8 +170,7 @@ public abstract class StoreCmdlet : PSCmdlet
     protected bool ShouldProcessMayShow(ConfirmImpact impact)
     {
         var bound = MyInvocation.BoundParameters;
-        if (bound.ContainsKey("WhatIf") || bound.ContainsKey("Confirm") || bound.ContainsKey("Verbose")
-            || LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")))
+        if (WhatIfActive() || bound.ContainsKey("Confirm") || bound.ContainsKey("Verbose"))
         {
             return true;
         }
@@ -183,6 +182,16 @@ public abstract class StoreCmdlet : PSCmdlet
         }
         return !Preference("VerbosePreference", ActionPreference.SilentlyContinue, out ActionPreference verbose)
             || (verbose != ActionPreference.SilentlyContinue && verbose != ActionPreference.Ignore);
+    }
+
+    /// <summary>Whether -WhatIf is in effect (the parameter, or $WhatIfPreference).</summary>
+    protected bool WhatIfActive()
+    {
+        if (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? bound))
+        {
+            return bound is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(bound);
+        }
+        return LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
     }
 
     private bool Preference<T>(string name, T unset, out T value)
