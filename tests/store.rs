@@ -913,6 +913,110 @@ fn a_child_of_fork_does_not_rely_on_its_parents_watch() {
     assert!(reader.central_reads_watched(), "the parent's watch still vouches for it");
 }
 
+/// Linux: on the thread that reads, a watched reader's reads of an unchanged store ask the kernel
+/// nothing (its poll ring vouches), and a change is still seen at the next read: made on another
+/// thread that this one waited for, or made and then read on another thread while the ring's
+/// thread sleeps (the ring's completion reaches only its own thread, and not at once; another
+/// thread asks the kernel). A thread that keeps reading gets the ring.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_watched_reader_asks_nothing_on_its_thread_and_every_thread_sees_each_change() {
+    fn limit(reader: &mut Store) -> u32 {
+        reader.get("a.example", Source::Central).unwrap().connection_limit
+    }
+    let d = dirs();
+    let mut writer = open(&d);
+    new(&mut writer, r#"{"Identity":"a.example","ConnectionLimit":1}"#).unwrap();
+    let mut reader = open(&d);
+    for _ in 0..3 {
+        limit(&mut reader);
+    }
+    assert!(reader.central_reads_watched());
+    let before = reader.central_unasked_reads();
+    for _ in 0..100 {
+        assert_eq!(limit(&mut reader), 1);
+    }
+    assert_eq!(reader.central_unasked_reads() - before, 100, "reads of an unchanged store asked the kernel (is io_uring refused here?)");
+
+    for round in 0..300u32 {
+        // Changed on another thread, which this one waits for: seen by the ring's thread.
+        std::thread::scope(|s| {
+            s.spawn(|| writer.set("a.example", changes(&format!(r#"{{"ConnectionLimit":{}}}"#, 2 * round + 2))).unwrap());
+        });
+        assert_eq!(limit(&mut reader), 2 * round + 2, "round {round}: the ring's thread missed a change");
+        assert_eq!(limit(&mut reader), 2 * round + 2);
+        // Changed and read on another thread while the ring's thread waits.
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                writer.set("a.example", changes(&format!(r#"{{"ConnectionLimit":{}}}"#, 2 * round + 3))).unwrap();
+                assert_eq!(limit(&mut reader), 2 * round + 3, "round {round}: another thread missed a change");
+            });
+        });
+        assert_eq!(limit(&mut reader), 2 * round + 3);
+    }
+    let before = reader.central_unasked_reads();
+    for _ in 0..10 {
+        limit(&mut reader);
+    }
+    assert_eq!(reader.central_unasked_reads() - before, 10, "the ring's thread asks the kernel again");
+
+    // A thread that reads on gets the ring after a few reads.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let before = reader.central_unasked_reads();
+            for _ in 0..100 {
+                limit(&mut reader);
+            }
+            let unasked = reader.central_unasked_reads() - before;
+            assert!((80..100).contains(&unasked), "{unasked} of another thread's 100 reads were vouched for by the ring");
+        });
+    });
+}
+
+/// Linux: a store mounted over a watched reader's store folder is seen at the next read, also when
+/// the reader's reads had stopped asking the kernel (its poll ring has a mount table of its own).
+/// Mounting needs a mount namespace of its own, so the test runs itself again under `unshare`
+/// (root, or an unprivileged user namespace), and nothing is mounted outside it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_store_mounted_over_a_watched_store_is_seen_at_the_next_read() {
+    const INSIDE: &str = "XMPPFED_TEST_IN_MOUNT_NAMESPACE";
+    if std::env::var_os(INSIDE).is_none() {
+        let name = "a_store_mounted_over_a_watched_store_is_seen_at_the_next_read";
+        let out = std::process::Command::new("unshare")
+            .args(["--mount", "--map-root-user", "--"])
+            .arg(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(INSIDE, "1")
+            .output()
+            .expect("unshare (util-linux) runs");
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() && text.contains("1 passed"), "the test in its own mount namespace failed:\n{text}");
+        return;
+    }
+    let d = dirs();
+    new(&mut open(&d), r#"{"Identity":"a.example","ConnectionLimit":1}"#).unwrap();
+    let other = dirs();
+    new(&mut open(&other), r#"{"Identity":"a.example","ConnectionLimit":5}"#).unwrap();
+    let mut reader = open(&d);
+    for _ in 0..3 {
+        reader.list(None, Source::Central).unwrap();
+    }
+    let before = reader.central_unasked_reads();
+    for _ in 0..10 {
+        assert_eq!(reader.get("a.example", Source::Central).unwrap().connection_limit, 1);
+    }
+    assert_eq!(reader.central_unasked_reads() - before, 10, "the reads asked the kernel: the ring is not tested (is io_uring refused here?)");
+
+    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+    let (source, target) = (c(&other.central), c(&d.central));
+    // SAFETY: NUL-terminated paths; a bind mount in this process's own mount namespace.
+    let mounted = unsafe { libc::mount(source.as_ptr(), target.as_ptr(), std::ptr::null(), libc::MS_BIND, std::ptr::null()) };
+    assert_eq!(mounted, 0, "bind mount failed: {}", std::io::Error::last_os_error());
+    let read = reader.get("a.example", Source::Central);
+    assert!(matches!(read, Err(Error::StoreMismatch { .. })), "the store under a mount was not noticed: {read:?}");
+}
+
 /// A commit appends to the newest copy in the replica folder, also when the copy it wrote last is
 /// still there beside a newer one that other processes of this machine wrote, numbered with a gap
 /// (copy 2 written and deleted again): a commit reads its own copy without listing the folder only

@@ -13,6 +13,8 @@ mod lock;
 pub mod log;
 pub mod network_fs;
 mod paths;
+#[cfg(target_os = "linux")]
+mod poll_ring;
 #[cfg(feature = "postgres")]
 mod postgres;
 /// The libpq wrapper, public only for the PostgreSQL benchmark's floor (the same client running
@@ -734,6 +736,17 @@ impl Store {
     #[doc(hidden)]
     pub fn central_reads_watched(&self) -> bool {
         matches!(&self.central, Central::Folder(v) if v.watched())
+    }
+
+    /// Tests only: how many reads of the central store its watch vouched for with no system call
+    /// at all (see `poll_ring`), since the watch was set.
+    #[doc(hidden)]
+    pub fn central_unasked_reads(&self) -> u64 {
+        match &self.central {
+            Central::Folder(v) => v.unasked_reads(),
+            #[cfg(feature = "postgres")]
+            Central::Postgres(_) => 0,
+        }
     }
 
     /// Tests only: assume the central folder is on the file system of Linux `statfs` type

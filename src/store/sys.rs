@@ -21,6 +21,22 @@ pub fn forks() -> u64 {
     FORKS.load(Ordering::Relaxed)
 }
 
+/// A number for the calling thread, never given to another thread of this process (unlike a
+/// thread id, which the kernel reuses): who armed a poll ring (see `poll_ring`). No system call.
+#[cfg(target_os = "linux")]
+pub fn this_thread() -> u64 {
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local!(static THIS: Cell<u64> = const { Cell::new(0) });
+    THIS.with(|this| {
+        if this.get() == 0 {
+            this.set(NEXT.fetch_add(1, Ordering::Relaxed));
+        }
+        this.get()
+    })
+}
+
 /// No `fork` on Windows.
 #[cfg(not(unix))]
 pub fn forks() -> u64 {

@@ -390,6 +390,14 @@ impl LogView {
         false
     }
 
+    /// How many reads the watch's poll ring vouched for with no system call (tests).
+    pub fn unasked_reads(&self) -> u64 {
+        #[cfg(target_os = "linux")]
+        return self.watch.as_ref().map_or(0, |w| w.unasked);
+        #[cfg(not(target_os = "linux"))]
+        0
+    }
+
     /// After a full check that succeeded (see [`LogView::before_check`]).
     pub fn after_check(&mut self) {
         #[cfg(target_os = "linux")]

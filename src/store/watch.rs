@@ -21,6 +21,9 @@
 //! without events, nor overlayfs, whose layers can be changed underneath it). Where it cannot be
 //! set (inotify limits, no `/proc`, a folder that appears twice on the path), reads check as before.
 //!
+//! Where io_uring can be used, the `poll` itself is skipped on the thread that reads the most:
+//! [`super::poll_ring`] tells that neither descriptor became ready with one load from memory.
+//!
 //! The log is watched through the handle the view reads it by (`/proc/self/fd/N`), so the watch is
 //! on exactly the file that was read, and a full check vouches for the store only if the file it
 //! ended up reading is the one watched before it began.
@@ -30,6 +33,8 @@ use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
+
+use super::poll_ring::PollRing;
 
 /// What a watch descriptor watches.
 enum Watched {
@@ -52,6 +57,8 @@ const FOLDER_MASK: u32 = ABOVE_MASK;
 const LOG_MASK: u32 = libc::IN_MODIFY | libc::IN_ATTRIB | libc::IN_DELETE_SELF | libc::IN_MOVE_SELF;
 
 pub struct Watch {
+    /// Polls `inotify` and the mount table for the thread that reads, where io_uring allows.
+    ring: Option<PollRing>,
     inotify: OwnedFd,
     mounts: File,
     forks: u64,
@@ -64,6 +71,8 @@ pub struct Watch {
     /// The watches no longer cover the path (a name on it or a mount changed, events were lost):
     /// set up a new watch before the next full check.
     stale: bool,
+    /// Reads the ring vouched for, with no system call (tests).
+    pub unasked: u64,
 }
 
 impl Watch {
@@ -83,7 +92,9 @@ impl Watch {
         // SAFETY: a fresh descriptor nothing else owns.
         let inotify = unsafe { OwnedFd::from_raw_fd(fd) };
         let mounts = File::open("/proc/self/mounts").ok()?;
-        let mut watch = Watch { inotify, mounts, forks, watched: Vec::new(), log: None, clean: false, stale: false };
+        // Its mount table counts from here, before the full check that the watch will vouch for.
+        let ring = PollRing::new(inotify.as_raw_fd());
+        let mut watch = Watch { ring, inotify, mounts, forks, watched: Vec::new(), log: None, clean: false, stale: false, unasked: 0 };
         // From the root down: a name replaced after its folder's watch was set is an event there.
         let mut folder = PathBuf::from("/");
         for component in dir.components() {
@@ -119,11 +130,23 @@ impl Watch {
         self.clean && self.usable()
     }
 
-    /// Whether nothing the last full check relied on can have changed: one `poll`, and a `read`
-    /// of the events when there are any (events about other names above the folder do not count).
+    /// Whether nothing the last full check relied on can have changed: no system call where the
+    /// ring vouches for this thread; otherwise one `poll`, and a `read` of the events when there
+    /// are any (events about other names above the folder do not count).
     pub fn quiet(&mut self) -> bool {
         if !self.vouches() {
             return false;
+        }
+        if self.ring.as_ref().map_or(false, PollRing::quiet) {
+            self.unasked += 1;
+            return true;
+        }
+        // Before the poll below, which covers what happened before a new ring's mount table.
+        if self.ring.as_mut().map_or(false, PollRing::should_move) {
+            self.ring = PollRing::new(self.inotify.as_raw_fd());
+        }
+        if self.ring.as_mut().map_or(false, PollRing::take) {
+            self.ring = None;
         }
         let mut fds = [
             libc::pollfd { fd: self.inotify.as_raw_fd(), events: libc::POLLIN, revents: 0 },
@@ -132,6 +155,7 @@ impl Watch {
         // SAFETY: two valid pollfd structures and their count; no waiting.
         let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 0) };
         if ready == 0 {
+            self.arm_ring();
             return true;
         }
         if ready < 0 || fds[1].revents != 0 {
@@ -142,13 +166,23 @@ impl Watch {
         if !self.drain() {
             self.clean = false;
         }
+        self.arm_ring();
         self.clean
+    }
+
+    /// After the events were taken: arm the ring's polls again (what became ready since shows at
+    /// once), or give the ring up if the kernel refuses.
+    fn arm_ring(&mut self) {
+        if self.ring.as_mut().map_or(false, |ring| !ring.arm()) {
+            self.ring = None;
+        }
     }
 
     /// Before a full check: take every event queued so far (a change after this shows as a new
     /// one) and watch the log the view has open, `log`: the open file and its device and inode.
     pub fn before_check(&mut self, log: &File, id: (u64, u64)) {
         self.drain();
+        self.arm_ring();
         self.clean = false;
         if self.log.map(|(watched, _)| watched) == Some(id) {
             return;

@@ -74,6 +74,20 @@ Describe 'Get-CsXmppAllowedPartner' {
             $null = New-CsXmppAllowedPartner fabrikam.com
         }
 
+        It 'sees what another session committed at its next read, also after reads that found nothing changed' {
+            # Reads of an unchanged store ask the kernel nothing on this thread (issue 14: the
+            # watch's poll ring); a commit by another process must still show at once.
+            foreach ($round in 1..3) {
+                foreach ($i in 1..200) {
+                    $null = Get-CsXmppAllowedPartner contoso.com
+                }
+                $child = Invoke-ChildPwsh -Store $store -Script "Set-CsXmppAllowedPartner contoso.com -Description 'round $round'; Show-Errors `$Error"
+                $child.ErrorLines | Should -BeNullOrEmpty
+                $child.ExitCode | Should -Be 0
+                (Get-CsXmppAllowedPartner contoso.com).Description | Should -BeExactly "round $round"
+            }
+        }
+
         It 'takes the identity by position' {
             (Get-CsXmppAllowedPartner fabrikam.com).Identity | Should -BeExactly 'fabrikam.com'
         }
