@@ -1,49 +1,53 @@
 //! Linux: lets the watch of [`super::watch`] tell that none of its descriptors became ready with
-//! no system call at all. A one-shot `poll` of each descriptor is armed in an io_uring; when one
-//! becomes ready the kernel writes a completion into the ring's memory, which is mapped into this
-//! process, so "nothing happened" is one load of the completion queue's tail.
+//! no system call at all. A one-shot `poll` of each descriptor is armed in an io_uring whose
+//! rings are mapped into this process, set up so that the kernel marks the ring the moment a
+//! descriptor becomes ready: "nothing happened" is then two loads from memory.
 //!
-//! When the completion is written matters, and is why a ring vouches only on one thread. The
-//! kernel does not write it in the writer's call: the wakeup queues work on the thread that armed
-//! the poll (its "owner") and flags that thread, which runs the work before it next returns to
-//! user mode, from any system call, interrupt or preemption (a running owner is sent an
-//! interrupt at once). So on the owner, a completion caused by a change that the owner can have
-//! learnt of through the kernel (a pipe, a file, a child's exit, a wait) is always there before
-//! it looks; so is one caused by a change made before the owner's last system call. (Only a
-//! change that the owner learnt of from another thread through memory alone, with no system call
-//! on its way, could be looked for before that interrupt lands, within microseconds.) On any
-//! other thread it may not be yet (measured here: 244 of 2,000 changes were not
-//! yet visible to another thread that had waited for the writer's exit), so another thread asks
-//! the kernel as before, and the ring moves to a thread that reads [`MOVE_AFTER`] times in a row.
+//! The ring defers its work to the thread that set it up (`IORING_SETUP_DEFER_TASKRUN`, Linux
+//! 6.1; with `SINGLE_ISSUER`, which it requires) and says so in its flags (`TASKRUN_FLAG`): when a
+//! polled descriptor becomes ready, the wakeup, which runs inside the call that made the change
+//! (a writer's `write`, `rename`, a `mount`), queues the poll's completion and sets
+//! `IORING_SQ_TASKRUN` in the ring's shared flags with a full barrier, before that call returns.
+//! Any thread that looks after the change was made sees the flag, however it learnt of the
+//! change: reads are exactly as fresh as with a `poll` per read. Nothing else happens until the
+//! ring's own thread enters the kernel for it: unlike the default mode, no thread is interrupted,
+//! and no system call of the host's returns `EINTR` because of the ring (checked: an `epoll_wait`
+//! on that thread ran to its timeout with the flag set).
+//!
+//! Only the ring's thread can take the completions and arm the polls again, so after a change the
+//! other threads ask the kernel as before until it does; a ring whose thread reads no more (or
+//! ended) is set up again by a thread that asks [`MOVE_AFTER`] times in a row.
 //!
 //! The ring polls a `/proc/self/mounts` of its own: polling that file takes the change it reports
 //! (the file remembers the mount table it last reported), so a ring sharing the watch's would
 //! race with the watch's own `poll` for it; with its own, each sees every change after it was
 //! opened.
 //!
-//! Where io_uring cannot be set up (an old kernel, `kernel.io_uring_disabled`, a container's
-//! seccomp filter), there is no ring and the watch polls as it always did.
+//! Where such a ring cannot be set up (Linux before 6.1, `kernel.io_uring_disabled`, a
+//! container's seccomp filter), there is no ring and the watch polls as it always did.
 
 use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// Reads in a row by one thread that is not the owner after which the ring is set up again on
-/// that thread: often enough that a host which moves its pipeline to another thread gains the
-/// ring back soon, seldom enough that threads taking turns on one handle do not rebuild it at
-/// every read (a rebuild costs about six system calls; a read on another thread, one).
+/// Reads in a row by one other thread, with the ring marked and not re-armed by its own thread,
+/// after which that thread sets up a new ring for itself: soon enough that a host which moved its
+/// work to another thread (or whose thread ended) gets the ring back, seldom enough that threads
+/// taking turns on one handle do not rebuild it at every change (a rebuild costs about eight
+/// system calls; a read that asks, one).
 pub const MOVE_AFTER: u32 = 8;
 
-/// What a completion was for: the `user_data` of its poll.
+/// What a completion was for: the `user_data` of its submission.
 #[derive(Clone, Copy)]
 enum Polled {
     Events = 1,
     Mounts = 2,
+    /// The removal of an armed poll, when the ring is dropped.
+    Removal = 3,
 }
 
-/// One watch's ring. Its memory must not be touched in a child of `fork`, where the mapping
-/// faults (checked: reading it killed the child); the watch, which counts forks, never uses a
-/// ring there and only drops it.
+/// One watch's ring. A child of `fork` shares the mapping with its parent, and taking the
+/// completions there would hide them from the parent: in a child the ring is only dropped.
 pub struct PollRing {
     ring: OwnedFd,
     /// The single mapping of both rings (IORING_FEAT_SINGLE_MMAP), and its length.
@@ -54,6 +58,7 @@ pub struct PollRing {
     sq_tail: *const AtomicU32,
     sq_mask: u32,
     sq_array: *mut u32,
+    sq_flags: *const AtomicU32,
     cq_head: *const AtomicU32,
     cq_tail: *const AtomicU32,
     cq_mask: u32,
@@ -65,24 +70,33 @@ pub struct PollRing {
     /// Which polls are armed and not yet completed.
     armed_events: bool,
     armed_mounts: bool,
-    /// The thread (see [`super::sys::this_thread`]) that armed the polls.
+    /// The thread (see [`super::sys::this_thread`]) that set the ring up: the only one the
+    /// kernel lets submit to it and run its work.
     owner: u64,
+    /// The fork count (see [`super::sys::forks`]) when it was set up.
+    forks: u64,
     /// The last thread other than the owner that asked, and how many times in a row.
     other: (u64, u32),
 }
 
 // SAFETY: the mapping belongs to the ring's descriptor, not to a thread; the watch that holds the
-// ring is only used by one thread at a time (the store's handle is `&mut`).
+// ring is only used by one thread at a time (the store's handle is `&mut`), and what only the
+// owner may do is checked against the calling thread.
 unsafe impl Send for PollRing {}
 
 impl PollRing {
     /// A ring polling `events` (the inotify queue, for input) and the mount table (for any
-    /// change from now on), owned by this thread; `None` where io_uring is refused. Nothing is
+    /// change from now on), owned by this thread; `None` where such a ring is refused. Nothing is
     /// armed until [`PollRing::arm`].
     pub fn new(events: RawFd) -> Option<PollRing> {
+        // The poll mask's halves would need swapping on a big-endian kernel (liburing does).
+        if cfg!(target_endian = "big") {
+            return None;
+        }
         let mounts = File::open("/proc/self/mounts").ok()?;
-        // SAFETY: zeroed parameters are the documented request for default rings.
+        // SAFETY: zeroed parameters are the documented request for a default ring.
         let mut params: Params = unsafe { std::mem::zeroed() };
+        params.flags = SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN | SETUP_TASKRUN_FLAG;
         // SAFETY: plain system call with a valid parameter block; the descriptor is owned below.
         let fd = unsafe { libc::syscall(libc::SYS_io_uring_setup, 4u32, &mut params as *mut Params) };
         if fd < 0 {
@@ -116,6 +130,7 @@ impl PollRing {
             sq_tail: at(params.sq_off.tail).cast(),
             sq_mask,
             sq_array: at(params.sq_off.array).cast(),
+            sq_flags: at(params.sq_off.flags).cast(),
             cq_head: at(params.cq_off.head).cast(),
             cq_tail: at(params.cq_off.tail).cast(),
             cq_mask,
@@ -125,47 +140,71 @@ impl PollRing {
             armed_events: false,
             armed_mounts: false,
             owner: super::sys::this_thread(),
+            forks: super::sys::forks(),
             other: (0, 0),
         })
     }
 
-    /// Whether both polls are armed by this thread and neither has completed: then neither
-    /// descriptor has become ready since it was armed. No system call.
+    fn mine(&self) -> bool {
+        self.owner == super::sys::this_thread() && self.forks == super::sys::forks()
+    }
+
+    fn in_parent(&self) -> bool {
+        self.forks == super::sys::forks()
+    }
+
+    /// Whether both polls are armed and neither descriptor has become ready since: the kernel has
+    /// neither queued a completion (the flag) nor posted one. No system call; any thread.
     pub fn quiet(&self) -> bool {
         self.armed_events
             && self.armed_mounts
-            && self.owner == super::sys::this_thread()
-            // SAFETY: pointers into the live mapping; the kernel publishes the tail with release.
-            && unsafe { (*self.cq_tail).load(Ordering::Acquire) == (*self.cq_head).load(Ordering::Relaxed) }
+            && self.in_parent()
+            // SAFETY: pointers into the live mapping; the kernel sets the flag with a full barrier
+            // and publishes the tail with release.
+            && unsafe {
+                (*self.sq_flags).load(Ordering::Acquire) & SQ_TASKRUN == 0
+                    && (*self.cq_tail).load(Ordering::Acquire) == (*self.cq_head).load(Ordering::Relaxed)
+            }
     }
 
-    /// Take every completion posted so far: the polls that completed are no longer armed. What
-    /// became ready is for the watch's own `poll` to tell (its mount table is a file of its own
-    /// too). True if the kernel refused a poll (other than cancelling it because its thread
-    /// ended): the ring would then fail at every read.
+    /// On the ring's thread: have the kernel post the completions it queued, and take every one
+    /// posted (the polls that completed are no longer armed). What became ready is for the
+    /// watch's own `poll` to tell. Returns false if the kernel refused a poll (other than
+    /// cancelling it) or this call: the ring would fail at every read. Elsewhere: nothing.
     pub fn take(&mut self) -> bool {
-        let mut refused = false;
+        if !self.mine() {
+            return true;
+        }
+        // SAFETY: pointers into the live mapping; plain system call on our own ring.
+        unsafe {
+            if (*self.sq_flags).load(Ordering::Acquire) & SQ_TASKRUN != 0
+                && libc::syscall(libc::SYS_io_uring_enter, self.ring.as_raw_fd(), 0u32, 0u32, ENTER_GETEVENTS, std::ptr::null::<u8>(), 0usize) < 0
+            {
+                return false;
+            }
+        }
+        let mut usable = true;
         // SAFETY: pointers into the live mapping; entries below the tail are complete (acquire).
         unsafe {
             let tail = (*self.cq_tail).load(Ordering::Acquire);
             let mut head = (*self.cq_head).load(Ordering::Relaxed);
             while head != tail {
                 let cqe = &*self.cqes.add((head & self.cq_mask) as usize);
-                refused |= cqe.res < 0 && cqe.res != -libc::ECANCELED;
+                usable &= cqe.res >= 0 || cqe.res == -libc::ECANCELED;
                 if cqe.user_data == Polled::Events as u64 {
                     self.armed_events = false;
-                } else {
+                } else if cqe.user_data == Polled::Mounts as u64 {
                     self.armed_mounts = false;
                 }
                 head = head.wrapping_add(1);
             }
             (*self.cq_head).store(head, Ordering::Release);
         }
-        refused
+        usable
     }
 
-    /// Whether this thread should set up a new ring for itself (see [`MOVE_AFTER`]); counts its
-    /// asking when it is not the owner.
+    /// Whether this thread, not the ring's, should set up a new ring for itself (see
+    /// [`MOVE_AFTER`]); counts its asking.
     pub fn should_move(&mut self) -> bool {
         let me = super::sys::this_thread();
         if me == self.owner {
@@ -176,51 +215,69 @@ impl PollRing {
         self.other.1 >= MOVE_AFTER
     }
 
-    /// Arm the polls that are not armed, from the owner only (another thread's poll would complete
-    /// on that thread: see the module's documentation). A poll armed on a descriptor that is ready
-    /// already completes at once, so whatever became ready before this call shows too. False if
-    /// the kernel refused: the ring cannot be relied on any more.
+    /// On the ring's thread, after [`PollRing::take`]: arm the polls that are not armed. A poll
+    /// armed on a descriptor that is ready already completes at once, so whatever became ready
+    /// before this call shows too. False if the kernel refused: the ring cannot be relied on.
+    /// Elsewhere: nothing (the kernel lets only the ring's thread submit).
     pub fn arm(&mut self) -> bool {
-        if self.owner != super::sys::this_thread() {
+        if !self.mine() {
             return true;
         }
         let mut polls = Vec::with_capacity(2);
         if !self.armed_events {
-            polls.push((self.events, libc::POLLIN, Polled::Events));
+            polls.push(Sqe::poll(self.events, libc::POLLIN, Polled::Events));
         }
         if !self.armed_mounts {
-            polls.push((self.mounts.as_raw_fd(), libc::POLLPRI, Polled::Mounts));
+            polls.push(Sqe::poll(self.mounts.as_raw_fd(), libc::POLLPRI, Polled::Mounts));
         }
-        if polls.is_empty() {
-            return true;
-        }
-        // SAFETY: pointers into the live mappings; at most two entries of the four are written,
-        // and the kernel has consumed every earlier one (each submission below waits for it).
-        unsafe {
-            let mut tail = (*self.sq_tail).load(Ordering::Relaxed);
-            for &(fd, poll_events, kind) in &polls {
-                let index = tail & self.sq_mask;
-                let sqe = Sqe { opcode: OP_POLL_ADD, fd, poll32_events: poll_events as u32, user_data: kind as u64, ..Sqe::default() };
-                self.sqes.add(index as usize).write(sqe);
-                self.sq_array.add(index as usize).write(index);
-                tail = tail.wrapping_add(1);
-            }
-            (*self.sq_tail).store(tail, Ordering::Release);
-            let submitted = libc::syscall(libc::SYS_io_uring_enter, self.ring.as_raw_fd(), polls.len() as u32, 0u32, 0u32, std::ptr::null::<u8>(), 0usize);
-            if submitted != polls.len() as libc::c_long {
-                return false;
-            }
+        if !self.submit(&polls) {
+            return false;
         }
         self.armed_events = true;
         self.armed_mounts = true;
         true
     }
+
+    /// Submit `sqes` (at most the four entries of the ring), and run the ring's queued work.
+    fn submit(&mut self, sqes: &[Sqe]) -> bool {
+        if sqes.is_empty() {
+            return true;
+        }
+        // SAFETY: pointers into the live mappings; every earlier entry was consumed by the
+        // kernel (each submission waits for it), so the ones written here are free.
+        unsafe {
+            let mut tail = (*self.sq_tail).load(Ordering::Relaxed);
+            for sqe in sqes {
+                let index = tail & self.sq_mask;
+                self.sqes.add(index as usize).write(*sqe);
+                self.sq_array.add(index as usize).write(index);
+                tail = tail.wrapping_add(1);
+            }
+            (*self.sq_tail).store(tail, Ordering::Release);
+            let submitted = libc::syscall(libc::SYS_io_uring_enter, self.ring.as_raw_fd(), sqes.len() as u32, 0u32, ENTER_GETEVENTS, std::ptr::null::<u8>(), 0usize);
+            submitted == sqes.len() as libc::c_long
+        }
+    }
 }
 
 impl Drop for PollRing {
     fn drop(&mut self) {
-        // SAFETY: the mappings made in `new`, not used after this; closing the descriptor (by
-        // OwnedFd) cancels the polls still armed.
+        // An armed poll holds the inotify queue open until the ring's teardown, which the kernel
+        // finishes later (up to tens of milliseconds): a handle closed and opened again and again
+        // could run out of inotify instances (128 per user by default) meanwhile. The ring's
+        // thread removes its polls first; the removal and the work it queues run in the call.
+        if self.mine() {
+            self.take();
+            let mut removals = Vec::with_capacity(2);
+            for (armed, polled) in [(self.armed_events, Polled::Events), (self.armed_mounts, Polled::Mounts)] {
+                if armed {
+                    removals.push(Sqe { opcode: OP_POLL_REMOVE, fd: -1, addr: polled as u64, user_data: Polled::Removal as u64, ..Sqe::default() });
+                }
+            }
+            self.submit(&removals);
+        }
+        // SAFETY: the mappings made in `new`, not used after this; the descriptor is closed by
+        // OwnedFd.
         unsafe {
             libc::munmap(self.sqes.cast(), self.sqes_len);
             libc::munmap(self.rings.cast(), self.rings_len);
@@ -239,6 +296,12 @@ const FEAT_SINGLE_MMAP: u32 = 1;
 const OFF_SQ_RING: libc::off_t = 0;
 const OFF_SQES: libc::off_t = 0x1000_0000;
 const OP_POLL_ADD: u8 = 6;
+const OP_POLL_REMOVE: u8 = 7;
+const SETUP_TASKRUN_FLAG: u32 = 1 << 9;
+const SETUP_SINGLE_ISSUER: u32 = 1 << 12;
+const SETUP_DEFER_TASKRUN: u32 = 1 << 13;
+const SQ_TASKRUN: u32 = 1 << 2;
+const ENTER_GETEVENTS: u32 = 1;
 
 #[repr(C)]
 struct SqRingOffsets {
@@ -281,7 +344,7 @@ struct Params {
 }
 
 #[repr(C)]
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 struct Sqe {
     opcode: u8,
     flags: u8,
@@ -297,6 +360,12 @@ struct Sqe {
     splice_fd_in: i32,
     addr3: u64,
     pad: u64,
+}
+
+impl Sqe {
+    fn poll(fd: RawFd, events: libc::c_short, polled: Polled) -> Sqe {
+        Sqe { opcode: OP_POLL_ADD, fd, poll32_events: events as u32, user_data: polled as u64, ..Sqe::default() }
+    }
 }
 
 #[repr(C)]

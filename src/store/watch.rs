@@ -21,8 +21,8 @@
 //! without events, nor overlayfs, whose layers can be changed underneath it). Where it cannot be
 //! set (inotify limits, no `/proc`, a folder that appears twice on the path), reads check as before.
 //!
-//! Where io_uring can be used, the `poll` itself is skipped on the thread that reads the most:
-//! [`super::poll_ring`] tells that neither descriptor became ready with one load from memory.
+//! Where io_uring can be used, the `poll` itself is skipped while nothing is reported:
+//! [`super::poll_ring`] tells that neither descriptor became ready with two loads from memory.
 //!
 //! The log is watched through the handle the view reads it by (`/proc/self/fd/N`), so the watch is
 //! on exactly the file that was read, and a full check vouches for the store only if the file it
@@ -57,7 +57,7 @@ const FOLDER_MASK: u32 = ABOVE_MASK;
 const LOG_MASK: u32 = libc::IN_MODIFY | libc::IN_ATTRIB | libc::IN_DELETE_SELF | libc::IN_MOVE_SELF;
 
 pub struct Watch {
-    /// Polls `inotify` and the mount table for the thread that reads, where io_uring allows.
+    /// Polls `inotify` and the mount table without a system call per read, where io_uring allows.
     ring: Option<PollRing>,
     inotify: OwnedFd,
     mounts: File,
@@ -131,8 +131,8 @@ impl Watch {
     }
 
     /// Whether nothing the last full check relied on can have changed: no system call where the
-    /// ring vouches for this thread; otherwise one `poll`, and a `read` of the events when there
-    /// are any (events about other names above the folder do not count).
+    /// ring vouches; otherwise one `poll`, and a `read` of the events when there are any (events
+    /// about other names above the folder do not count).
     pub fn quiet(&mut self) -> bool {
         if !self.vouches() {
             return false;
@@ -145,9 +145,6 @@ impl Watch {
         if self.ring.as_mut().map_or(false, PollRing::should_move) {
             self.ring = PollRing::new(self.inotify.as_raw_fd());
         }
-        if self.ring.as_mut().map_or(false, PollRing::take) {
-            self.ring = None;
-        }
         let mut fds = [
             libc::pollfd { fd: self.inotify.as_raw_fd(), events: libc::POLLIN, revents: 0 },
             libc::pollfd { fd: self.mounts.as_raw_fd(), events: libc::POLLPRI, revents: 0 },
@@ -155,7 +152,7 @@ impl Watch {
         // SAFETY: two valid pollfd structures and their count; no waiting.
         let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 0) };
         if ready == 0 {
-            self.arm_ring();
+            self.rearm_ring();
             return true;
         }
         if ready < 0 || fds[1].revents != 0 {
@@ -166,14 +163,14 @@ impl Watch {
         if !self.drain() {
             self.clean = false;
         }
-        self.arm_ring();
+        self.rearm_ring();
         self.clean
     }
 
-    /// After the events were taken: arm the ring's polls again (what became ready since shows at
-    /// once), or give the ring up if the kernel refuses.
-    fn arm_ring(&mut self) {
-        if self.ring.as_mut().map_or(false, |ring| !ring.arm()) {
+    /// After the events were taken: take the ring's completions and arm its polls again (what
+    /// became ready since shows at once), or give the ring up if the kernel refuses.
+    fn rearm_ring(&mut self) {
+        if self.ring.as_mut().map_or(false, |ring| !(ring.take() && ring.arm())) {
             self.ring = None;
         }
     }
@@ -182,7 +179,7 @@ impl Watch {
     /// one) and watch the log the view has open, `log`: the open file and its device and inode.
     pub fn before_check(&mut self, log: &File, id: (u64, u64)) {
         self.drain();
-        self.arm_ring();
+        self.rearm_ring();
         self.clean = false;
         if self.log.map(|(watched, _)| watched) == Some(id) {
             return;
