@@ -26,6 +26,10 @@
     4. Start-up: a fresh pwsh that imports the module and runs the first Get, against the same with
        the floor module; the first Get on a 100,000-partner store; pwsh alone for reference.
     5. Memory: the working set of a fresh pwsh that holds 100,000 partners, per partner.
+    6. Get -Identity in steady state, process by process: in each of several fresh pwsh
+       processes, 25 untimed rounds, then the median paired ratio of 9 rounds of 2,000 calls
+       against the floor Get (one process gives the same ratio round after round, but processes
+       differ by about 0.1: memory layout, JIT decisions). Not in the default set; -Sections 6.
 
     Every figure is a median over repeats; measurements and their baselines are interleaved
     (alternating order) because the machine is shared. Large stores are written directly in the
@@ -36,7 +40,7 @@
     Fewer repeats and smaller counts (about 2-3 minutes instead of 5-8).
 
 .PARAMETER Sections
-    Which of the five measurements to run, comma-separated (default all), e.g. -Sections 2,5.
+    Which measurements to run, comma-separated (default 1 to 5), e.g. -Sections 2,5 or 6.
 #>
 [CmdletBinding()]
 param(
@@ -73,6 +77,7 @@ $JsonPerChangeSizes = if ($Quick) { @(10000) } else { @(10000, 100000) }
 $MemorySize = 100000
 $MemoryRepeats = if ($Quick) { 1 } else { 3 }
 $StartupRepeats = if ($Quick) { 5 } else { 9 }
+$SteadyProcesses = if ($Quick) { 3 } else { 8 }
 
 Import-Module $ModulePath
 Import-Module $FloorModulePath
@@ -521,6 +526,39 @@ Add-Result '4 start-up' 'fresh pwsh: Import-Module + first Get -Identity (100,00
 $above = [double[]]@(for ($i = 0; $i -lt $st['floor'].Count; $i++) { $st['product 100'][$i] - $st['pwsh alone'][$i] })
 $floorAbove = [double[]]@(for ($i = 0; $i -lt $st['floor'].Count; $i++) { $st['floor'][$i] - $st['pwsh alone'][$i] })
 Add-Result '4 start-up' 'above pwsh alone: Import-Module + first Get (100 partners)' $above 's' 1 'floor above pwsh alone' $floorAbove 'per-round differences'
+}
+
+# ---------------------------------------------------------------------------------------------
+# 6. Get -Identity in steady state, process by process
+
+if (6 -in $Run) {
+Write-Progress2 "6. Get -Identity in steady state: $SteadyProcesses fresh pwsh processes, a store of $PerCallStoreSize partners"
+$null = New-PopulatedStore 'percall' $PerCallStoreSize
+$steadyEnv = @{ XMPPFED_STORE = (Join-Path $WorkDir 'store-percall'); XMPPFED_REPLICA = (Join-Path $WorkDir 'replica-percall') }
+# Prints the median over 9 paired rounds of the product's and the floor's seconds per call.
+$steady = @"
+Import-Module '$ModulePath'; Import-Module '$FloorModulePath'
+`$ids = [string[]](0..1999 | ForEach-Object { "p`$((`$_ * 7919) % $PerCallStoreSize).example.org" })
+`$product = [scriptblock]::Create('param(`$ids) foreach (`$id in `$ids) { `$null = Get-CsXmppAllowedPartner -Identity `$id }')
+`$floor = [scriptblock]::Create('param(`$ids) foreach (`$id in `$ids) { `$null = Get-BenchFloorPartner -Identity `$id }')
+Initialize-BenchFloor -Count 1
+for (`$i = 0; `$i -lt 25; `$i++) { & `$product `$ids; & `$floor `$ids }
+`$rounds = foreach (`$i in 0..8) {
+    `$a = [Diagnostics.Stopwatch]::StartNew(); & `$product `$ids; `$a.Stop()
+    `$b = [Diagnostics.Stopwatch]::StartNew(); & `$floor `$ids; `$b.Stop()
+    [pscustomobject]@{ Product = `$a.Elapsed.TotalSeconds / 2000; Floor = `$b.Elapsed.TotalSeconds / 2000; Ratio = `$a.Elapsed.TotalSeconds / `$b.Elapsed.TotalSeconds } }
+`$mid = @(`$rounds | Sort-Object Ratio)[4]
+[pscustomobject]@{ Product = `$mid.Product; Floor = `$mid.Floor } | ConvertTo-Json -Compress
+"@
+$steadyProduct = [System.Collections.Generic.List[double]]::new()
+$steadyFloor = [System.Collections.Generic.List[double]]::new()
+for ($i = 0; $i -lt $SteadyProcesses; $i++) {
+    $one = (Invoke-FreshPwsh $steady $steadyEnv).Output | ConvertFrom-Json
+    $steadyProduct.Add($one.Product)
+    $steadyFloor.Add($one.Floor)
+}
+Add-Result '6 steady state' 'Get -Identity, per process (the round of median ratio)' $steadyProduct 'us' 1e6 'floor Get' $steadyFloor `
+    "$SteadyProcesses processes; paired ratios $((@(for ($i = 0; $i -lt $steadyFloor.Count; $i++) { '{0:N2}' -f ($steadyProduct[$i] / $steadyFloor[$i]) }) | Sort-Object) -join ', ')"
 }
 
 # ---------------------------------------------------------------------------------------------
