@@ -10,9 +10,13 @@
 //! `IORING_SQ_TASKRUN` in the ring's shared flags with a full barrier, before that call returns.
 //! Any thread that looks after the change was made sees the flag, however it learnt of the
 //! change: reads are exactly as fresh as with a `poll` per read. Nothing else happens until the
-//! ring's own thread enters the kernel for it: unlike the default mode, no thread is interrupted,
-//! and no system call of the host's returns `EINTR` because of the ring (checked: an `epoll_wait`
-//! on that thread ran to its timeout with the flag set).
+//! ring's own thread enters the kernel for it: unlike the default mode, no thread is interrupted
+//! while the ring is in use (checked: an `epoll_wait` on that thread ran to its timeout with the
+//! flag set). Closing a ring is different: the kernel's teardown, 5-15 ms later, queues work on
+//! the thread that set it up, which makes one wait of that thread that the kernel does not
+//! restart (`epoll_wait`, `sigtimedwait`) return `EINTR`, as a signal would. A ring is closed
+//! when its handle is, or when it moves to another thread; keeping one ring per thread for all
+//! its handles, closed only when the thread ends, would avoid even that.
 //!
 //! Only the ring's thread can take the completions and arm the polls again, so after a change the
 //! other threads ask the kernel as before until it does; a ring whose thread reads no more (or
@@ -77,6 +81,8 @@ pub struct PollRing {
     forks: u64,
     /// The last thread other than the owner that asked, and how many times in a row.
     other: (u64, u32),
+    /// A submission was not wholly taken (see [`PollRing::submit`]).
+    broken: bool,
 }
 
 // SAFETY: the mapping belongs to the ring's descriptor, not to a thread; the watch that holds the
@@ -142,6 +148,7 @@ impl PollRing {
             owner: super::sys::this_thread(),
             forks: super::sys::forks(),
             other: (0, 0),
+            broken: false,
         })
     }
 
@@ -154,17 +161,23 @@ impl PollRing {
     }
 
     /// Whether both polls are armed and neither descriptor has become ready since: the kernel has
-    /// neither queued a completion (the flag) nor posted one. No system call; any thread.
-    pub fn quiet(&self) -> bool {
-        self.armed_events
+    /// neither queued a completion (the flag) nor posted one. No system call; any thread. (A read
+    /// vouched for ends another thread's run of reads that asked: see [`MOVE_AFTER`].)
+    pub fn quiet(&mut self) -> bool {
+        let quiet = self.armed_events
             && self.armed_mounts
             && self.in_parent()
             // SAFETY: pointers into the live mapping; the kernel sets the flag with a full barrier
+            // (only while the ring's thread is not running its work, which needs `&mut self`)
             // and publishes the tail with release.
             && unsafe {
                 (*self.sq_flags).load(Ordering::Acquire) & SQ_TASKRUN == 0
                     && (*self.cq_tail).load(Ordering::Acquire) == (*self.cq_head).load(Ordering::Relaxed)
-            }
+            };
+        if quiet {
+            self.other = (0, 0);
+        }
+        quiet
     }
 
     /// On the ring's thread: have the kernel post the completions it queued, and take every one
@@ -189,7 +202,7 @@ impl PollRing {
             let tail = (*self.cq_tail).load(Ordering::Acquire);
             let mut head = (*self.cq_head).load(Ordering::Relaxed);
             while head != tail {
-                let cqe = &*self.cqes.add((head & self.cq_mask) as usize);
+                let cqe = self.cqes.add((head & self.cq_mask) as usize).read();
                 usable &= cqe.res >= 0 || cqe.res == -libc::ECANCELED;
                 if cqe.user_data == Polled::Events as u64 {
                     self.armed_events = false;
@@ -230,21 +243,26 @@ impl PollRing {
         if !self.armed_mounts {
             polls.push(Sqe::poll(self.mounts.as_raw_fd(), libc::POLLPRI, Polled::Mounts));
         }
-        if !self.submit(&polls) {
-            return false;
+        let accepted = self.submit(&polls);
+        for sqe in &polls[..accepted] {
+            if sqe.user_data == Polled::Events as u64 {
+                self.armed_events = true;
+            } else {
+                self.armed_mounts = true;
+            }
         }
-        self.armed_events = true;
-        self.armed_mounts = true;
-        true
+        accepted == polls.len()
     }
 
-    /// Submit `sqes` (at most the four entries of the ring), and run the ring's queued work.
-    fn submit(&mut self, sqes: &[Sqe]) -> bool {
-        if sqes.is_empty() {
-            return true;
+    /// Submit `sqes` (at most the four entries of the ring) and run the ring's queued work; how
+    /// many the kernel took. Entries it did not take would be taken by the next submission in
+    /// their place: the ring is then `broken` and submits nothing more.
+    fn submit(&mut self, sqes: &[Sqe]) -> usize {
+        if sqes.is_empty() || self.broken {
+            return 0;
         }
-        // SAFETY: pointers into the live mappings; every earlier entry was consumed by the
-        // kernel (each submission waits for it), so the ones written here are free.
+        // SAFETY: pointers into the live mappings; every earlier entry was taken by the kernel
+        // (a ring where one was not submits no more), so the ones written here are free.
         unsafe {
             let mut tail = (*self.sq_tail).load(Ordering::Relaxed);
             for sqe in sqes {
@@ -255,7 +273,9 @@ impl PollRing {
             }
             (*self.sq_tail).store(tail, Ordering::Release);
             let submitted = libc::syscall(libc::SYS_io_uring_enter, self.ring.as_raw_fd(), sqes.len() as u32, 0u32, ENTER_GETEVENTS, std::ptr::null::<u8>(), 0usize);
-            submitted == sqes.len() as libc::c_long
+            let accepted = usize::try_from(submitted).unwrap_or(0).min(sqes.len());
+            self.broken = accepted < sqes.len();
+            accepted
         }
     }
 }

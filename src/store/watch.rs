@@ -137,7 +137,7 @@ impl Watch {
         if !self.vouches() {
             return false;
         }
-        if self.ring.as_ref().map_or(false, PollRing::quiet) {
+        if self.ring.as_mut().map_or(false, PollRing::quiet) {
             self.unasked += 1;
             return true;
         }
