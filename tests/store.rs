@@ -996,6 +996,52 @@ fn watched_readers_opened_and_closed_in_a_loop_each_get_a_watch() {
     }
 }
 
+/// Linux: closing a watched reader does not interrupt the thread that read it: its poll ring is
+/// kept for that thread's next watch instead of being closed (a closed ring's teardown makes one
+/// `epoll_wait` of that thread return EINTR, 5-15 ms later), and the next reader on the thread
+/// still sees every change.
+#[cfg(target_os = "linux")]
+#[test]
+fn closing_a_watched_reader_does_not_interrupt_its_thread() {
+    let d = dirs();
+    let mut writer = open(&d);
+    new(&mut writer, r#"{"Identity":"a.example","ConnectionLimit":1}"#).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for round in 0..3u32 {
+                let mut reader = open(&d);
+                for _ in 0..5 {
+                    reader.list(None, Source::Central).unwrap();
+                }
+                assert!(reader.central_unasked_reads() > 0, "the reader's ring was not used (is io_uring refused here?)");
+                drop(reader);
+                // SAFETY: plain system calls on a descriptor of our own.
+                let (waited, error) = unsafe {
+                    let epoll = libc::epoll_create1(libc::EPOLL_CLOEXEC);
+                    let mut event = libc::epoll_event { events: 0, u64: 0 };
+                    let waited = libc::epoll_wait(epoll, &mut event, 1, 300);
+                    let error = std::io::Error::last_os_error();
+                    libc::close(epoll);
+                    (waited, error)
+                };
+                assert_eq!(waited, 0, "round {round}: epoll_wait was interrupted after a reader was closed: {error}");
+            }
+        });
+    });
+    // A reader on a kept ring sees changes as any other.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            drop(open(&d));
+            let mut reader = open(&d);
+            for _ in 0..5 {
+                reader.list(None, Source::Central).unwrap();
+            }
+            writer.set("a.example", changes(r#"{"ConnectionLimit":2}"#)).unwrap();
+            assert_eq!(reader.get("a.example", Source::Central).unwrap().connection_limit, 2);
+        });
+    });
+}
+
 /// Linux: a store mounted over a watched reader's store folder is seen at the next read, also when
 /// the reader's reads had stopped asking the kernel (its poll ring has a mount table of its own).
 /// Mounting needs a mount namespace of its own, so the test runs itself again under `unshare`

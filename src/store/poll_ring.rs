@@ -14,9 +14,11 @@
 //! while the ring is in use (checked: an `epoll_wait` on that thread ran to its timeout with the
 //! flag set). Closing a ring is different: the kernel's teardown, 5-15 ms later, queues work on
 //! the thread that set it up, which makes one wait of that thread that the kernel does not
-//! restart (`epoll_wait`, `sigtimedwait`) return `EINTR`, as a signal would. A ring is closed
-//! when its handle is, or when it moves to another thread; keeping one ring per thread for all
-//! its handles, closed only when the thread ends, would avoid even that.
+//! restart (`epoll_wait`, `sigtimedwait`) return `EINTR`, as a signal would. So a ring is not
+//! closed when its handle is: its thread removes its polls and keeps it for the next handle that
+//! thread watches ([`SPARES`]), and spare rings are closed when the thread ends. A ring dropped on
+//! another thread (its handle closed there, or the ring moving to a thread that reads) cannot be
+//! kept, and is closed.
 //!
 //! Only the ring's thread can take the completions and arm the polls again, so after a change the
 //! other threads ask the kernel as before until it does; a ring whose thread reads no more (or
@@ -41,6 +43,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// system calls; a read that asks, one).
 pub const MOVE_AFTER: u32 = 8;
 
+/// Rings a thread keeps for its next watches (see the module's documentation): a handle closed
+/// and another opened, or a few stores watched in turn, need no new ring.
+const SPARES: usize = 4;
+
+thread_local! {
+    static SPARE: std::cell::RefCell<Vec<Uring>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// What a completion was for: the `user_data` of its submission.
 #[derive(Clone, Copy)]
 enum Polled {
@@ -53,6 +63,26 @@ enum Polled {
 /// One watch's ring. A child of `fork` shares the mapping with its parent, and taking the
 /// completions there would hide them from the parent: in a child the ring is only dropped.
 pub struct PollRing {
+    /// Taken out only when the ring is dropped, to be kept as a spare.
+    uring: std::mem::ManuallyDrop<Uring>,
+    /// The descriptors polled, by [`Polled`] kind: the watch's inotify queue, the ring's own
+    /// mount table.
+    events: RawFd,
+    mounts: File,
+    /// Which polls are armed and not yet completed.
+    armed_events: bool,
+    armed_mounts: bool,
+    /// The thread (see [`super::sys::this_thread`]) that set the ring up: the only one the
+    /// kernel lets submit to it and run its work.
+    owner: u64,
+    /// The last thread other than the owner that asked, and how many times in a row.
+    other: (u64, u32),
+    /// A submission was not wholly taken (see [`PollRing::submit`]).
+    broken: bool,
+}
+
+/// An io_uring of four entries set up for [`PollRing`]: its descriptor and its mapped queues.
+struct Uring {
     ring: OwnedFd,
     /// The single mapping of both rings (IORING_FEAT_SINGLE_MMAP), and its length.
     rings: *mut u8,
@@ -67,39 +97,59 @@ pub struct PollRing {
     cq_tail: *const AtomicU32,
     cq_mask: u32,
     cqes: *const Cqe,
-    /// The descriptors polled, by [`Polled`] kind: the watch's inotify queue, the ring's own
-    /// mount table.
-    events: RawFd,
-    mounts: File,
-    /// Which polls are armed and not yet completed.
-    armed_events: bool,
-    armed_mounts: bool,
-    /// The thread (see [`super::sys::this_thread`]) that set the ring up: the only one the
-    /// kernel lets submit to it and run its work.
-    owner: u64,
-    /// The fork count (see [`super::sys::forks`]) when it was set up.
+    /// The fork count (see [`super::sys::forks`]) when it was set up: a child's copy of a spare
+    /// is its parent's ring.
     forks: u64,
-    /// The last thread other than the owner that asked, and how many times in a row.
-    other: (u64, u32),
-    /// A submission was not wholly taken (see [`PollRing::submit`]).
-    broken: bool,
 }
+
 
 // SAFETY: the mapping belongs to the ring's descriptor, not to a thread; the watch that holds the
 // ring is only used by one thread at a time (the store's handle is `&mut`), and what only the
 // owner may do is checked against the calling thread.
 unsafe impl Send for PollRing {}
 
+impl Drop for Uring {
+    fn drop(&mut self) {
+        // SAFETY: the mappings made in `set_up`, not used after this; the descriptor is closed by
+        // OwnedFd.
+        unsafe {
+            libc::munmap(self.sqes.cast(), self.sqes_len);
+            libc::munmap(self.rings.cast(), self.rings_len);
+        }
+    }
+}
+
 impl PollRing {
     /// A ring polling `events` (the inotify queue, for input) and the mount table (for any
     /// change from now on), owned by this thread; `None` where such a ring is refused. Nothing is
     /// armed until [`PollRing::arm`].
     pub fn new(events: RawFd) -> Option<PollRing> {
+        let mounts = File::open("/proc/self/mounts").ok()?;
+        let spare = SPARE.try_with(|spares| spares.borrow_mut().pop()).ok().flatten();
+        let uring = match spare {
+            Some(uring) if uring.forks == super::sys::forks() => uring,
+            _ => Uring::set_up()?,
+        };
+        Some(PollRing {
+            uring: std::mem::ManuallyDrop::new(uring),
+            events,
+            mounts,
+            armed_events: false,
+            armed_mounts: false,
+            owner: super::sys::this_thread(),
+            other: (0, 0),
+            broken: false,
+        })
+    }
+}
+
+impl Uring {
+    /// A new ring with the flags of the module's documentation; `None` where refused.
+    fn set_up() -> Option<Uring> {
         // The poll mask's halves would need swapping on a big-endian kernel (liburing does).
         if cfg!(target_endian = "big") {
             return None;
         }
-        let mounts = File::open("/proc/self/mounts").ok()?;
         // SAFETY: zeroed parameters are the documented request for a default ring.
         let mut params: Params = unsafe { std::mem::zeroed() };
         params.flags = SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN | SETUP_TASKRUN_FLAG;
@@ -127,7 +177,7 @@ impl PollRing {
         let at = |offset: u32| unsafe { rings.add(offset as usize) };
         // SAFETY: as above; the masks are written by the kernel before setup returns.
         let (sq_mask, cq_mask) = unsafe { (*at(params.sq_off.ring_mask).cast::<u32>(), *at(params.cq_off.ring_mask).cast::<u32>()) };
-        Some(PollRing {
+        Some(Uring {
             ring,
             rings,
             rings_len,
@@ -141,39 +191,37 @@ impl PollRing {
             cq_tail: at(params.cq_off.tail).cast(),
             cq_mask,
             cqes: at(params.cq_off.cqes).cast(),
-            events,
-            mounts,
-            armed_events: false,
-            armed_mounts: false,
-            owner: super::sys::this_thread(),
             forks: super::sys::forks(),
-            other: (0, 0),
-            broken: false,
         })
     }
+}
 
+impl PollRing {
     fn mine(&self) -> bool {
-        self.owner == super::sys::this_thread() && self.forks == super::sys::forks()
+        self.owner == super::sys::this_thread() && self.uring.forks == super::sys::forks()
     }
 
     fn in_parent(&self) -> bool {
-        self.forks == super::sys::forks()
+        self.uring.forks == super::sys::forks()
+    }
+
+    /// Whether the kernel has neither queued a completion (the flag) nor posted one since the last
+    /// were taken.
+    fn quiet_ring(&self) -> bool {
+        // SAFETY: pointers into the live mapping; the kernel sets the flag with a full barrier
+        // (only while the ring's thread is not running its work, which needs `&mut self`) and
+        // publishes the tail with release.
+        unsafe {
+            (*self.uring.sq_flags).load(Ordering::Acquire) & SQ_TASKRUN == 0
+                && (*self.uring.cq_tail).load(Ordering::Acquire) == (*self.uring.cq_head).load(Ordering::Relaxed)
+        }
     }
 
     /// Whether both polls are armed and neither descriptor has become ready since: the kernel has
     /// neither queued a completion (the flag) nor posted one. No system call; any thread. (A read
     /// vouched for ends another thread's run of reads that asked: see [`MOVE_AFTER`].)
     pub fn quiet(&mut self) -> bool {
-        let quiet = self.armed_events
-            && self.armed_mounts
-            && self.in_parent()
-            // SAFETY: pointers into the live mapping; the kernel sets the flag with a full barrier
-            // (only while the ring's thread is not running its work, which needs `&mut self`)
-            // and publishes the tail with release.
-            && unsafe {
-                (*self.sq_flags).load(Ordering::Acquire) & SQ_TASKRUN == 0
-                    && (*self.cq_tail).load(Ordering::Acquire) == (*self.cq_head).load(Ordering::Relaxed)
-            };
+        let quiet = self.armed_events && self.armed_mounts && self.in_parent() && self.quiet_ring();
         if quiet {
             self.other = (0, 0);
         }
@@ -190,8 +238,8 @@ impl PollRing {
         }
         // SAFETY: pointers into the live mapping; plain system call on our own ring.
         unsafe {
-            if (*self.sq_flags).load(Ordering::Acquire) & SQ_TASKRUN != 0
-                && libc::syscall(libc::SYS_io_uring_enter, self.ring.as_raw_fd(), 0u32, 0u32, ENTER_GETEVENTS, std::ptr::null::<u8>(), 0usize) < 0
+            if (*self.uring.sq_flags).load(Ordering::Acquire) & SQ_TASKRUN != 0
+                && libc::syscall(libc::SYS_io_uring_enter, self.uring.ring.as_raw_fd(), 0u32, 0u32, ENTER_GETEVENTS, std::ptr::null::<u8>(), 0usize) < 0
             {
                 return false;
             }
@@ -199,11 +247,12 @@ impl PollRing {
         let mut usable = true;
         // SAFETY: pointers into the live mapping; entries below the tail are complete (acquire).
         unsafe {
-            let tail = (*self.cq_tail).load(Ordering::Acquire);
-            let mut head = (*self.cq_head).load(Ordering::Relaxed);
+            let tail = (*self.uring.cq_tail).load(Ordering::Acquire);
+            let mut head = (*self.uring.cq_head).load(Ordering::Relaxed);
             while head != tail {
-                let cqe = self.cqes.add((head & self.cq_mask) as usize).read();
-                usable &= cqe.res >= 0 || cqe.res == -libc::ECANCELED;
+                let cqe = self.uring.cqes.add((head & self.uring.cq_mask) as usize).read();
+                // A removal finds no poll where one completed meanwhile: not a refusal.
+                usable &= cqe.res >= 0 || cqe.res == -libc::ECANCELED || cqe.user_data == Polled::Removal as u64;
                 if cqe.user_data == Polled::Events as u64 {
                     self.armed_events = false;
                 } else if cqe.user_data == Polled::Mounts as u64 {
@@ -211,7 +260,7 @@ impl PollRing {
                 }
                 head = head.wrapping_add(1);
             }
-            (*self.cq_head).store(head, Ordering::Release);
+            (*self.uring.cq_head).store(head, Ordering::Release);
         }
         usable
     }
@@ -264,15 +313,15 @@ impl PollRing {
         // SAFETY: pointers into the live mappings; every earlier entry was taken by the kernel
         // (a ring where one was not submits no more), so the ones written here are free.
         unsafe {
-            let mut tail = (*self.sq_tail).load(Ordering::Relaxed);
+            let mut tail = (*self.uring.sq_tail).load(Ordering::Relaxed);
             for sqe in sqes {
-                let index = tail & self.sq_mask;
-                self.sqes.add(index as usize).write(*sqe);
-                self.sq_array.add(index as usize).write(index);
+                let index = tail & self.uring.sq_mask;
+                self.uring.sqes.add(index as usize).write(*sqe);
+                self.uring.sq_array.add(index as usize).write(index);
                 tail = tail.wrapping_add(1);
             }
-            (*self.sq_tail).store(tail, Ordering::Release);
-            let submitted = libc::syscall(libc::SYS_io_uring_enter, self.ring.as_raw_fd(), sqes.len() as u32, 0u32, ENTER_GETEVENTS, std::ptr::null::<u8>(), 0usize);
+            (*self.uring.sq_tail).store(tail, Ordering::Release);
+            let submitted = libc::syscall(libc::SYS_io_uring_enter, self.uring.ring.as_raw_fd(), sqes.len() as u32, 0u32, ENTER_GETEVENTS, std::ptr::null::<u8>(), 0usize);
             let accepted = usize::try_from(submitted).unwrap_or(0).min(sqes.len());
             self.broken = accepted < sqes.len();
             accepted
@@ -282,10 +331,11 @@ impl PollRing {
 
 impl Drop for PollRing {
     fn drop(&mut self) {
-        // An armed poll holds the inotify queue open until the ring's teardown, which the kernel
-        // finishes later (up to tens of milliseconds): a handle closed and opened again and again
-        // could run out of inotify instances (128 per user by default) meanwhile. The ring's
-        // thread removes its polls first; the removal and the work it queues run in the call.
+        // An armed poll holds the inotify queue open until the ring's teardown (later, and then
+        // an interruption of the ring's thread: see the module's documentation). The ring's
+        // thread removes its polls (the removal and the work it queues run in the call), and
+        // keeps the ring, empty, as a spare.
+        let mut keep = false;
         if self.mine() {
             self.take();
             let mut removals = Vec::with_capacity(2);
@@ -294,14 +344,22 @@ impl Drop for PollRing {
                     removals.push(Sqe { opcode: OP_POLL_REMOVE, fd: -1, addr: polled as u64, user_data: Polled::Removal as u64, ..Sqe::default() });
                 }
             }
-            self.submit(&removals);
+            let removed = self.submit(&removals) == removals.len();
+            // The removals' completions and the removed polls' are taken, so the ring is empty.
+            keep = removed && self.take() && !self.broken && self.quiet_ring();
         }
-        // SAFETY: the mappings made in `new`, not used after this; the descriptor is closed by
-        // OwnedFd.
-        unsafe {
-            libc::munmap(self.sqes.cast(), self.sqes_len);
-            libc::munmap(self.rings.cast(), self.rings_len);
+        // SAFETY: taken once, here; `self.uring` is not used after this.
+        let mut uring = Some(unsafe { std::mem::ManuallyDrop::take(&mut self.uring) });
+        if keep {
+            // (After the thread's spares were destroyed, at its end, the ring is closed.)
+            let _ = SPARE.try_with(|spares| {
+                let mut spares = spares.borrow_mut();
+                if spares.len() < SPARES {
+                    spares.extend(uring.take());
+                }
+            });
         }
+        drop(uring);
     }
 }
 
