@@ -8,12 +8,13 @@
 #include <stdint.h>
 
 // The ABI version. Raised whenever a function's signature or meaning changes incompatibly.
-#define XMPPFED_ABI_VERSION 2
+#define XMPPFED_ABI_VERSION 3
 
 // Largest JSON document accepted from a caller (4 MiB): far above any valid partner.
 #define XMPPFED_MAX_JSON_BYTES ((4 * 1024) * 1024)
 
-// The layout of `xmppfed_partner_list_records`' output, its first field (`records::FORMAT`).
+// The layout of partner records (the pages of `xmppfed_partner_list_pages`, the output of
+// `xmppfed_partner_get_records`): their first field (`records::FORMAT`).
 #define XMPPFED_RECORDS_FORMAT 1
 
 // The largest import input accepted (`xmppfed_store_import`), in bytes: a whole list of
@@ -72,6 +73,11 @@ typedef enum {
   // An internal error (a bug) was caught at the boundary. The handle may still be used.
   XMPPFED_RESULT_PANIC = 100,
 } xmppfed_result;
+
+// A list being read page by page (`xmppfed_partner_list_pages`): the partners of one read,
+// which commits made afterwards do not change. Used by one thread at a time; freed with
+// `xmppfed_partner_pages_free`. It does not refer to its store: it may outlive the handle.
+typedef struct xmppfed_partner_pages xmppfed_partner_pages;
 
 // An open store: the central store folder and this machine's replica of it.
 // Opaque to C. Safe to use from several threads at once (calls on one handle are serialised).
@@ -193,29 +199,50 @@ xmppfed_result xmppfed_partner_list(xmppfed_store *store,
                                     bool local_store,
                                     char **partners_json_out);
 
-// What `xmppfed_partner_list` lists, in the same order, as binary records instead of JSON: for
-// callers that build an object per partner, to whom decoding JSON costs more than the rest of
-// the list (the layout below; its version is `XMPPFED_RECORDS_FORMAT`). `*records_out`
-// receives the buffer and `*records_len_out` its length in bytes; the buffer is owned by the
-// caller and freed with `xmppfed_bytes_free(records, len)`. As every output, both are written
-// only on success.
+// What `xmppfed_partner_list` lists, in the same order, as binary records instead of JSON, page
+// by page: for callers that build an object per partner, to whom decoding JSON costs more than
+// the rest of the list, and who want the first partner before the last is encoded. The
+// partners are those of the store at this call. `*pages_out` receives the pages (read them
+// with `xmppfed_partner_pages_next`, free them with `xmppfed_partner_pages_free`) and
+// `*count_out` how many partners they hold in all. As every output, both are written only on
+// success; a failure (a bad filter, an unreadable store) is reported here, not by a page.
 //
-// Layout (little-endian, unaligned): u32 format (`XMPPFED_RECORDS_FORMAT`), u32 count, then per
-// partner: u64 Revision, u32 ConnectionLimit, u8 PartnerType (0 Federated, 1 PublicVerified,
-// 2 PublicUnverified), u8 TlsNegotiation and u8 SaslNegotiation (0 Required, 1 Optional,
-// 2 NotSupported), u8 flags (bit 0 SupportDialbackNegotiation, bit 1 EnableKeepAlive), the texts
-// Identity, Domain, Description, ProxyFqdn, then u32 n and n texts (AdditionalDomains); a text
-// is a u32 length in bytes and that many bytes of UTF-8, without a NUL.
+// A page's layout (little-endian, unaligned; its version is `XMPPFED_RECORDS_FORMAT`): u32
+// format, u32 count, then per partner: u64 Revision, u32 ConnectionLimit, u8 PartnerType
+// (0 Federated, 1 PublicVerified, 2 PublicUnverified), u8 TlsNegotiation and u8 SaslNegotiation
+// (0 Required, 1 Optional, 2 NotSupported), u8 flags (bit 0 SupportDialbackNegotiation, bit 1
+// EnableKeepAlive), the texts Identity, Domain, Description, ProxyFqdn, then u32 n and n texts
+// (AdditionalDomains); a text is a u32 length in bytes and that many bytes of UTF-8, without a
+// NUL.
 //
 // # Safety
 // `store` is a live handle; `filter` is NULL or NUL-terminated; the out pointers are valid.
-xmppfed_result xmppfed_partner_list_records(xmppfed_store *store,
-                                            const char *filter,
-                                            bool local_store,
-                                            uint8_t **records_out,
-                                            size_t *records_len_out);
+xmppfed_result xmppfed_partner_list_pages(xmppfed_store *store,
+                                          const char *filter,
+                                          bool local_store,
+                                          xmppfed_partner_pages **pages_out,
+                                          size_t *count_out);
 
-// What `xmppfed_partner_get` reads, as the records of `xmppfed_partner_list_records` (a count of
+// The next page of `pages`: `*records_out` points to the records of at least one partner (the
+// layout of `xmppfed_partner_list_pages`), about 64 KiB of them, and `*records_len_out` is their
+// length in bytes; after the last page, `*records_out` is NULL and `*records_len_out` 0. The
+// page belongs to `pages` and is valid until the next call on them or their free: read it,
+// never free it. The counts of the pages add up to the count the list gave.
+//
+// # Safety
+// `pages` is NULL or live pages, used by no other thread during the call; the out pointers
+// are valid.
+xmppfed_result xmppfed_partner_pages_next(xmppfed_partner_pages *pages,
+                                          const uint8_t **records_out,
+                                          size_t *records_len_out);
+
+// Free pages from `xmppfed_partner_list_pages` (read to the end or not). NULL is ignored.
+//
+// # Safety
+// `pages` is NULL or live pages, not used afterwards.
+void xmppfed_partner_pages_free(xmppfed_partner_pages *pages);
+
+// What `xmppfed_partner_get` reads, as one page of `xmppfed_partner_list_pages` (a count of
 // 1 and that partner's record), with the same errors (`XMPPFED_RESULT_NOT_FOUND` for a missing
 // partner). Free the buffer with `xmppfed_bytes_free(records, len)`; as every output, both are
 // written only on success.
@@ -444,8 +471,7 @@ xmppfed_result xmppfed_store_status(xmppfed_store *store, char **status_json_out
 // `s` is NULL or a string from this library that has not been freed.
 void xmppfed_string_free(char *s);
 
-// Free a buffer this library returned with its length (`xmppfed_partner_list_records`,
-// `xmppfed_partner_get_records`). NULL is
+// Free a buffer this library returned with its length (`xmppfed_partner_get_records`). NULL is
 // accepted and ignored. Pass the length the library gave with it; never free such a buffer with
 // `free` or `xmppfed_string_free`.
 //

@@ -22,12 +22,13 @@ use crate::model::{NewPartner, Partner, PartnerChanges};
 use crate::store::{Environment, Source, Store, StoreOptions, Write};
 
 /// The ABI version. Raised whenever a function's signature or meaning changes incompatibly.
-pub const XMPPFED_ABI_VERSION: u32 = 2;
+pub const XMPPFED_ABI_VERSION: u32 = 3;
 
 /// Largest JSON document accepted from a caller (4 MiB): far above any valid partner.
 pub const XMPPFED_MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
 
-/// The layout of `xmppfed_partner_list_records`' output, its first field (`records::FORMAT`).
+/// The layout of partner records (the pages of `xmppfed_partner_list_pages`, the output of
+/// `xmppfed_partner_get_records`): their first field (`records::FORMAT`).
 pub const XMPPFED_RECORDS_FORMAT: u32 = 1;
 
 /// The largest import input accepted (`xmppfed_store_import`), in bytes: a whole list of
@@ -559,39 +560,89 @@ pub unsafe extern "C" fn xmppfed_partner_list(
     })
 }
 
-/// What `xmppfed_partner_list` lists, in the same order, as binary records instead of JSON: for
-/// callers that build an object per partner, to whom decoding JSON costs more than the rest of
-/// the list (the layout below; its version is `XMPPFED_RECORDS_FORMAT`). `*records_out`
-/// receives the buffer and `*records_len_out` its length in bytes; the buffer is owned by the
-/// caller and freed with `xmppfed_bytes_free(records, len)`. As every output, both are written
-/// only on success.
+/// A list being read page by page (`xmppfed_partner_list_pages`): the partners of one read,
+/// which commits made afterwards do not change. Used by one thread at a time; freed with
+/// `xmppfed_partner_pages_free`. It does not refer to its store: it may outlive the handle.
+pub struct xmppfed_partner_pages {
+    inner: crate::records::Pages,
+}
+
+/// What `xmppfed_partner_list` lists, in the same order, as binary records instead of JSON, page
+/// by page: for callers that build an object per partner, to whom decoding JSON costs more than
+/// the rest of the list, and who want the first partner before the last is encoded. The
+/// partners are those of the store at this call. `*pages_out` receives the pages (read them
+/// with `xmppfed_partner_pages_next`, free them with `xmppfed_partner_pages_free`) and
+/// `*count_out` how many partners they hold in all. As every output, both are written only on
+/// success; a failure (a bad filter, an unreadable store) is reported here, not by a page.
 ///
-/// Layout (little-endian, unaligned): u32 format (`XMPPFED_RECORDS_FORMAT`), u32 count, then per
-/// partner: u64 Revision, u32 ConnectionLimit, u8 PartnerType (0 Federated, 1 PublicVerified,
-/// 2 PublicUnverified), u8 TlsNegotiation and u8 SaslNegotiation (0 Required, 1 Optional,
-/// 2 NotSupported), u8 flags (bit 0 SupportDialbackNegotiation, bit 1 EnableKeepAlive), the texts
-/// Identity, Domain, Description, ProxyFqdn, then u32 n and n texts (AdditionalDomains); a text
-/// is a u32 length in bytes and that many bytes of UTF-8, without a NUL.
+/// A page's layout (little-endian, unaligned; its version is `XMPPFED_RECORDS_FORMAT`): u32
+/// format, u32 count, then per partner: u64 Revision, u32 ConnectionLimit, u8 PartnerType
+/// (0 Federated, 1 PublicVerified, 2 PublicUnverified), u8 TlsNegotiation and u8 SaslNegotiation
+/// (0 Required, 1 Optional, 2 NotSupported), u8 flags (bit 0 SupportDialbackNegotiation, bit 1
+/// EnableKeepAlive), the texts Identity, Domain, Description, ProxyFqdn, then u32 n and n texts
+/// (AdditionalDomains); a text is a u32 length in bytes and that many bytes of UTF-8, without a
+/// NUL.
 ///
 /// # Safety
 /// `store` is a live handle; `filter` is NULL or NUL-terminated; the out pointers are valid.
 #[no_mangle]
-pub unsafe extern "C" fn xmppfed_partner_list_records(
+pub unsafe extern "C" fn xmppfed_partner_list_pages(
     store: *mut xmppfed_store,
     filter: *const c_char,
     local_store: bool,
-    records_out: *mut *mut u8,
-    records_len_out: *mut usize,
+    pages_out: *mut *mut xmppfed_partner_pages,
+    count_out: *mut usize,
 ) -> xmppfed_result {
     boundary(|| {
-        check_records_out(records_out, records_len_out)?;
+        check_out(pages_out, "pages_out")?;
+        check_out(count_out, "count_out")?;
         let filter = optional_str(filter, "filter")?;
-        let records = with_store(store, |s| s.list_with(filter, source(local_store), crate::records::encode))?;
-        hand_out_records(records, records_out, records_len_out)
+        let partners = with_store(store, |s| s.list_shared(filter, source(local_store)))?;
+        let pages = crate::records::Pages::new(partners).map_err(too_large)?;
+        *count_out = pages.count();
+        *pages_out = Box::into_raw(Box::new(xmppfed_partner_pages { inner: pages }));
+        Ok(())
     })
 }
 
-/// What `xmppfed_partner_get` reads, as the records of `xmppfed_partner_list_records` (a count of
+/// The next page of `pages`: `*records_out` points to the records of at least one partner (the
+/// layout of `xmppfed_partner_list_pages`), about 64 KiB of them, and `*records_len_out` is their
+/// length in bytes; after the last page, `*records_out` is NULL and `*records_len_out` 0. The
+/// page belongs to `pages` and is valid until the next call on them or their free: read it,
+/// never free it. The counts of the pages add up to the count the list gave.
+///
+/// # Safety
+/// `pages` is NULL or live pages, used by no other thread during the call; the out pointers
+/// are valid.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_partner_pages_next(
+    pages: *mut xmppfed_partner_pages,
+    records_out: *mut *const u8,
+    records_len_out: *mut usize,
+) -> xmppfed_result {
+    boundary(|| {
+        check_out(records_out, "records_out")?;
+        check_out(records_len_out, "records_len_out")?;
+        let pages = pages.as_mut().ok_or_else(|| null("pages"))?;
+        let page = pages.inner.next_page().map_err(too_large)?;
+        *records_out = if page.is_empty() { std::ptr::null() } else { page.as_ptr() };
+        *records_len_out = page.len();
+        Ok(())
+    })
+}
+
+/// Free pages from `xmppfed_partner_list_pages` (read to the end or not). NULL is ignored.
+///
+/// # Safety
+/// `pages` is NULL or live pages, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn xmppfed_partner_pages_free(pages: *mut xmppfed_partner_pages) {
+    if !pages.is_null() {
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(pages))));
+    }
+}
+
+/// What `xmppfed_partner_get` reads, as one page of `xmppfed_partner_list_pages` (a count of
 /// 1 and that partner's record), with the same errors (`XMPPFED_RESULT_NOT_FOUND` for a missing
 /// partner). Free the buffer with `xmppfed_bytes_free(records, len)`; as every output, both are
 /// written only on success.
@@ -621,6 +672,10 @@ unsafe fn check_records_out(records_out: *mut *mut u8, records_len_out: *mut usi
     check_out(records_len_out, "records_len_out")
 }
 
+fn too_large(crate::records::TooLarge(what): crate::records::TooLarge) -> Failure {
+    Failure(xmppfed_result::InputTooLarge, format!("the partners cannot be written as records: {what}"))
+}
+
 /// Hands encoded records to the caller (freed with `xmppfed_bytes_free`), or refuses a list the
 /// layout cannot hold.
 ///
@@ -631,9 +686,7 @@ unsafe fn hand_out_records(
     records_out: *mut *mut u8,
     records_len_out: *mut usize,
 ) -> Outcome<()> {
-    let records = records.map_err(|crate::records::TooLarge(what)| {
-        Failure(xmppfed_result::InputTooLarge, format!("the partners cannot be written as records: {what}"))
-    })?;
+    let records = records.map_err(too_large)?;
     let len = records.len();
     *records_out = Box::into_raw(records.into_boxed_slice()).cast::<u8>();
     *records_len_out = len;
@@ -1037,8 +1090,7 @@ pub unsafe extern "C" fn xmppfed_string_free(s: *mut c_char) {
     }
 }
 
-/// Free a buffer this library returned with its length (`xmppfed_partner_list_records`,
-/// `xmppfed_partner_get_records`). NULL is
+/// Free a buffer this library returned with its length (`xmppfed_partner_get_records`). NULL is
 /// accepted and ignored. Pass the length the library gave with it; never free such a buffer with
 /// `free` or `xmppfed_string_free`.
 ///

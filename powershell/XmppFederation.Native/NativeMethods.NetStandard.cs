@@ -86,8 +86,13 @@ internal static class NativeMethods
     internal static XmppFedResult xmppfed_partner_list(StoreSafeHandle store, string? filter, bool local_store, out IntPtr partners_json_out) =>
         Raw.xmppfed_partner_list(store, Utf8(filter), local_store, out partners_json_out);
 
-    internal static XmppFedResult xmppfed_partner_list_records(StoreSafeHandle store, string? filter, bool local_store, out IntPtr records_out, out nuint records_len_out) =>
-        Raw.xmppfed_partner_list_records(store, Utf8(filter), local_store, out records_out, out records_len_out);
+    internal static XmppFedResult xmppfed_partner_list_pages(StoreSafeHandle store, string? filter, bool local_store, out PartnerPagesSafeHandle pages_out, out nuint count_out) =>
+        Raw.xmppfed_partner_list_pages(store, Utf8(filter), local_store, out pages_out, out count_out);
+
+    internal static XmppFedResult xmppfed_partner_pages_next(PartnerPagesSafeHandle pages, out IntPtr records_out, out nuint records_len_out) =>
+        Raw.xmppfed_partner_pages_next(pages, out records_out, out records_len_out);
+
+    internal static void xmppfed_partner_pages_free(IntPtr pages) => Raw.xmppfed_partner_pages_free(pages);
 
     internal static XmppFedResult xmppfed_partner_explain(StoreSafeHandle store, string domain, bool local_store, out IntPtr explanation_json_out) =>
         Raw.xmppfed_partner_explain(store, Utf8(domain), local_store, out explanation_json_out);
@@ -213,8 +218,14 @@ internal static class NativeMethods
             StoreSafeHandle store, byte[]? identity, [MarshalAs(UnmanagedType.U1)] bool local_store, out IntPtr records_out, out nuint records_len_out);
 
         [DllImport(LibraryName, CallingConvention = Cdecl)]
-        internal static extern XmppFedResult xmppfed_partner_list_records(
-            StoreSafeHandle store, byte[]? filter, [MarshalAs(UnmanagedType.U1)] bool local_store, out IntPtr records_out, out nuint records_len_out);
+        internal static extern XmppFedResult xmppfed_partner_list_pages(
+            StoreSafeHandle store, byte[]? filter, [MarshalAs(UnmanagedType.U1)] bool local_store, out PartnerPagesSafeHandle pages_out, out nuint count_out);
+
+        [DllImport(LibraryName, CallingConvention = Cdecl)]
+        internal static extern XmppFedResult xmppfed_partner_pages_next(PartnerPagesSafeHandle pages, out IntPtr records_out, out nuint records_len_out);
+
+        [DllImport(LibraryName, CallingConvention = Cdecl)]
+        internal static extern void xmppfed_partner_pages_free(IntPtr pages);
 
         [DllImport(LibraryName, CallingConvention = Cdecl)]
         internal static extern XmppFedResult xmppfed_partner_complete(

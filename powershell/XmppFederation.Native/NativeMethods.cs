@@ -7,8 +7,9 @@ namespace XmppFederation.Native;
 /// The raw imports of libxmppfed, one per C function of <c>include/xmppfed.h</c>, named exactly
 /// like it. Library-allocated <c>char *</c> outputs arrive as <see cref="IntPtr"/> and are released
 /// only with <see cref="xmppfed_string_free"/>, after being decoded in place from their UTF-8
-/// bytes (<c>PartnerStore.Take</c>), never by the .NET marshaller; the list's binary records
-/// (<see cref="NativeBytes"/>) only with <see cref="xmppfed_bytes_free"/>.
+/// bytes (<c>PartnerStore.Take</c>), never by the .NET marshaller; a get's binary records
+/// (<see cref="NativeBytes"/>) only with <see cref="xmppfed_bytes_free"/>, and a list's pages
+/// (<see cref="PartnerPagesSafeHandle"/>) only with <see cref="xmppfed_partner_pages_free"/>.
 /// Static strings (<c>xmppfed_version</c>, <c>xmppfed_result_name</c>,
 /// <c>xmppfed_last_error_message</c>) are copied and never freed.
 /// </summary>
@@ -84,12 +85,18 @@ internal static partial class NativeMethods
         out IntPtr partners_json_out);
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial XmppFedResult xmppfed_partner_list_records(
+    internal static partial XmppFedResult xmppfed_partner_list_pages(
         StoreSafeHandle store,
         string? filter,
         [MarshalAs(UnmanagedType.U1)] bool local_store,
-        out IntPtr records_out,
-        out nuint records_len_out);
+        out PartnerPagesSafeHandle pages_out,
+        out nuint count_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial XmppFedResult xmppfed_partner_pages_next(PartnerPagesSafeHandle pages, out IntPtr records_out, out nuint records_len_out);
+
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial void xmppfed_partner_pages_free(IntPtr pages);
 
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial XmppFedResult xmppfed_partner_complete(

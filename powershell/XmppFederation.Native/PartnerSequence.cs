@@ -1,97 +1,74 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
-using System.Text;
 
 namespace XmppFederation.Native;
 
 /// <summary>
-/// The partners of one list call (<see cref="PartnerStore.ListStreamed"/>), decoded one at a time
-/// from the library's binary records (<c>xmppfed_partner_list_records</c>) while they are
-/// enumerated: the first partner is available before the last is decoded, and no list of every
-/// partner is made. Owns the library's buffer until disposed (dispose it: <c>using</c>).
-/// Not thread-safe; may be enumerated more than once until disposed.
+/// The partners of one list call (<see cref="PartnerStore.ListStreamed"/>): the store's partners
+/// at that call, taken from the library a page at a time (<c>xmppfed_partner_pages_next</c>, about
+/// 64 KiB of records) and decoded one at a time while they are enumerated. The first partner is
+/// available once the first page is encoded, and neither the list nor its records are ever held
+/// whole. Owns the library's pages until disposed (dispose it: <c>using</c>).
+/// Not thread-safe; enumerated once, like a data reader (list again to read again).
 /// </summary>
-/// <remarks>
-/// Records, not JSON: decoding the JSON array cost more per partner than writing the object to
-/// PowerShell's pipeline. The layout is the header's (<c>xmppfed_partner_list_records</c>); this
-/// class only reads it, checking every length against the buffer, and a record it cannot read
-/// is an assembly/library mismatch (<see cref="ErrorIds.NativeLibraryAbiMismatch"/>), never a
-/// partner read wrong.
-/// </remarks>
 public sealed class PartnerSequence : IEnumerable<PartnerData>, IDisposable
 {
-    /// <summary>The records' first field: the layout this class reads (the header's XMPPFED_RECORDS_FORMAT).</summary>
-    internal const uint RecordsFormat = 1;
-
-    /// <summary>The format and the count.</summary>
-    private const int HeaderBytes = 8;
-
-    /// <summary>The smallest record: Revision, ConnectionLimit, three codes and the flags, four empty texts and no additional domains.</summary>
-    private const int MinRecordBytes = 8 + 4 + 4 + 4 * 4 + 4;
-
-    private readonly NativeBytes records;
+    private readonly PartnerPagesSafeHandle pages;
     private readonly int count;
+    private bool enumerated;
 
-    internal PartnerSequence(NativeBytes records)
+    /// <summary>Takes ownership of <paramref name="pages"/>, which the library said hold <paramref name="count"/> partners.</summary>
+    internal PartnerSequence(PartnerPagesSafeHandle pages, nuint count)
     {
-        this.records = records;
-        try
+        this.pages = pages;
+        if (count > int.MaxValue)
         {
-            var reader = new RecordReader(records.Span, 0);
-            uint format = reader.U32();
-            if (format != RecordsFormat)
-            {
-                throw new FormatException($"records of format {format}, not {RecordsFormat}");
-            }
-            uint count = reader.U32();
-            // A count of records more than the buffer can hold is a mismatch.
-            if (count > (uint)(records.Span.Length - HeaderBytes) / MinRecordBytes)
-            {
-                throw new FormatException($"a count of {count} in {records.Span.Length} bytes");
-            }
-            this.count = (int)count;
+            pages.Dispose();
+            throw PartnerRecords.Unreadable(new FormatException($"a list of {count} partners; at most {int.MaxValue} can be read"));
         }
-        catch (FormatException e)
-        {
-            records.Dispose();
-            throw Unreadable(e);
-        }
+        this.count = (int)count;
     }
 
-    /// <summary>How many partners the sequence holds (the records say so first).</summary>
-    public int Count => records.IsDisposed ? throw new ObjectDisposedException(nameof(PartnerSequence)) : count;
+    /// <summary>The records' first field: the layout this assembly reads (the header's XMPPFED_RECORDS_FORMAT).</summary>
+    internal const uint RecordsFormat = PartnerRecords.Format;
 
-    /// <summary>The one partner of a get's records; another count is a library/assembly mismatch.</summary>
-    internal PartnerData Only()
-    {
-        if (count != 1)
-        {
-            throw Unreadable(new FormatException($"{count} records where one partner was read"));
-        }
-        using var partners = GetEnumerator();
-        partners.MoveNext();
-        PartnerData partner = partners.Current;
-        partners.MoveNext(); // checks that nothing follows the record
-        return partner;
-    }
+    /// <summary>How many partners the sequence holds (the library says so first).</summary>
+    public int Count => pages.IsClosed ? throw new ObjectDisposedException(nameof(PartnerSequence)) : count;
 
-    /// <summary>Release the library's buffer; enumerating afterwards throws <see cref="ObjectDisposedException"/>.</summary>
-    public void Dispose() => records.Dispose();
+    /// <summary>Release the library's pages; enumerating afterwards throws <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose() => pages.Dispose();
 
     /// <inheritdoc/>
-    public IEnumerator<PartnerData> GetEnumerator() => new Enumerator(this);
+    /// <exception cref="InvalidOperationException">The sequence was already enumerated.</exception>
+    public IEnumerator<PartnerData> GetEnumerator()
+    {
+        if (pages.IsClosed)
+        {
+            throw new ObjectDisposedException(nameof(PartnerSequence));
+        }
+        // The pages are consumed as they are read (each page's partners are released by the
+        // library once handed out), so a second pass would find nothing to read.
+        if (enumerated)
+        {
+            throw new InvalidOperationException("The partners of a list call are read once; list again to read them again.");
+        }
+        enumerated = true;
+        return new Enumerator(this);
+    }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
-
-    private static NativeLibraryException Unreadable(FormatException e) =>
-        Ensure.Unreadable("partner records this assembly cannot read", e);
 
     private sealed class Enumerator : IEnumerator<PartnerData>
     {
         private readonly PartnerSequence owner;
-        private int offset = HeaderBytes;
-        private int index;
+        private IntPtr page;
+        private int pageLength;
+        private int pageCount;
+        private int offset;
+        private int inPage;
+        private int read;
+        private bool done;
         private PartnerData? current;
 
         internal Enumerator(PartnerSequence owner) => this.owner = owner;
@@ -102,30 +79,68 @@ public sealed class PartnerSequence : IEnumerable<PartnerData>, IDisposable
 
         public bool MoveNext()
         {
-            ReadOnlySpan<byte> bytes = owner.records.Span;
-            if (index == owner.count)
+            current = null;
+            if (owner.pages.IsClosed)
             {
-                current = null;
-                if (offset != bytes.Length)
+                throw new ObjectDisposedException(nameof(PartnerSequence));
+            }
+            if (done)
+            {
+                return false;
+            }
+            try
+            {
+                if (inPage == pageCount && !NextPage())
                 {
-                    throw Unreadable(new FormatException($"{bytes.Length - offset} bytes after the last of {owner.count} records"));
+                    return false;
+                }
+                current = PartnerRecords.Read(Page, ref offset, read);
+            }
+            catch (NativeLibraryException)
+            {
+                // A mismatch ends the sequence: it never reads on past what it could not read.
+                done = true;
+                throw;
+            }
+            inPage++;
+            read++;
+            return true;
+        }
+
+        /// <summary>The current page: the library's memory, valid until the next page is asked for or the pages are freed.</summary>
+        private unsafe ReadOnlySpan<byte> Page => new((void*)page, pageLength);
+
+        /// <summary>Moves to the next page, false at the end; checks that the pages hold what the list said.</summary>
+        private bool NextPage()
+        {
+            if (page != IntPtr.Zero)
+            {
+                PartnerRecords.CheckEnd(Page, offset, pageCount);
+            }
+            XmppFedResult result = NativeMethods.xmppfed_partner_pages_next(owner.pages, out IntPtr records, out nuint length);
+            Ensure.Success(result, target: null);
+            if (records == IntPtr.Zero)
+            {
+                done = true;
+                if (read != owner.count)
+                {
+                    throw PartnerRecords.Unreadable(new FormatException($"the pages held {read} partners of the {owner.count} listed"));
                 }
                 return false;
             }
-            var reader = new RecordReader(bytes, offset);
-            try
+            if (length > int.MaxValue)
             {
-                current = reader.Partner();
+                throw PartnerRecords.Unreadable(new FormatException($"a page of {length} bytes"));
             }
-            catch (FormatException e)
+            page = records;
+            pageLength = (int)length;
+            pageCount = PartnerRecords.Count(Page);
+            if (pageCount == 0 || pageCount > owner.count - read)
             {
-                var unreadable = Unreadable(new FormatException($"record {index + 1}: {e.Message}", e));
-                index = owner.count;
-                offset = bytes.Length;
-                throw unreadable;
+                throw PartnerRecords.Unreadable(new FormatException($"a page of {pageCount} partners after {read} of the {owner.count} listed"));
             }
-            offset = reader.Offset;
-            index++;
+            offset = PartnerRecords.HeaderBytes;
+            inPage = 0;
             return true;
         }
 
@@ -133,189 +148,6 @@ public sealed class PartnerSequence : IEnumerable<PartnerData>, IDisposable
 
         public void Dispose()
         {
-        }
-    }
-
-    /// <summary>Reads the layout's fields in order, each checked against the end of the buffer.</summary>
-    private ref struct RecordReader
-    {
-        /// <summary>Strict: the library writes valid UTF-8, so anything else is a mismatch, not text to repair.</summary>
-        private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
-        private readonly ReadOnlySpan<byte> bytes;
-
-        internal RecordReader(ReadOnlySpan<byte> bytes, int offset)
-        {
-            this.bytes = bytes;
-            Offset = offset;
-        }
-
-        internal int Offset { get; private set; }
-
-        internal PartnerData Partner()
-        {
-            ulong revision = U64();
-            uint connectionLimit = U32();
-            var partnerType = (PartnerType)Code(nameof(PartnerData.PartnerType));
-            var tls = (TlsNegotiation)Code(nameof(PartnerData.TlsNegotiation));
-            var sasl = (SaslNegotiation)Code(nameof(PartnerData.SaslNegotiation));
-            byte flags = Take(1)[0];
-            if ((flags & ~3) != 0)
-            {
-                throw new FormatException($"unknown flags {flags:x2}");
-            }
-            ReadOnlySpan<byte> identityBytes = TextBytes();
-            string identity = Decode(identityBytes);
-            // Domain is the identity's value (the model says so): one string for both.
-            ReadOnlySpan<byte> domainBytes = TextBytes();
-            string domain = domainBytes.SequenceEqual(identityBytes) ? identity : Decode(domainBytes);
-            string description = Text();
-            string proxyFqdn = Text();
-            uint additional = U32();
-            // Each additional domain takes at least its 4-byte length.
-            if (additional > (uint)(bytes.Length - Offset) / 4)
-            {
-                throw new FormatException($"{additional} additional domains in {bytes.Length - Offset} bytes");
-            }
-            var domains = new DomainList();
-            domains.Capacity = (int)additional;
-            for (uint i = 0; i < additional; i++)
-            {
-                domains.Add(Text());
-            }
-            return new PartnerData
-            {
-                Identity = identity,
-                Domain = domain,
-                AdditionalDomains = domains,
-                Description = description,
-                ProxyFqdn = proxyFqdn,
-                PartnerType = partnerType,
-                TlsNegotiation = tls,
-                SaslNegotiation = sasl,
-                SupportDialbackNegotiation = (flags & 1) != 0,
-                EnableKeepAlive = (flags & 2) != 0,
-                ConnectionLimit = connectionLimit,
-                Revision = revision,
-            };
-        }
-
-        internal uint U32()
-        {
-            ReadOnlySpan<byte> b = Take(4);
-            return b[0] | (uint)b[1] << 8 | (uint)b[2] << 16 | (uint)b[3] << 24;
-        }
-
-        private ulong U64() => U32() | (ulong)U32() << 32;
-
-        /// <summary>An enum's code: 0, 1 or 2 (its position among the names the library declares).</summary>
-        private byte Code(string property)
-        {
-            byte code = Take(1)[0];
-            if (code > 2)
-            {
-                throw new FormatException($"{property} code {code}");
-            }
-            return code;
-        }
-
-        private string Text() => Decode(TextBytes());
-
-        private ReadOnlySpan<byte> TextBytes()
-        {
-            uint length = U32();
-            if (length > (uint)(bytes.Length - Offset))
-            {
-                throw new FormatException($"a text of {length} bytes with {bytes.Length - Offset} left");
-            }
-            return Take((int)length);
-        }
-
-        private static unsafe string Decode(ReadOnlySpan<byte> utf8)
-        {
-            if (utf8.IsEmpty)
-            {
-                return string.Empty;
-            }
-            try
-            {
-                fixed (byte* p = utf8)
-                {
-                    return Utf8.GetString(p, utf8.Length);
-                }
-            }
-            catch (DecoderFallbackException e)
-            {
-                throw new FormatException("a text that is not UTF-8", e);
-            }
-        }
-
-        private ReadOnlySpan<byte> Take(int count)
-        {
-            if (count > bytes.Length - Offset)
-            {
-                throw new FormatException($"{count} bytes wanted at offset {Offset} of {bytes.Length}");
-            }
-            ReadOnlySpan<byte> taken = bytes.Slice(Offset, count);
-            Offset += count;
-            return taken;
-        }
-    }
-}
-
-/// <summary>
-/// A library-allocated buffer of known length, read in place and released only with
-/// <c>xmppfed_bytes_free</c>, once (also by the finalizer if never disposed).
-/// </summary>
-internal sealed class NativeBytes : IDisposable
-{
-    private IntPtr pointer;
-    private readonly nuint length;
-
-    /// <summary>Take ownership of <paramref name="owned"/>; NULL (a library bug after success) is refused.</summary>
-    internal NativeBytes(IntPtr owned, nuint length)
-    {
-        Ensure.Output(owned);
-        pointer = owned;
-        this.length = length;
-        if (length > int.MaxValue)
-        {
-            Free();
-            throw new NativeLibraryException(XmppFedResult.Panic, ErrorIds.NativeLibraryAbiMismatch,
-                $"libxmppfed returned {length} bytes of records; at most {int.MaxValue} can be read.", target: null);
-        }
-    }
-
-    ~NativeBytes() => Free();
-
-    /// <summary>Whether the buffer was released.</summary>
-    internal bool IsDisposed => pointer == IntPtr.Zero;
-
-    /// <summary>The bytes; valid until <see cref="Dispose"/>.</summary>
-    internal unsafe ReadOnlySpan<byte> Span
-    {
-        get
-        {
-            if (IsDisposed)
-            {
-                throw new ObjectDisposedException(nameof(PartnerSequence));
-            }
-            return new ReadOnlySpan<byte>((void*)pointer, (int)length);
-        }
-    }
-
-    public void Dispose()
-    {
-        Free();
-        GC.SuppressFinalize(this);
-    }
-
-    private void Free()
-    {
-        IntPtr owned = System.Threading.Interlocked.Exchange(ref pointer, IntPtr.Zero);
-        if (owned != IntPtr.Zero)
-        {
-            NativeMethods.xmppfed_bytes_free(owned, length);
         }
     }
 }

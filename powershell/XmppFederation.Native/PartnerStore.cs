@@ -14,7 +14,7 @@ namespace XmppFederation.Native;
 public sealed class PartnerStore : IDisposable
 {
     /// <summary>The ABI version (<c>XMPPFED_ABI_VERSION</c>) this assembly was built against.</summary>
-    public const uint ExpectedAbiVersion = 2;
+    public const uint ExpectedAbiVersion = 3;
 
     private static readonly WireJsonContext Json = WireJsonContext.Default;
 
@@ -147,8 +147,8 @@ public sealed class PartnerStore : IDisposable
         XmppFedResult result = NativeMethods.xmppfed_partner_get_records(handle, Checked(identity, nameof(identity)), localStore,
             out IntPtr records, out nuint length);
         Ensure.Success(result, identity);
-        using var partner = new PartnerSequence(new NativeBytes(records, length));
-        return partner.Only();
+        using var partner = new NativeBytes(records, length);
+        return PartnerRecords.ReadOne(partner.Span);
     }
 
     /// <summary>
@@ -163,18 +163,19 @@ public sealed class PartnerStore : IDisposable
     }
 
     /// <summary>
-    /// What <see cref="List"/> returns, decoded one partner at a time while it is enumerated
-    /// (for a pipeline: the first partner goes on before the last is decoded, and the list is
-    /// never held whole). The library call is made, and its failures thrown, here; dispose the
-    /// result to release the library's buffer.
+    /// What <see cref="List"/> returns, taken from the library a page at a time and decoded one
+    /// partner at a time while it is enumerated (for a pipeline: the first partner goes on
+    /// before the rest are encoded, and the list is never held whole). The partners are the
+    /// store's at this call; the call is made, and its failures thrown, here. Enumerate the
+    /// result once and dispose it to release the library's pages.
     /// </summary>
     /// <exception cref="InvalidPartnerException">The filter is not a valid pattern (InvalidFilter).</exception>
     public PartnerSequence ListStreamed(string? filter = null, bool localStore = false)
     {
         Ensure.NoNulCharacter(filter, nameof(filter), filter);
-        XmppFedResult result = NativeMethods.xmppfed_partner_list_records(handle, filter, localStore, out IntPtr records, out nuint length);
+        XmppFedResult result = NativeMethods.xmppfed_partner_list_pages(handle, filter, localStore, out PartnerPagesSafeHandle pages, out nuint count);
         Ensure.Success(result, filter);
-        return new PartnerSequence(new NativeBytes(records, length));
+        return new PartnerSequence(pages, count);
     }
 
     /// <summary>

@@ -20,3 +20,19 @@ internal sealed class StoreSafeHandle : SafeHandleZeroOrMinusOneIsInvalid
         return true;
     }
 }
+
+/// <summary>An <c>xmppfed_partner_pages *</c> (<see cref="PartnerSequence"/>), freed once, also by the finalizer if never disposed.</summary>
+internal sealed class PartnerPagesSafeHandle : SafeHandleZeroOrMinusOneIsInvalid
+{
+    /// <summary>Used by the marshaller for <c>out</c> arguments.</summary>
+    public PartnerPagesSafeHandle()
+        : base(ownsHandle: true)
+    {
+    }
+
+    protected override bool ReleaseHandle()
+    {
+        NativeMethods.xmppfed_partner_pages_free(handle);
+        return true;
+    }
+}

@@ -31,6 +31,7 @@ mod view;
 mod watch;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -409,11 +410,22 @@ impl Store {
     /// that only encode the list (the C ABI's list and Export), which at 100,000 partners would
     /// otherwise copy tens of megabytes first.
     pub fn list_with<R>(&mut self, filter: Option<&str>, source: Source, visit: impl FnOnce(&mut dyn Iterator<Item = &Partner>) -> R) -> Result<R> {
+        self.list_shared_with(filter, source, |partners| visit(&mut partners.map(|p| &**p)))
+    }
+
+    /// [`Store::list`] as the store's own shared partners: a snapshot the caller reads at its own
+    /// pace (the C ABI's pages), which commits made meanwhile do not change, for the cost of
+    /// one reference per partner instead of a copy.
+    pub fn list_shared(&mut self, filter: Option<&str>, source: Source) -> Result<Vec<Arc<Partner>>> {
+        self.list_shared_with(filter, source, |partners| partners.cloned().collect())
+    }
+
+    fn list_shared_with<R>(&mut self, filter: Option<&str>, source: Source, visit: impl FnOnce(&mut dyn Iterator<Item = &Arc<Partner>>) -> R) -> Result<R> {
         let pattern = filter
             .map(|f| WildcardPattern::parse(f).map_err(|problem| Error::InvalidFilter { pattern: f.to_owned(), problem }))
             .transpose()?;
         let state = self.read(source)?;
-        let mut partners = state.partners.values().filter(|p| pattern.as_ref().map_or(true, |w| w.is_match(&p.identity)));
+        let mut partners = state.partners.shared().filter(|p| pattern.as_ref().map_or(true, |w| w.is_match(&p.identity)));
         Ok(visit(&mut partners))
     }
 

@@ -100,6 +100,11 @@ impl Partners {
         self.sorted.values().map(|p| &**p)
     }
 
+    /// Every partner, sorted by identity, as the map shares it (for snapshots that outlive a read).
+    pub fn shared(&self) -> impl Iterator<Item = &Arc<Partner>> {
+        self.sorted.values()
+    }
+
     /// Every partner with its identity, sorted by identity.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Partner)> {
         self.sorted.iter().map(|(identity, p)| (&**identity, &**p))

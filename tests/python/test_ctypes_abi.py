@@ -26,6 +26,7 @@ OK, NULL_ARGUMENT, INVALID_UTF8, JSON_SHAPE, INVALID_DOMAIN, INVALID_VALUE = 0, 
 INVALID_NEGOTIATION, INVALID_FILTER, ALREADY_EXISTS, NOT_FOUND, DOMAIN_CONFLICT, STALE_INSTANCE = 7, 8, 9, 10, 11, 12
 STORE_CHANGED, IMPORT_REJECTED = 21, 22
 RECORDS_FORMAT = 1  # XMPPFED_RECORDS_FORMAT
+PAGE_BYTES = 64 * 1024  # a page ends with the record that takes it to at least this many bytes
 
 
 def load():
@@ -51,8 +52,11 @@ def load():
         "xmppfed_store_export": ([store_p, c_str, c_str, ctypes.c_bool, out_str], ctypes.c_int),
         "xmppfed_store_import": ([store_p, c_str, c_str, out_str], ctypes.c_int),
         "xmppfed_store_import_preview": ([store_p, c_str, c_str, out_str], ctypes.c_int),
-        "xmppfed_partner_list_records": ([store_p, c_str, ctypes.c_bool, ctypes.POINTER(ctypes.POINTER(ctypes.c_uint8)),
-                                          ctypes.POINTER(ctypes.c_size_t)], ctypes.c_int),
+        "xmppfed_partner_list_pages": ([store_p, c_str, ctypes.c_bool, ctypes.POINTER(ctypes.c_void_p),
+                                        ctypes.POINTER(ctypes.c_size_t)], ctypes.c_int),
+        "xmppfed_partner_pages_next": ([ctypes.c_void_p, ctypes.POINTER(ctypes.POINTER(ctypes.c_uint8)),
+                                        ctypes.POINTER(ctypes.c_size_t)], ctypes.c_int),
+        "xmppfed_partner_pages_free": ([ctypes.c_void_p], None),
         "xmppfed_string_free": ([ctypes.c_void_p], None),
         "xmppfed_bytes_free": ([ctypes.POINTER(ctypes.c_uint8), ctypes.c_size_t], None),
     }
@@ -66,8 +70,9 @@ PARTNER_TYPES = ("Federated", "PublicVerified", "PublicUnverified")
 NEGOTIATIONS = ("Required", "Optional", "NotSupported")
 
 
-def decode_records(data):
-    """The partners in a buffer of xmppfed_partner_list_records, as json.loads gives the JSON list's.
+def decode_records(data, starts=None):
+    """The partners in records (a page of xmppfed_partner_list_pages, or pages joined), as json.loads
+    gives the JSON list's; `starts`, a list, receives the offset of each record.
 
     Strict: a short buffer (struct.error), bytes after the last record, another format, an enum code
     or flag bit outside the layout, or a text that is not UTF-8 raises."""
@@ -93,6 +98,8 @@ def decode_records(data):
         raise ValueError(f"format {format_}, not {RECORDS_FORMAT}")
     partners = []
     for _ in range(count):
+        if starts is not None:
+            starts.append(at)
         revision, connection_limit, partner_type, tls, sasl, flags = take("QIBBBB")
         if max(partner_type, tls, sasl) > 2 or flags & ~3:
             raise ValueError(f"codes {partner_type}, {tls}, {sasl}, flags {flags:#x} outside the layout")
@@ -108,6 +115,23 @@ def decode_records(data):
     if at != len(data):
         raise ValueError(f"{len(data) - at} bytes after the last record")
     return partners
+
+
+def joined(pages):
+    """The records of pages as one buffer, as one buffer of the whole list would be: the format,
+    the count of all the pages, their records one after the other."""
+    count = sum(struct.unpack_from("<I", page, 4)[0] for page in pages)
+    return struct.pack("<II", RECORDS_FORMAT, count) + b"".join(page[8:] for page in pages)
+
+
+def long_list():
+    """An import's input whose list takes several pages: two partners of more than a page each
+    (1,000 additional domains with 60-character first labels: about 81 KB of records), first in
+    identity order, then 300 of about 1 KiB each (a 1,000-character description)."""
+    text = "".join(chr(ord("a") + i % 26) for i in range(1000))
+    large = [{"Identity": f"h{h}.pages.example", "AdditionalDomains": [f"d{k:03}-{text[:55]}.h{h}.pages.example" for k in range(1000)]}
+             for h in (1, 2)]
+    return large + [{"Identity": f"p{i:03}.pages.example", "Description": text} for i in range(300)]
 
 
 class XmppFedError(Exception):
@@ -152,15 +176,12 @@ class Store:
     def list(self, filter=None, local=False):
         return self._call(self.lib.xmppfed_partner_list, self.handle, filter.encode() if filter else None, local)
 
-    def list_records(self, filter=None, local=False):
-        """The raw bytes of xmppfed_partner_list_records (the library's buffer freed)."""
-        buffer, size = ctypes.POINTER(ctypes.c_uint8)(), ctypes.c_size_t()
-        self._check(self.lib.xmppfed_partner_list_records(self.handle, filter.encode() if filter else None, local,
-                                                          ctypes.byref(buffer), ctypes.byref(size)))
-        try:
-            return ctypes.string_at(buffer, size.value)
-        finally:
-            self.lib.xmppfed_bytes_free(buffer, size)
+    def list_pages(self, filter=None, local=False):
+        """The pages of xmppfed_partner_list_pages (free them: Pages.free, or with)."""
+        pages, count = ctypes.c_void_p(), ctypes.c_size_t()
+        self._check(self.lib.xmppfed_partner_list_pages(self.handle, filter.encode() if filter else None, local,
+                                                        ctypes.byref(pages), ctypes.byref(count)))
+        return Pages(self.lib, pages, count.value, self._check)
 
     def set(self, identity, **changes):
         return self._call(self.lib.xmppfed_partner_set, self.handle, identity.encode(), json.dumps(changes).encode())
@@ -189,9 +210,41 @@ class Store:
         return self._call(fn, self.handle, text.encode(), json.dumps(options).encode() if options else None)
 
 
+class Pages:
+    """A list being read page by page; `count`: its partners in all. Holds its own snapshot: it may
+    outlive its Store."""
+
+    def __init__(self, lib, handle, count, check):
+        self.lib, self.handle, self.count, self._check = lib, handle, count, check
+
+    def next(self):
+        """The next page, copied (the library's is valid until the next call only), or None after
+        the last: the library's NULL, whose length must be 0."""
+        unset = ctypes.c_uint8(7)
+        page, size = ctypes.POINTER(ctypes.c_uint8)(unset), ctypes.c_size_t(1234)
+        self._check(self.lib.xmppfed_partner_pages_next(self.handle, ctypes.byref(page), ctypes.byref(size)))
+        if not page:
+            if size.value != 0:
+                raise ValueError(f"the end with a length of {size.value}")
+            return None
+        if ctypes.addressof(page.contents) == ctypes.addressof(unset):
+            raise ValueError("no page written")
+        return ctypes.string_at(page, size.value)
+
+    def free(self):
+        self.lib.xmppfed_partner_pages_free(self.handle)
+        self.handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        self.free()
+
+
 class LibraryTest(unittest.TestCase):
     def test_abi_version(self):
-        self.assertEqual(load().xmppfed_abi_version(), 2)
+        self.assertEqual(load().xmppfed_abi_version(), 3)
 
 
 class CtypesAbiTest(unittest.TestCase):
@@ -203,7 +256,8 @@ class CtypesAbiTest(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
-        self.store = Store(self.lib, self.central(), os.path.join(self.tmp.name, "replica"))
+        self.central_store, self.replica = self.central(), os.path.join(self.tmp.name, "replica")
+        self.store = Store(self.lib, self.central_store, self.replica)
 
     def central(self):
         """A fresh, empty central store."""
@@ -398,8 +452,40 @@ class CtypesAbiTest(unittest.TestCase):
             self.assertEqual(caught.exception.code, code, str(caught.exception))
             self.assertIn(fact, str(caught.exception))
 
-    def test_list_records_decode_to_the_json_list(self):
-        self.assertEqual(self.store.list_records(), b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    def read_pages(self, pages, read=None, limit=None):
+        """Reads `pages` to their end (or `limit` more pages) into `read` (the pages read from them
+        before), and returns it. Each page is records of their own, of one partner at least, and ends
+        with the record that takes it to PAGE_BYTES; every page but the last reaches it; at the end
+        the page is NULL with a length of 0, again on another call; the pages' counts add up to the
+        list's."""
+        read = [] if read is None else read
+        counted, taken = sum(struct.unpack_from("<I", page, 4)[0] for page in read), 0
+        while limit is None or taken < limit:
+            taken += 1
+            page = pages.next()
+            if page is None:
+                self.assertIsNone(pages.next(), "the end stays the end")
+                self.assertEqual(counted, pages.count, "the pages' counts add up to the list's")
+                break
+            self.assertLess(counted, pages.count, "a page after every partner was read")
+            if read:
+                self.assertGreaterEqual(len(read[-1]), PAGE_BYTES, "a page followed by another reaches PAGE_BYTES")
+            starts = []
+            partners = decode_records(page, starts)
+            self.assertGreaterEqual(len(partners), 1)
+            self.assertLess(starts[-1], PAGE_BYTES, "a page ends with the record that reaches PAGE_BYTES")
+            counted += len(partners)
+            read.append(page)
+        return read
+
+    def paged(self, filter=None, local=False):
+        """A list call's pages read to their end (and freed): (count, pages)."""
+        with self.store.list_pages(filter, local) as pages:
+            return pages.count, self.read_pages(pages)
+
+    def test_list_pages_decode_to_the_json_list(self):
+        self.assertEqual(self.paged(), (0, []))
+        self.assertEqual(joined([]), b"\x01\x00\x00\x00\x00\x00\x00\x00")
         self.store.new(Identity="A.Records.ORG.", AdditionalDomains=["y.records.net", "chat.a.records.org", "X.Records.NET."],
                        Description='Café — 😀 "q" \\ tab\tline\nend', ProxyFqdn="Proxy.Records.NET", PartnerType="Federated",
                        TlsNegotiation="Required", SaslNegotiation="Optional", SupportDialbackNegotiation=False,
@@ -413,7 +499,10 @@ class CtypesAbiTest(unittest.TestCase):
                        SupportDialbackNegotiation=False, EnableKeepAlive=False)
         self.store.set("c.records.com", Description="after set")
 
-        records = decode_records(self.store.list_records())
+        count, pages = self.paged()
+        self.assertEqual((count, len(pages)), (4, 1), "four partners are one page")
+        records = decode_records(pages[0])
+        self.assertEqual(joined(pages), pages[0])
         self.assertEqual(records, self.store.list())
         self.assertEqual([p["Identity"] for p in records], ["a.records.org", "bücher.records.net", "c.records.com", "d.records.org"])
         a = records[0]
@@ -430,35 +519,109 @@ class CtypesAbiTest(unittest.TestCase):
         for local in (False, True):
             for filter in (None, "*.org", "BÜ*", "?.RECORDS.*", "[cd]*", "nothing*"):
                 with self.subTest(filter=filter, local=local):
-                    raw = self.store.list_records(filter, local)
-                    self.assertEqual(decode_records(raw), self.store.list(filter, local))
+                    count, pages = self.paged(filter, local)
+                    listed = self.store.list(filter, local)
+                    self.assertEqual(decode_records(joined(pages)), listed)
+                    self.assertEqual(count, len(listed))
                     if filter == "nothing*":
-                        self.assertEqual(raw, struct.pack("<II", RECORDS_FORMAT, 0))
+                        self.assertEqual(pages, [])
 
-        # Failures: the JSON list's code, and the out pointers untouched (as every output).
-        unset = ctypes.c_uint8(7)
-        def records_call(store, filter, local=False):
-            buffer, size = ctypes.POINTER(ctypes.c_uint8)(unset), ctypes.c_size_t(1234)
-            code = self.lib.xmppfed_partner_list_records(store, filter, local, ctypes.byref(buffer), ctypes.byref(size))
+        # Failures: the JSON list's code and message, and the out pointers untouched (as every output).
+        def pages_call(store, filter, local=False):
+            pages, count = ctypes.c_void_p(1234), ctypes.c_size_t(1234)
+            code = self.lib.xmppfed_partner_list_pages(store, filter, local, ctypes.byref(pages), ctypes.byref(count))
             if code == OK:
-                self.lib.xmppfed_bytes_free(buffer, size)
-            return code, ctypes.addressof(buffer.contents) == ctypes.addressof(unset), size.value
+                self.lib.xmppfed_partner_pages_free(pages)
+            return code, pages.value, count.value
 
         for filter in ("[abc", "[z-a]*"):
             for local in (False, True):
                 with self.assertRaises(XmppFedError) as caught:
                     self.store.list(filter, local)
                 self.assertEqual(caught.exception.code, INVALID_FILTER)
-                self.assertEqual(records_call(self.store.handle, filter.encode(), local), (INVALID_FILTER, True, 1234))
+                self.assertEqual(pages_call(self.store.handle, filter.encode(), local), (INVALID_FILTER, 1234, 1234))
+                self.assertEqual(str(caught.exception), "InvalidFilter: " + self.lib.xmppfed_last_error_message().decode())
                 self.assertIn(filter, self.lib.xmppfed_last_error_message().decode())
-        self.assertEqual(records_call(None, None), (NULL_ARGUMENT, True, 1234))
-        self.assertEqual(records_call(self.store.handle, b"\xff\xfe"), (INVALID_UTF8, True, 1234))
+        self.assertEqual(pages_call(None, None), (NULL_ARGUMENT, 1234, 1234))
+        self.assertEqual(pages_call(self.store.handle, b"\xff\xfe"), (INVALID_UTF8, 1234, 1234))
         self.assertEqual(self.lib.xmppfed_partner_list(self.store.handle, None, False, None), NULL_ARGUMENT)
-        size = ctypes.c_size_t(1234)
-        self.assertEqual(self.lib.xmppfed_partner_list_records(self.store.handle, None, False, None, ctypes.byref(size)), NULL_ARGUMENT)
-        self.assertEqual(size.value, 1234)
-        self.assertEqual(self.lib.xmppfed_partner_list_records(self.store.handle, None, False, None, None), NULL_ARGUMENT)
+        pages, count = ctypes.c_void_p(1234), ctypes.c_size_t(1234)
+        self.assertEqual(self.lib.xmppfed_partner_list_pages(self.store.handle, None, False, None, ctypes.byref(count)), NULL_ARGUMENT)
+        self.assertEqual(self.lib.xmppfed_partner_list_pages(self.store.handle, None, False, ctypes.byref(pages), None), NULL_ARGUMENT)
+        self.assertEqual((pages.value, count.value), (1234, 1234))
+        self.assertEqual(self.lib.xmppfed_partner_list_pages(self.store.handle, None, False, None, None), NULL_ARGUMENT)
+
+        # pages_next: NULL pages or a NULL out pointer is NullArgument, the other output untouched, and
+        # takes no page: the pages read afterwards still hold the whole list.
+        unset = ctypes.c_uint8(7)
+        page, size = ctypes.POINTER(ctypes.c_uint8)(unset), ctypes.c_size_t(1234)
+        self.assertEqual(self.lib.xmppfed_partner_pages_next(None, ctypes.byref(page), ctypes.byref(size)), NULL_ARGUMENT)
+        self.assertIn("'pages'", self.lib.xmppfed_last_error_message().decode())
+        with self.store.list_pages() as pages:
+            self.assertEqual(self.lib.xmppfed_partner_pages_next(pages.handle, None, ctypes.byref(size)), NULL_ARGUMENT)
+            self.assertEqual(self.lib.xmppfed_partner_pages_next(pages.handle, ctypes.byref(page), None), NULL_ARGUMENT)
+            self.assertEqual(self.lib.xmppfed_partner_pages_next(pages.handle, None, None), NULL_ARGUMENT)
+            self.assertEqual((ctypes.addressof(page.contents), size.value), (ctypes.addressof(unset), 1234))
+            self.assertEqual(decode_records(joined(self.read_pages(pages))), self.store.list())
+        self.lib.xmppfed_partner_pages_free(None)
         self.lib.xmppfed_bytes_free(None, 0)
+
+    def test_pages_of_a_long_list(self):
+        self.store.import_(json.dumps(long_list()))
+        identities = ["h1.pages.example", "h2.pages.example"] + [f"p{i:03}.pages.example" for i in range(300)]
+        for local in (False, True):
+            with self.subTest(local=local):
+                count, pages = self.paged(local=local)
+                self.assertEqual(count, 302)
+                # Each of the two large partners is a page of its own; the 300 small ones (about
+                # 321 KB) take 5 more; every page but the last reaches PAGE_BYTES.
+                self.assertGreaterEqual(len(pages), 2 + 5)
+                self.assertEqual([struct.unpack_from("<I", page, 4)[0] for page in pages[:2]], [1, 1])
+                self.assertGreater(min(len(page) for page in pages[:2]), PAGE_BYTES)
+                self.assertEqual([len(page) for page in pages[:-1] if len(page) < PAGE_BYTES], [])
+                partners = decode_records(joined(pages))
+                self.assertEqual([p["Identity"] for p in partners], identities)
+                self.assertEqual(partners, self.store.list(local=local))
+                for filter in ("p*", "p1??.PAGES.example", "h?.pages.example"):
+                    self.assertEqual(decode_records(joined(self.paged(filter, local)[1])), self.store.list(filter, local))
+
+    def test_pages_are_a_snapshot_of_their_call(self):
+        self.store.import_(json.dumps(long_list()))
+        for local in (False, True):
+            with self.subTest(local=local):
+                before = self.store.list(local=local)
+                added, removed = f"p150-{int(local)}.pages.example", f"p20{int(local)}.pages.example"
+                # Commits after the call, before the first page and between pages, each in a page not
+                # read yet (the first is h1's), centrally and in the replica (which each commit refreshes).
+                with self.store.list_pages(local=local) as pages:
+                    self.store.set("p299.pages.example", Description=f"changed after the list {int(local)}")
+                    read = self.read_pages(pages, limit=1)
+                    self.store.new(Identity=added)
+                    self.store.remove(removed)
+                    self.store.set("h2.pages.example", ConnectionLimit=3 + local)
+                    self.store.set("p250.pages.example", ConnectionLimit=3 + local)
+                    self.read_pages(pages, read)
+                    self.assertEqual(pages.count, len(before))
+                self.assertEqual(decode_records(joined(read)), before)
+                after = self.store.list(local=local)
+                self.assertNotEqual(after, before)
+                self.assertIn(added, [p["Identity"] for p in after])
+                self.assertNotIn(removed, [p["Identity"] for p in after])
+
+    def test_pages_outlive_their_store(self):
+        self.store.import_(json.dumps(long_list()))
+        other = Store(self.lib, self.central_store, self.replica)
+        central, local, freed = other.list_pages(), other.list_pages("p*", local=True), other.list_pages()
+        try:
+            read = self.read_pages(central, limit=2)
+            self.read_pages(freed, limit=1)
+            freed.free()  # before its end
+            other.close()
+            self.assertEqual(decode_records(joined(self.read_pages(central, read))), self.store.list())
+            self.assertEqual(decode_records(joined(self.read_pages(local))), self.store.list("p*", local=True))
+        finally:
+            for pages in (central, local, freed):
+                pages.free()
 
     def test_null_and_invalid_utf8_arguments(self):
         out = ctypes.c_void_p(1234)

@@ -208,8 +208,8 @@ public sealed class PartnerStoreTests : IDisposable
             streamed.Select(p => (p.Identity, p.Description, string.Join(";", p.AdditionalDomains), p.Revision)));
         Assert.Equal("é ✆ \"quoted\"", listed[0].Description);
 
-        // Enumerated again: the same partners, decoded again from the same buffer.
-        Assert.Equal(listed.Select(p => p.Identity), streamed.Select(p => p.Identity));
+        // Read once, like a data reader: the library released each page's partners as it went.
+        Assert.Throws<InvalidOperationException>(() => streamed.First());
         Assert.Equal(new[] { "alpha.example.org", "zeta.example.org" }, Store.ListStreamed("*.example.org").Select(p => p.Identity));
         using PartnerSequence none = Store.ListStreamed("nomatch*");
         Assert.Equal(0, none.Count);
@@ -275,65 +275,102 @@ public sealed class PartnerStoreTests : IDisposable
         }
     }
 
+    [Fact]
+    public void ListStreamedTakesThePagesInOrderAndListsTheStoreAsItWasAtTheCall()
+    {
+        // 1,500 partners with long descriptions: about 20 pages of 64 KiB.
+        const int count = 1500;
+        string Description(int i) => $"partner {i} " + new string('d', 800);
+        Store.Import(Enumerable.Range(0, count).Select(i => Props(
+            ("Identity", $"p{i:D4}.example.org"), ("Description", Description(i)), ("AdditionalDomains", new[] { $"chat.p{i:D4}.example.org" }))));
+
+        using PartnerSequence streamed = Store.ListStreamed();
+        // Changes after the call are not in it: the pages are a snapshot.
+        Store.Remove("p0000.example.org");
+        Store.Set("p1499.example.org", Props(("Description", "changed")));
+        Store.New(Props(("Identity", "p9999.example.org")));
+
+        Assert.Equal(count, streamed.Count);
+        int i = 0;
+        foreach (PartnerData p in streamed)
+        {
+            Assert.Equal($"p{i:D4}.example.org", p.Identity);
+            Assert.Equal(Description(i), p.Description);
+            Assert.Equal(new[] { $"chat.p{i:D4}.example.org" }, p.AdditionalDomains);
+            i++;
+        }
+        Assert.Equal(count, i);
+        Assert.Equal(count, Store.List().Count);
+        Assert.Equal("changed", Store.List("p1499*").Single().Description);
+    }
+
     /// <summary>
     /// Records this assembly cannot read are a library/assembly mismatch, never partners read
-    /// wrong: the library's real output for one partner, with one field broken in place (the
-    /// buffer is the caller's until freed). Offsets: 0 format, 4 count, 8 the record (20
+    /// wrong: the library's real records for one partner (a get's buffer, the caller's until
+    /// freed), with one field broken in place. Offsets: 0 format, 4 count, 8 the record (20
     /// PartnerType, 23 flags, 24 Identity's length, 28 its first byte).
     /// </summary>
     [Theory]
-    [InlineData("format", 0, 2, true)]
-    [InlineData("count above the records", 4, 2, false)]
-    [InlineData("count below the records", 4, 0, false)]
-    [InlineData("count beyond the buffer", 7, 1, true)]
-    [InlineData("PartnerType code", 20, 3, false)]
-    [InlineData("flags", 23, 4, false)]
-    [InlineData("Identity length", 27, 0x7f, false)]
-    [InlineData("Identity not UTF-8", 28, 0xff, false)]
-    public unsafe void RecordsThisAssemblyCannotReadAreAnAbiMismatch(string what, int offset, byte value, bool atTheCall)
+    [InlineData("format", 0, 2)]
+    [InlineData("count above the records", 4, 2)]
+    [InlineData("count below the records", 4, 0)]
+    [InlineData("count beyond the buffer", 7, 1)]
+    [InlineData("PartnerType code", 20, 3)]
+    [InlineData("flags", 23, 4)]
+    [InlineData("Identity length", 27, 0x7f)]
+    [InlineData("Identity not UTF-8", 28, 0xff)]
+    public unsafe void RecordsThisAssemblyCannotReadAreAnAbiMismatch(string what, int offset, byte value)
     {
         Store.New(Props(("Identity", "a.example.org"), ("AdditionalDomains", new[] { "b.example.org" })));
-        (IntPtr records, nuint length) = RawListRecords();
+        Assert.Equal(XmppFedResult.Ok, NativeMethods.xmppfed_partner_get_records(RawHandle(), "a.example.org", false, out IntPtr records, out nuint length));
+        using var bytes = new NativeBytes(records, length);
+        Assert.Equal("a.example.org", PartnerRecords.ReadOne(bytes.Span).Identity);
         ((byte*)records)[offset] = value;
 
-        NativeLibraryException e;
-        if (atTheCall)
-        {
-            e = Assert.Throws<NativeLibraryException>(() => new PartnerSequence(new NativeBytes(records, length)));
-        }
-        else
-        {
-            using var sequence = new PartnerSequence(new NativeBytes(records, length));
-            e = Assert.Throws<NativeLibraryException>(() => sequence.ToList());
-            // The sequence ends there: enumerating it again fails the same way, never reads on.
-            Assert.Throws<NativeLibraryException>(() => sequence.ToList());
-        }
+        var e = Assert.Throws<NativeLibraryException>(() => PartnerRecords.ReadOne(bytes.Span));
         Assert.Equal(ErrorIds.NativeLibraryAbiMismatch, e.ErrorId);
         Assert.Contains("partner records", e.Message);
         Assert.True(e.Message.Length > 60, $"{what}: {e.Message}");
     }
 
     [Fact]
-    public void OneReadGivingOtherThanOneRecordIsAnAbiMismatch()
+    public unsafe void OneReadGivingOtherThanOneRecordIsAnAbiMismatch()
     {
         Store.New(Props(("Identity", "a.example.org")));
         Store.New(Props(("Identity", "b.example.org")));
-        (IntPtr records, nuint length) = RawListRecords();
-        using var two = new PartnerSequence(new NativeBytes(records, length));
-        var e = Assert.Throws<NativeLibraryException>(() => two.Only());
-        Assert.Equal(ErrorIds.NativeLibraryAbiMismatch, e.ErrorId);
-        Assert.Contains("2 records where one partner was read", e.Message);
+        Assert.Equal(XmppFedResult.Ok, NativeMethods.xmppfed_partner_list_pages(RawHandle(), null, false, out PartnerPagesSafeHandle pages, out nuint count));
+        using (pages)
+        {
+            Assert.Equal(2u, (uint)count);
+            Assert.Equal(XmppFedResult.Ok, NativeMethods.xmppfed_partner_pages_next(pages, out IntPtr page, out nuint length));
+            var e = Assert.Throws<NativeLibraryException>(() => PartnerRecords.ReadOne(new ReadOnlySpan<byte>((void*)page, (int)length)));
+            Assert.Equal(ErrorIds.NativeLibraryAbiMismatch, e.ErrorId);
+            Assert.Contains("2 records where one partner was read", e.Message);
+        }
     }
 
-    /// <summary>The library's own list records of <see cref="Store"/>, owned by the caller.</summary>
-    private (IntPtr Records, nuint Length) RawListRecords()
+    /// <summary>Pages that hold other than the count the list gave are a mismatch, found when the pages say so, and the sequence ends there.</summary>
+    [Theory]
+    [InlineData(3, "the pages held 2 partners of the 3 listed")]
+    [InlineData(1, "a page of 2 partners after 0 of the 1 listed")]
+    public void PagesHoldingOtherThanTheListedCountAreAnAbiMismatch(int listed, string message)
     {
-        var handle = (StoreSafeHandle)typeof(PartnerStore)
-            .GetField("handle", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
-            .GetValue(Store)!;
-        Assert.Equal(XmppFedResult.Ok, NativeMethods.xmppfed_partner_list_records(handle, null, false, out IntPtr records, out nuint length));
-        return (records, length);
+        Store.New(Props(("Identity", "a.example.org")));
+        Store.New(Props(("Identity", "b.example.org")));
+        Assert.Equal(XmppFedResult.Ok, NativeMethods.xmppfed_partner_list_pages(RawHandle(), null, false, out PartnerPagesSafeHandle pages, out nuint count));
+        Assert.Equal(2u, (uint)count);
+        using var sequence = new PartnerSequence(pages, (nuint)listed);
+        using IEnumerator<PartnerData> partners = sequence.GetEnumerator();
+        var e = Assert.Throws<NativeLibraryException>(() => { while (partners.MoveNext()) { } });
+        Assert.Equal(ErrorIds.NativeLibraryAbiMismatch, e.ErrorId);
+        Assert.Contains(message, e.Message);
+        Assert.False(partners.MoveNext());
     }
+
+    /// <summary>The library handle of <see cref="Store"/>, for raw calls.</summary>
+    private StoreSafeHandle RawHandle() => (StoreSafeHandle)typeof(PartnerStore)
+        .GetField("handle", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
+        .GetValue(Store)!;
 
     [Fact]
     public void ListStreamedStopsWhenDisposedInTheMiddle()

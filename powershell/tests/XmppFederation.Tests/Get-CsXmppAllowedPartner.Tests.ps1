@@ -43,10 +43,45 @@ Describe 'Get-CsXmppAllowedPartner' {
 
         It 'streams: a pipeline that stops after the first partner gets it, and the next Get still lists all' {
             # Partners are decoded one at a time as they are written (issue 14); stopping early
-            # releases the library's buffer and leaves the session's store usable.
+            # releases the library's pages and leaves the session's store usable.
             @(Get-CsXmppAllowedPartner | Select-Object -First 1).Identity | Should -Be @('alpha.org')
             @(Get-CsXmppAllowedPartner -Filter '*.com' | Select-Object -First 1).Identity | Should -Be @('contoso.com')
             @(Get-CsXmppAllowedPartner).Count | Should -Be 4
+        }
+    }
+
+    Context 'a list of many pages' {
+        BeforeEach {
+            # 300 partners of about 1 KB each: the library hands the list out in pages of about
+            # 64 KiB (issue 14), so this list takes several.
+            $null = 0..299 | ForEach-Object { [pscustomobject]@{ Identity = 'p{0:D3}.example.org' -f $_; Description = "partner $_ " + ('d' * 1000) } } |
+                Import-CsXmppAllowedPartner
+        }
+
+        It 'lists every partner once, in order, across the pages' {
+            $all = @(Get-CsXmppAllowedPartner)
+            $all.Count | Should -Be 300
+            $all.Identity | Should -Be @(0..299 | ForEach-Object { 'p{0:D3}.example.org' -f $_ })
+            $all[299].Description | Should -BeExactly ('partner 299 ' + ('d' * 1000))
+        }
+
+        It 'Get | Set and Get | Remove change every partner once: the list is the store as it was when Get began' {
+            Get-CsXmppAllowedPartner | Set-CsXmppAllowedPartner -Description 'changed'
+            $after = @(Get-CsXmppAllowedPartner)
+            $after.Count | Should -Be 300
+            @($after | Where-Object Description -ne 'changed').Count | Should -Be 0
+            # Each partner was written once: the import was commit 1, then 300 commits, one per
+            # partner (a partner listed twice would have taken a 302nd).
+            ($after.Revision | Measure-Object -Minimum -Maximum) | ForEach-Object { $_.Minimum, $_.Maximum } | Should -Be @(2, 301)
+            @($after.Revision | Sort-Object -Unique).Count | Should -Be 300
+
+            Get-CsXmppAllowedPartner | Remove-CsXmppAllowedPartner -Confirm:$false
+            @(Get-CsXmppAllowedPartner).Count | Should -Be 0
+        }
+
+        It 'a pipeline that stops in the first page leaves the session''s store usable' {
+            @(Get-CsXmppAllowedPartner | Select-Object -First 2).Identity | Should -Be @('p000.example.org', 'p001.example.org')
+            @(Get-CsXmppAllowedPartner -Filter 'p29?.example.org').Count | Should -Be 10
         }
     }
 
