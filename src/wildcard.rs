@@ -129,6 +129,14 @@ impl WildcardPattern {
         Ok(WildcardPattern { tokens })
     }
 
+    /// What every match begins with once folded: the literal characters before the first
+    /// wildcard (`*`, `?` or a class), folded as matching folds them. A text whose characters
+    /// are all folded already (a canonical identity) matches only if it begins with this, so a
+    /// list can start there in a sorted map instead of reading every identity.
+    pub fn literal_prefix(&self) -> String {
+        self.tokens.iter().map_while(|t| if let Token::Literal(c) = t { Some(*c) } else { None }).collect()
+    }
+
     pub fn is_match(&self, text: &str) -> bool {
         let tokens = &self.tokens;
         // Every token other than Star consumes exactly one character, so it suffices to
@@ -262,6 +270,24 @@ mod tests {
 
     fn escape(s: &str) -> String {
         s.chars().flat_map(|c| ['`', c]).collect()
+    }
+
+    #[test]
+    fn the_literal_prefix_ends_at_the_first_wildcard_and_is_folded() {
+        for (pattern, prefix) in [
+            ("Contoso*", "contoso"),
+            ("contoso.com", "contoso.com"),
+            ("c?ntoso*", "c"),
+            ("[cd]*", ""),
+            ("*.com", ""),
+            ("a`*b*", "a*b"),
+            ("A`[B]x*", "a[b]x"),
+            ("BÜCHER*", "bücher"),
+            ("`", ""),
+            ("", ""),
+        ] {
+            assert_eq!(WildcardPattern::parse(pattern).unwrap().literal_prefix(), prefix, "{pattern}");
+        }
     }
 
     #[test]

@@ -425,7 +425,7 @@ impl Store {
             .map(|f| WildcardPattern::parse(f).map_err(|problem| Error::InvalidFilter { pattern: f.to_owned(), problem }))
             .transpose()?;
         let state = self.read(source)?;
-        let mut partners = state.partners.shared().filter(|p| pattern.as_ref().map_or(true, |w| w.is_match(&p.identity)));
+        let mut partners = state.partners.matching(pattern.as_ref());
         Ok(visit(&mut partners))
     }
 

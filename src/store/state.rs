@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::log::{Change, Record};
 use crate::error::{Error, Result};
 use crate::model::Partner;
+use crate::wildcard::WildcardPattern;
 
 #[derive(Debug, Default, Clone)]
 pub struct State {
@@ -100,9 +101,18 @@ impl Partners {
         self.sorted.values().map(|p| &**p)
     }
 
-    /// Every partner, sorted by identity, as the map shares it (for snapshots that outlive a read).
-    pub fn shared(&self) -> impl Iterator<Item = &Arc<Partner>> {
-        self.sorted.values()
+    /// The partners whose identity matches `pattern` (every partner for none), sorted by
+    /// identity. A pattern that begins with literal characters reads only the identities that
+    /// begin with them (a range of the sorted map: `-Filter 'contoso*'` costs the same with
+    /// 100,000 partners as with 100), which is exact because identities are stored canonical,
+    /// every character folded as the pattern folds them.
+    pub fn matching<'a>(&'a self, pattern: Option<&'a WildcardPattern>) -> impl Iterator<Item = &'a Arc<Partner>> + 'a {
+        let prefix = pattern.map(WildcardPattern::literal_prefix).unwrap_or_default();
+        self.sorted
+            .range::<str, _>((std::ops::Bound::Included(prefix.as_str()), std::ops::Bound::Unbounded))
+            .take_while(move |(identity, _)| identity.starts_with(prefix.as_str()))
+            .map(|(_, p)| p)
+            .filter(move |p| pattern.map_or(true, |w| w.is_match(&p.identity)))
     }
 
     /// Every partner with its identity, sorted by identity.
@@ -138,6 +148,28 @@ mod tests {
         p.additional_domains = extra.iter().map(|s| s.to_string()).collect();
         p.revision = seq;
         Record::put(seq, p)
+    }
+
+    proptest::proptest! {
+        /// Reading from the pattern's literal prefix in the sorted map lists exactly what
+        /// matching every identity lists, for identities made canonical by the model.
+        #[test]
+        fn matching_from_the_literal_prefix_lists_what_a_scan_lists(
+            names in proptest::collection::vec("[a-cA-C]{1,3}(\\.[a-cÜü]{1,2})?", 0..40),
+            pattern in "[a-cA-CÜü.]{0,3}[*?]?(\\[[a-c]\\])?[a-c.]{0,2}\\*?",
+        ) {
+            let mut s = State::default();
+            for (seq, name) in names.iter().enumerate() {
+                if let Ok(partner) = (crate::model::NewPartner { identity: Some(name.clone()), ..Default::default() }).build() {
+                    s.apply(Record::put(seq as u64 + 1, Partner { revision: seq as u64 + 1, ..partner.0 }));
+                }
+            }
+            let w = WildcardPattern::parse(&pattern).unwrap();
+            let ranged: Vec<&str> = s.partners.matching(Some(&w)).map(|p| p.identity.as_str()).collect();
+            let scanned: Vec<&str> = s.partners.values().filter(|p| w.is_match(&p.identity)).map(|p| p.identity.as_str()).collect();
+            proptest::prop_assert_eq!(ranged, scanned);
+            proptest::prop_assert_eq!(s.partners.matching(None).count(), s.partners.len());
+        }
     }
 
     #[test]
