@@ -140,14 +140,15 @@ fn history_keeps_the_newest_commits_across_compaction_and_reopening(c: &Central)
     let mut behind = c.open();
     s.create(new(r#"{"Identity":"a.example"}"#)).unwrap();
     assert_eq!(behind.list(None, Source::Central).unwrap().len(), 1);
-    // Enough commits for a folder to compact (more changes than 2 × partners + 1000).
-    let total = 1200u64;
+    // Enough commits for a folder to compact twice (more changes than 2 × partners + 1000
+    // each time), so that the second compaction cuts the history the first one carried.
+    let total = 2500u64;
     for i in 2..=total {
         s.set("a.example", changes(&format!(r#"{{"ConnectionLimit":{}}}"#, i % 500 + 1))).unwrap();
     }
     if c.is_folder() {
         let names: Vec<String> = fs::read_dir(&c.location).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-        assert!(names.iter().any(|n| n == "history.2.log") && names.iter().any(|n| n == "partners.2.log"), "no compaction: {names:?}");
+        assert!(names.iter().any(|n| n == "history.3.log") && names.iter().any(|n| n == "partners.3.log"), "no second compaction: {names:?}");
     }
     let mut reopened = c.open();
     let h = reopened.history(&HistoryQuery::default()).unwrap();
@@ -159,7 +160,8 @@ fn history_keeps_the_newest_commits_across_compaction_and_reopening(c: &Central)
     assert!(oldest <= total - KEEP + 1, "kept only back to {oldest}");
     assert!(revisions.windows(2).all(|w| w[0] == w[1] + 1), "gaps or repeats in the history");
     if c.is_folder() {
-        assert!(oldest > 1, "nothing was dropped at compaction");
+        // Cut at the last compaction, at most 1,001 commits ago: to its revision less KEEP.
+        assert!(oldest > total - 1001 - KEEP, "kept back to {oldest}: the carried history was not cut");
     } else {
         assert_eq!(oldest, total - KEEP + 1);
         assert_eq!(support::psql(c.location.to_str().unwrap(), "SELECT count(*) FROM xmppfed_log"), KEEP.to_string());

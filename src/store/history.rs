@@ -31,8 +31,39 @@ pub fn generation_of(file_name: &str) -> Option<u64> {
 /// it has no file (its first generation, a store of format 2, or a compaction from one). A file
 /// of another store or generation in its place is damage.
 pub fn read_lines(dir: &Path, of: &Header, sharing: Sharing) -> Result<Vec<Vec<u8>>> {
+    let Some(file) = read_file(dir, of, sharing)? else { return Ok(Vec::new()) };
+    Ok((0..file.len()).map(|i| file.payload(i).to_vec()).collect())
+}
+
+/// A history file read whole and checked as [`read_lines`] checks it, its entry lines left in
+/// place: compaction copies the lines it keeps as they are, checksums and all.
+pub struct HistoryFile {
+    bytes: Vec<u8>,
+    /// Where each entry line's payload lies in `bytes`, in file order.
+    payloads: Vec<std::ops::Range<usize>>,
+}
+
+impl HistoryFile {
+    pub fn len(&self) -> usize {
+        self.payloads.len()
+    }
+
+    /// The JSON payload of entry `i`.
+    pub fn payload(&self, i: usize) -> &[u8] {
+        &self.bytes[self.payloads[i].clone()]
+    }
+
+    /// Entry `i` and every entry after it, framed as in the file (checksum, payload, newline).
+    pub fn framed_from(&self, i: usize) -> &[u8] {
+        &self.bytes[self.payloads[i].start - log::FRAME_PREFIX_LEN..]
+    }
+}
+
+/// The history file of the generation `of`, checked (header, every line's checksum); none if it
+/// has no file (see [`read_lines`]).
+pub fn read_file(dir: &Path, of: &Header, sharing: Sharing) -> Result<Option<HistoryFile>> {
     let path = file_path(dir, of.generation);
-    let Some((mut file, meta)) = files::open_existing(&path, Access::Read)? else { return Ok(Vec::new()) };
+    let Some((mut file, meta)) = files::open_existing(&path, Access::Read)? else { return Ok(None) };
     trust::check_file(&path, &meta, sharing)?;
     let bytes = files::read_from(&mut file, &path, 0)?;
     let chunk = log::split_lines(&path, 0, &bytes)?;
@@ -47,7 +78,9 @@ pub fn read_lines(dir: &Path, of: &Header, sharing: Sharing) -> Result<Vec<Vec<u
     if header.store_id != of.store_id || header.generation != of.generation {
         return Err(Error::corrupt(&path, format!("the header names generation {} of another store or generation", header.generation)));
     }
-    Ok(chunk.lines[1..].iter().map(|l| l.to_vec()).collect())
+    let base = bytes.as_ptr() as usize;
+    let payloads = chunk.lines[1..].iter().map(|l| (l.as_ptr() as usize - base)..(l.as_ptr() as usize - base + l.len())).collect();
+    Ok(Some(HistoryFile { bytes, payloads }))
 }
 
 /// The revision of an entry line, read without the rest of it.

@@ -324,12 +324,15 @@ pub fn split_lines<'a>(path: &Path, base: u64, bytes: &'a [u8]) -> Result<Chunk<
     Ok(Chunk { lines, consumed: pos as u64, torn_tail: false })
 }
 
+/// What precedes a line's payload: its checksum in 8 hex digits and a space.
+pub const FRAME_PREFIX_LEN: usize = 9;
+
 fn check_line(line: &[u8]) -> Option<&[u8]> {
-    if line.len() < 10 || line[8] != b' ' {
+    if line.len() <= FRAME_PREFIX_LEN || line[FRAME_PREFIX_LEN - 1] != b' ' {
         return None;
     }
-    let crc = u32::from_str_radix(std::str::from_utf8(&line[..8]).ok()?, 16).ok()?;
-    let payload = &line[9..];
+    let crc = u32::from_str_radix(std::str::from_utf8(&line[..FRAME_PREFIX_LEN - 1]).ok()?, 16).ok()?;
+    let payload = &line[FRAME_PREFIX_LEN..];
     (crc32fast::hash(payload) == crc).then_some(payload)
 }
 
