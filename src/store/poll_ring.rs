@@ -124,11 +124,15 @@ impl PollRing {
     /// change from now on), owned by this thread; `None` where such a ring is refused. Nothing is
     /// armed until [`PollRing::arm`].
     pub fn new(events: RawFd) -> Option<PollRing> {
-        let mounts = File::open("/proc/self/mounts").ok()?;
         let spare = SPARE.try_with(|spares| spares.borrow_mut().pop()).ok().flatten();
         let uring = match spare {
             Some(uring) if uring.forks == super::sys::forks() => uring,
             _ => Uring::set_up()?,
+        };
+        // Opened once a ring is there: where io_uring is refused, nothing is opened for nothing.
+        let Ok(mounts) = File::open("/proc/self/mounts") else {
+            keep_spare(uring);
+            return None;
         };
         Some(PollRing {
             uring: std::mem::ManuallyDrop::new(uring),
@@ -349,18 +353,23 @@ impl Drop for PollRing {
             keep = removed && self.take() && !self.broken && self.quiet_ring();
         }
         // SAFETY: taken once, here; `self.uring` is not used after this.
-        let mut uring = Some(unsafe { std::mem::ManuallyDrop::take(&mut self.uring) });
+        let uring = unsafe { std::mem::ManuallyDrop::take(&mut self.uring) };
         if keep {
-            // (After the thread's spares were destroyed, at its end, the ring is closed.)
-            let _ = SPARE.try_with(|spares| {
-                let mut spares = spares.borrow_mut();
-                if spares.len() < SPARES {
-                    spares.extend(uring.take());
-                }
-            });
+            keep_spare(uring);
         }
-        drop(uring);
     }
+}
+
+/// Keep an empty ring of this thread as a spare; closed if the thread has enough of them (or
+/// its spares were destroyed already, at its end).
+fn keep_spare(uring: Uring) {
+    let mut uring = Some(uring);
+    let _ = SPARE.try_with(|spares| {
+        let mut spares = spares.borrow_mut();
+        if spares.len() < SPARES {
+            spares.extend(uring.take());
+        }
+    });
 }
 
 fn map(ring: &OwnedFd, len: usize, offset: libc::off_t) -> Option<*mut u8> {

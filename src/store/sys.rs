@@ -1,7 +1,8 @@
 //! The few facts that the standard library does not give: who the process runs as and on which
 //! machine, for the trust rule and the lock holder's note, and on Windows which file an open
-//! handle is, and which file system a folder is on. The only `unsafe` outside `ffi` (and libpq's
-//! wrapper `pq`): plain system calls with no pointers kept.
+//! handle is, and which file system a folder is on: plain system calls with no pointers kept.
+//! `unsafe` lives only here, in `ffi`, in libpq's wrapper `pq`, and in the change watch
+//! (`watch`, `poll_ring`: inotify and io_uring, which no library here wraps).
 
 /// How many times this process has forked since this was first asked (Unix; counted by a
 /// `pthread_atfork` handler): a lock or a watch kept from before a `fork` belongs to the parent
