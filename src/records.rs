@@ -1,8 +1,8 @@
 //! Partners as binary records: the pages of `xmppfed_partner_list_pages` and the output of
-//! `xmppfed_partner_get_records`, for callers that build an object per partner and for whom decoding JSON costs more than the rest of the list
-//! (the PowerShell module: measured, decoding the JSON array took longer per partner than writing
-//! the object to the pipeline). JSON stays the format of every other call, and of the list for
-//! everyone else.
+//! `xmppfed_partner_get_records`, for callers that build an object per partner and for whom
+//! decoding JSON costs more than the rest of the list (the PowerShell module: measured, decoding
+//! the JSON array took longer per partner than writing the object to the pipeline). JSON stays
+//! the format of every other call, and of the list for everyone else.
 //!
 //! The layout (every integer little-endian, no padding, no alignment):
 //!

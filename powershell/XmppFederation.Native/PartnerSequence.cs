@@ -30,9 +30,6 @@ public sealed class PartnerSequence : IEnumerable<PartnerData>, IDisposable
         this.count = (int)count;
     }
 
-    /// <summary>The records' first field: the layout this assembly reads (the header's XMPPFED_RECORDS_FORMAT).</summary>
-    internal const uint RecordsFormat = PartnerRecords.Format;
-
     /// <summary>How many partners the sequence holds (the library says so first).</summary>
     public int Count => pages.IsClosed ? throw new ObjectDisposedException(nameof(PartnerSequence)) : count;
 

@@ -27,16 +27,8 @@ pub fn generation_of(file_name: &str) -> Option<u64> {
     n.parse().ok()
 }
 
-/// The entry lines (checked JSON payloads) of the history file of the generation `of`; none if
-/// it has no file (its first generation, a store of format 2, or a compaction from one). A file
-/// of another store or generation in its place is damage.
-pub fn read_lines(dir: &Path, of: &Header, sharing: Sharing) -> Result<Vec<Vec<u8>>> {
-    let Some(file) = read_file(dir, of, sharing)? else { return Ok(Vec::new()) };
-    Ok((0..file.len()).map(|i| file.payload(i).to_vec()).collect())
-}
-
-/// A history file read whole and checked as [`read_lines`] checks it, its entry lines left in
-/// place: compaction copies the lines it keeps as they are, checksums and all.
+/// A history file read whole and checked, its entry lines left in place: their payloads are
+/// parsed where they lie, and compaction copies the lines it keeps as they are, checksums and all.
 pub struct HistoryFile {
     bytes: Vec<u8>,
     /// Where each entry line's payload lies in `bytes`, in file order.
@@ -60,7 +52,8 @@ impl HistoryFile {
 }
 
 /// The history file of the generation `of`, checked (header, every line's checksum); none if it
-/// has no file (see [`read_lines`]).
+/// has no file (its first generation, a store of format 2, or a compaction from one). A file of
+/// another store or generation in its place is damage.
 pub fn read_file(dir: &Path, of: &Header, sharing: Sharing) -> Result<Option<HistoryFile>> {
     let path = file_path(dir, of.generation);
     let Some((mut file, meta)) = files::open_existing(&path, Access::Read)? else { return Ok(None) };

@@ -102,7 +102,6 @@ struct Uring {
     forks: u64,
 }
 
-
 // SAFETY: the mapping belongs to the ring's descriptor, not to a thread; the watch that holds the
 // ring is only used by one thread at a time (the store's handle is `&mut`), and what only the
 // owner may do is checked against the calling thread.
@@ -202,7 +201,7 @@ impl Uring {
 
 impl PollRing {
     fn mine(&self) -> bool {
-        self.owner == super::sys::this_thread() && self.uring.forks == super::sys::forks()
+        self.owner == super::sys::this_thread() && self.in_parent()
     }
 
     fn in_parent(&self) -> bool {

@@ -809,8 +809,10 @@ impl LogView {
         let Some(g) = self.current.as_mut() else { return Ok(Vec::new()) };
         let mut entries = Vec::new();
         let path = history::file_path(&self.dir, g.header.generation);
-        for line in history::read_lines(&self.dir, &g.header, sharing)? {
-            entries.push(serde_json::from_slice(&line).map_err(|e| Error::corrupt(&path, format!("a history entry cannot be read ({e})")))?);
+        if let Some(carried) = history::read_file(&self.dir, &g.header, sharing)? {
+            for i in 0..carried.len() {
+                entries.push(serde_json::from_slice(carried.payload(i)).map_err(|e| Error::corrupt(&path, format!("a history entry cannot be read ({e})")))?);
+            }
         }
         entries.extend(generation_history(g)?);
         Ok(entries)

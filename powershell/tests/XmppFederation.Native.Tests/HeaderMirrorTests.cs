@@ -59,7 +59,7 @@ public sealed class HeaderMirrorTests
     {
         Match m = Regex.Match(Header, @"#define\s+XMPPFED_RECORDS_FORMAT\s+(\d+)");
         Assert.True(m.Success, "XMPPFED_RECORDS_FORMAT not found in the header");
-        Assert.Equal(PartnerSequence.RecordsFormat, uint.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(PartnerRecords.Format, uint.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
     }
 
     [Fact]
