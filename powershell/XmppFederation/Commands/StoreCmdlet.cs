@@ -163,19 +163,28 @@ public abstract class StoreCmdlet : PSCmdlet
     /// below the impact), or its verbose line (-Verbose, $VerbosePreference). Only then do the
     /// writers have the library decide the change first (a preview), so that what is shown names
     /// the partner as it would be stored and a change that would be refused is never offered.
-    /// Otherwise ShouldProcess only says yes, and the preview would read the store a second time
-    /// for nothing (6 of a New's 32 system calls). A preference that does not convert counts as
-    /// one that shows.
+    /// -Confirm:$false turns the confirmation off, not on. Otherwise ShouldProcess only says yes,
+    /// and the preview would read the store a second time for nothing (6 of a New's 32 system
+    /// calls). A preference that does not convert counts as one that shows.
     /// </summary>
     protected bool ShouldProcessMayShow(ConfirmImpact impact)
     {
         var bound = MyInvocation.BoundParameters;
-        if (WhatIfActive() || bound.ContainsKey("Confirm") || bound.ContainsKey("Verbose"))
+        if (WhatIfActive() || bound.ContainsKey("Verbose"))
         {
             return true;
         }
+        // -Confirm asks whatever the preference; -Confirm:$false (as scripts pass it) never asks,
+        // so only the verbose line is left to decide.
+        if (bound.TryGetValue("Confirm", out object? confirmBound))
+        {
+            if (confirmBound is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(confirmBound))
+            {
+                return true;
+            }
+        }
         // Unset preference variables mean PowerShell's defaults: High, SilentlyContinue.
-        if (!Preference("ConfirmPreference", ConfirmImpact.High, out ConfirmImpact confirm)
+        else if (!Preference("ConfirmPreference", ConfirmImpact.High, out ConfirmImpact confirm)
             || (confirm != ConfirmImpact.None && confirm <= impact))
         {
             return true;

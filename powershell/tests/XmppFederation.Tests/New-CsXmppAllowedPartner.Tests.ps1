@@ -292,15 +292,27 @@ $null = New-CsXmppAllowedPartner 'Fabrikam.COM' -WarningAction SilentlyContinue
 $null = New-CsXmppAllowedPartner 'CONTOSO.com'
 '@
             $r.Prompts.Count | Should -Be 1 -Because ($r.Prompts -join "`n")
-            $r.Prompts[0] | Should -BeLike '*"Create XMPP allowed partner" on target "fabrikam.com"*'
+            $r.Prompts[0] | Should -BeLikeExactly '*"Create XMPP allowed partner" on target "fabrikam.com"*'
             @($r.Errors | ForEach-Object { $_.FullyQualifiedErrorId }) | Should -Be @('AlreadyExists,XmppFederation.Commands.NewCsXmppAllowedPartnerCommand')
             (Get-CsXmppAllowedPartner).Identity | Should -Be @('contoso.com', 'fabrikam.com')
+        }
+
+        It '-Confirm asks under any $ConfirmPreference naming the partner as stored; -Confirm:$false never asks, and with -Verbose still names it as stored' {
+            $r = Invoke-WithPromptHost -Answer 0 -Script @'
+$null = New-CsXmppAllowedPartner 'Fabrikam.COM' -Confirm -WarningAction SilentlyContinue
+'@
+            $r.Prompts.Count | Should -Be 1 -Because ($r.Prompts -join "`n")
+            $r.Prompts[0] | Should -BeLikeExactly '*"Create XMPP allowed partner" on target "fabrikam.com"*'
+            $verbose = @(New-CsXmppAllowedPartner 'Northwind.COM' -Confirm:$false -Verbose -WarningAction SilentlyContinue 4>&1 |
+                Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+            $verbose -ccontains 'Performing the operation "Create XMPP allowed partner" on target "northwind.com".' | Should -BeTrue -Because ($verbose -join "`n")
+            (Get-CsXmppAllowedPartner).Identity | Should -Be @('fabrikam.com', 'northwind.com')
         }
 
         It '-Verbose: ShouldProcess''s line names the partner as stored; without it, the same partner and errors' {
             $verbose = @(New-CsXmppAllowedPartner 'Fabrikam.COM' -Verbose -WarningAction SilentlyContinue 4>&1 |
                 Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
-            $verbose | Should -Contain 'Performing the operation "Create XMPP allowed partner" on target "fabrikam.com".'
+            $verbose -ccontains 'Performing the operation "Create XMPP allowed partner" on target "fabrikam.com".' | Should -BeTrue -Because ($verbose -join "`n")
             (New-CsXmppAllowedPartner 'Northwind.COM' -WarningAction SilentlyContinue).Identity | Should -BeExactly 'northwind.com'
             $null = New-CsXmppAllowedPartner 'FABRIKAM.com' -ErrorVariable ev -ErrorAction SilentlyContinue
             Assert-XmppError $ev -Id AlreadyExists -Verb New -Category ResourceExists -Target 'FABRIKAM.com'
