@@ -48,6 +48,9 @@ pub struct FolderLock {
     /// while the folder shows that stamp, no name in it changed, so the name still names this
     /// file (Unix).
     note: Option<(File, FolderStamp)>,
+    /// The note's text and the second it names: commits in the same second write the same
+    /// text, which is built (environment lookups and JSON) once per second, not per commit.
+    note_text: Option<(u64, Vec<u8>)>,
 }
 
 /// Held until dropped; the OS releases it too if the process dies, so a crash never wedges a store.
@@ -175,17 +178,22 @@ impl LockGuard<'_> {
     /// folder's settled stamp under this lock (see [`FolderStamp`]), with which the note is kept
     /// open (none on Windows, which has no metadata through the lock, so nothing is kept there).
     pub fn leave_note(&mut self, dir: &Path, mode: u32, stamp: Option<FolderStamp>) {
-        let text = note_text(self.lock.pid);
-        if let (Some((note, seen)), Some(stamp)) = (&mut self.lock.note, stamp) {
-            if *seen == stamp && files::write_at(note, 0, &text).is_ok() {
+        let lock = &mut *self.lock;
+        let since = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let text = match &mut lock.note_text {
+            Some((second, text)) if *second == since => text,
+            cached => &cached.insert((since, note_text(lock.pid, since))).1,
+        };
+        if let (Some((note, seen)), Some(stamp)) = (&mut lock.note, stamp) {
+            if *seen == stamp && files::write_at(note, 0, text).is_ok() {
                 return;
             }
         }
-        self.lock.note = None;
+        lock.note = None;
         if let Ok(mut note) = open_note(dir, mode, text.len() as u64) {
-            if files::write_at(&mut note, 0, &text).is_ok() {
+            if files::write_at(&mut note, 0, text).is_ok() {
                 if let Some(stamp) = stamp {
-                    self.lock.note = Some((note, stamp));
+                    lock.note = Some((note, stamp));
                 }
             }
         }
@@ -247,8 +255,7 @@ fn lock_target(dir: &Path, _mode: u32) -> Result<File> {
 /// The note as written: always the same length, written over the same bytes, so that it causes
 /// no truncation and no new block (and, on ext4, no ordered data write in the commit's fsync).
 /// JSON allows the trailing spaces.
-fn note_text(pid: u32) -> Vec<u8> {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+fn note_text(pid: u32, since: u64) -> Vec<u8> {
     let note = Note { pid, user: super::sys::user_name(), host: super::sys::host_name(), since };
     let mut text = serde_json::to_vec(&note).expect("a note always serializes");
     text.resize(text.len().max(NOTE_LEN), b' ');
