@@ -277,15 +277,44 @@ pub fn parse_history(path: &Path, payload: &[u8]) -> Result<Vec<crate::history::
 
 /// Frame a JSON value as one log line.
 pub fn encode_line<T: Serialize>(value: &T) -> Vec<u8> {
-    frame(&serde_json::to_vec(value).expect("store records always serialize"))
+    let mut line = Vec::new();
+    encode_line_into(&mut line, value);
+    line
+}
+
+/// Append a JSON value to `out` as one log line. The value is written in place after room for
+/// its checksum, which is filled in once the payload is there: no payload copy, no allocation
+/// per line (a compaction writes one line per partner into one buffer).
+pub fn encode_line_into<T: Serialize>(out: &mut Vec<u8>, value: &T) {
+    let start = out.len();
+    out.extend_from_slice(&[b' '; FRAME_PREFIX_LEN]);
+    serde_json::to_writer(&mut *out, value).expect("store records always serialize");
+    seal(out, start);
 }
 
 /// Frame a JSON payload (one line, checked) as one log line.
 pub fn frame(json: &[u8]) -> Vec<u8> {
-    let mut line = format!("{:08x} ", crc32fast::hash(json)).into_bytes();
-    line.extend_from_slice(json);
-    line.push(b'\n');
+    let mut line = Vec::with_capacity(json.len() + FRAME_PREFIX_LEN + 1);
+    frame_into(&mut line, json);
     line
+}
+
+/// Frame a JSON payload (one line, checked) as one log line, appended to `out`.
+pub fn frame_into(out: &mut Vec<u8>, json: &[u8]) {
+    let start = out.len();
+    out.extend_from_slice(&[b' '; FRAME_PREFIX_LEN]);
+    out.extend_from_slice(json);
+    seal(out, start);
+}
+
+/// Fill in the checksum of the payload that follows the frame prefix at `start`, and end the line.
+fn seal(out: &mut Vec<u8>, start: usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let crc = crc32fast::hash(&out[start + FRAME_PREFIX_LEN..]);
+    for (i, digit) in out[start..start + FRAME_PREFIX_LEN - 1].iter_mut().enumerate() {
+        *digit = HEX[(crc >> (28 - 4 * i)) as usize & 0xf];
+    }
+    out.push(b'\n');
 }
 
 /// What reading a stretch of the log found.
@@ -381,6 +410,32 @@ mod tests {
 
     fn header() -> Header {
         Header { version: FORMAT_VERSION, store_id: Some("0123456789abcdef0123456789abcdef".into()), generation: 3, seq: 41 }
+    }
+
+    /// The frame as the format defines it: eight lowercase hex digits of the payload's CRC-32,
+    /// a space, the payload, a newline.
+    fn framed(payload: &[u8]) -> Vec<u8> {
+        [format!("{:08x} ", crc32fast::hash(payload)).as_bytes(), payload, b"\n"].concat()
+    }
+
+    #[test]
+    fn lines_are_framed_as_the_format_defines_them_and_appended_in_place() {
+        let mut leading_zero = None;
+        for i in 0..64u32 {
+            let value = serde_json::json!({"Seq": i, "Remove": format!("p{i}.example.com")});
+            let payload = serde_json::to_vec(&value).unwrap();
+            assert_eq!(encode_line(&value), framed(&payload));
+            if crc32fast::hash(&payload) < 0x1000_0000 {
+                leading_zero = Some(payload);
+            }
+        }
+        let payload = leading_zero.expect("one of 64 checksums starts with a zero digit");
+        assert_eq!(encode_line(&serde_json::from_slice::<serde_json::Value>(&payload).unwrap()), framed(&payload));
+        let mut out = b"before\n".to_vec();
+        assert_eq!(frame(b"{\"Seq\":7}"), framed(b"{\"Seq\":7}"));
+        frame_into(&mut out, b"{\"Seq\":7}");
+        encode_line_into(&mut out, &serde_json::json!({"Seq": 8}));
+        assert_eq!(out, [&b"before\n"[..], &framed(b"{\"Seq\":7}"), &framed(b"{\"Seq\":8}")].concat());
     }
 
     #[test]

@@ -218,7 +218,7 @@ pub fn write_records(
         if witness.as_ref().map_or(false, |w| w.describes(number, header.generation, &meta)) {
             let mut bytes = Vec::new();
             for r in records {
-                bytes.extend(log::encode_line(r));
+                log::encode_line_into(&mut bytes, r);
             }
             if let Err(e) = files::write_at(&mut replica, meta.len(), &bytes) {
                 let _ = replica.set_len(meta.len());
@@ -235,7 +235,7 @@ pub fn write_records(
     }
     let mut bytes = log::header_line(header);
     for p in state.partners.values() {
-        bytes.extend(log::encode_line(&log::Record::put(p.revision, p.clone())));
+        log::encode_line_into(&mut bytes, &log::Record::put(p.revision, p.clone()));
     }
     write_new_copy(dir, &listed, header.generation, &bytes, witness)
 }

@@ -719,7 +719,7 @@ impl LogView {
         };
         let mut bytes = log::header_line(&header);
         for p in self.state.partners.values() {
-            bytes.extend(log::encode_line(&Record::put(p.revision, p.clone())));
+            log::encode_line_into(&mut bytes, &Record::put(p.revision, p.clone()));
         }
         let old_meta = g.file.metadata().map_err(|e| Error::io(&g.path, e))?;
         // The history first: a generation is never published without the history it carries.
@@ -791,13 +791,13 @@ impl LogView {
                         break;
                     }
                     Some(_) => {}
-                    None => bytes.extend(log::frame(carried.payload(i))),
+                    None => log::frame_into(&mut bytes, carried.payload(i)),
                 }
             }
         }
         for entry in generation_history(g)? {
             if entry.revision > cutoff {
-                bytes.extend(log::encode_line(&entry));
+                log::encode_line_into(&mut bytes, &entry);
             }
         }
         Ok(bytes)
