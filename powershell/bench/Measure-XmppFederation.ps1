@@ -68,6 +68,12 @@ $GetCallsPerLoop = 10 * $CallsPerLoop
 # steady state of a working session (two warm-up rounds left them mid-tiering, where the floor
 # cmdlet is slower too and the ratio came out 0.1-0.3 lower and varied from run to run).
 $GetWarmupSeconds = if ($Quick) { 2 } else { 4 }
+# The same holds for the writers, whose calls are ten times slower: PowerShell's JIT kept
+# recompiling for the first ~12,000 writer calls of a session (3-5 s), with the floor's writers
+# 1.2-1.6x slower meanwhile and the product's more so (it has more code to tier up), so the two
+# warm-up rounds measured the warm-up. The writer loops (product and floor alike) run untimed
+# for this long before the rounds, and two untimed rounds follow as before.
+$WriterWarmupSeconds = if ($Quick) { 5 } else { 8 }
 $PerCallStoreSize = 10000
 $StreamSizes = @(10000, 100000)
 $BulkSizes = if ($Quick) { @(10000) } else { @(10000, 100000) }
@@ -233,6 +239,19 @@ do {
     $null = & $loops['Get -Identity'] $getIds
     $null = & $loops['floor Get'] $getIds
 } while ($warmup.Elapsed.TotalSeconds -lt $GetWarmupSeconds)
+# In a store of its own: the warm-up's commits would otherwise bring the per-call store to its
+# compaction during the timed rounds.
+Use-Store 'writer-warmup'
+$warmup.Restart()
+for ($w = 0; $warmup.Elapsed.TotalSeconds -lt $WriterWarmupSeconds; $w++) {
+    $writeIds = [string[]](0..($CallsPerLoop - 1) | ForEach-Object { "warm$w-$_.example.net" })
+    foreach ($who in '', 'floor ') {
+        Initialize-BenchFloor -Count 1 -SyncFile $syncFile
+        foreach ($writer in 'New', 'Set', 'Remove') { $null = & $loops["$who$writer"] $writeIds }
+    }
+}
+Initialize-BenchFloor -Count 1
+Use-Store 'percall'
 for ($r = 0; $r -lt $Repeats + 2; $r++) {
     $writeIds = [string[]](0..($CallsPerLoop - 1) | ForEach-Object { "w$r-$_.example.net" })
     $order = if ($r % 2) { @('floor', 'product') } else { @('product', 'floor') }
@@ -269,7 +288,7 @@ for ($r = 0; $r -lt $Repeats + 2; $r++) {
             $round['fsync alone'] = (Measure-BenchFloorFsync -Path $syncFile -Count $CallsPerLoop | Measure-Object -Sum).Sum
         }
     }
-    if ($r -lt 2) { continue }   # two rounds warm the writers up (JIT tiers, page cache)
+    if ($r -lt 2) { continue }   # two more untimed rounds: the page cache, the stores' first appends
     foreach ($k in $round.Keys) { $perCall[$k].Add($round[$k] / (& $calls $k)) }
     foreach ($k in $roundCpu.Keys) { $perCallCpu[$k].Add($roundCpu[$k] / (& $calls $k)) }
 }
